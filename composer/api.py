@@ -1,0 +1,81 @@
+"""The library API. Everything the CLI does goes through here.
+
+    from composer import api
+    song = api.compose(api.build_spec(None, {"form": "AABA", "prompt": "a waltz in D minor"}))
+    song.save("waltz.mid")           # and waltz.json
+
+Register a section generator with :func:`register_generator` (or an entry point, see README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from composer.leadsheet import LeadSheet
+from composer.output import check_midi_path, report_path, write_files
+from composer.pipeline import PLANNING, Progress, build_report, compile_song, song_notes
+from composer.registry import Factory, available, register
+from composer.report import Report
+from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
+from planners.plan import SongPlan
+
+
+@dataclass(frozen=True)
+class Song:
+    plan: SongPlan
+    notes: np.ndarray  # NoteArray of the whole song, absolute ticks
+    midi: bytes
+    report: Report
+
+    def report_json(self) -> str:
+        return self.report.model_dump_json(indent=2) + "\n"
+
+    def save(self, path: str | Path, force: bool = False) -> None:
+        """Write the MIDI file and the report beside it (.json); refuses to overwrite
+        unless ``force``."""
+        p = Path(path)
+        check_midi_path(p)
+        write_files({p: self.midi, report_path(p): self.report_json().encode()}, force)
+
+
+def build_spec(spec_path: str | Path | None, overrides: dict[str, Any] | None = None) -> SongSpec:
+    """A spec from an optional YAML file with flag-style overrides on top (None = not given)."""
+    base = load_spec(spec_path) if spec_path is not None else validate_spec({})
+    return merge_overrides(base, overrides or {})
+
+
+def _as_spec(spec: SongSpec | dict[str, Any]) -> SongSpec:
+    return spec if isinstance(spec, SongSpec) else validate_spec(spec)
+
+
+def compose(
+    spec: SongSpec | dict[str, Any], *, progress: Progress | None = None, debug: bool = False
+) -> Song:
+    """Compile a spec into a song (all passes)."""
+    c = compile_song(_as_spec(spec), progress=progress, debug=debug)
+    assert c.plan is not None
+    return Song(plan=c.plan, notes=song_notes(c), midi=c.midi, report=build_report(c))
+
+
+def plan(spec: SongSpec | dict[str, Any]) -> LeadSheet:
+    """Only the planning passes: form graph, keys and chords, no notes."""
+    c = compile_song(_as_spec(spec), stop_after=PLANNING[-1])
+    assert c.plan is not None and c.graph is not None
+    return LeadSheet(c.plan, c.graph)
+
+
+def spec_schema() -> dict[str, Any]:
+    return spec_json_schema()
+
+
+def generators() -> list[str]:
+    return available()
+
+
+def register_generator(name: str, factory: Factory) -> None:
+    """Make a SectionGenerator available to ``--generator name`` in this process."""
+    register(name, factory)

@@ -1,0 +1,195 @@
+"""``compose``: the command line. It parses, calls the library (:mod:`composer.api`), prints.
+
+Errors a user can cause are printed as one line, ``error: <field>: <problem>``, with exit code 2
+and no output file; see :mod:`grammar.errors`. Anything else is a bug: one line, exit code 1,
+and the traceback with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.exceptions import TyperException
+
+from composer import api
+from composer.output import check_midi_path, check_targets, report_path, write_files
+from composer.progress import progress_for
+from grammar.errors import ComposeError
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts show forms like [verse chorus]x2 literally
+    help="Compose a long-form, structured song from a form, a spec or a prompt.\n\n"
+    "Examples: compose --form AABA --prompt 'a wistful jazz ballad in Eb major, 72 bpm' "
+    "-o song.mid; compose --spec examples/ballad.yaml -o song.mid",
+)
+
+# Options shared by `compose` and `compose plan`, declared once.
+SpecOpt = Annotated[Path | None, typer.Option("--spec", help="YAML spec; flags override it.")]
+FormOpt = Annotated[
+    str | None, typer.Option(help='Form: AABA, "A A\' B A", "[verse chorus]x2 bridge chorus".')
+]
+PromptOpt = Annotated[
+    str | None, typer.Option(help="Free text; may give key, tempo, meter, style.")
+]
+KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C# minor'.")]
+TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
+MeterOpt = Annotated[str | None, typer.Option("--time-signature", "--meter", help="e.g. 3/4, 6/8.")]
+StyleOpt = Annotated[
+    str | None, typer.Option(help="classical, folk, pop, jazz, blues, waltz, march.")
+]
+TitleOpt = Annotated[str | None, typer.Option(help="Song title (MIDI track name, report).")]
+SeedOpt = Annotated[int | None, typer.Option(help="Random seed; same spec + seed = same MIDI.")]
+CandOpt = Annotated[int | None, typer.Option(help="Candidates per section (1-256, default 16).")]
+GenOpt = Annotated[str | None, typer.Option(help="Section generator (see `compose generators`).")]
+
+
+def _overrides(**flags: Any) -> dict[str, Any]:
+    return {"time_signature" if k == "meter" else k: v for k, v in flags.items()}
+
+
+@app.callback(invoke_without_command=True)
+def compose(
+    ctx: typer.Context,
+    spec: SpecOpt = None,
+    form: FormOpt = None,
+    prompt: PromptOpt = None,
+    key: KeyOpt = None,
+    tempo: TempoOpt = None,
+    meter: MeterOpt = None,
+    style: StyleOpt = None,
+    title: TitleOpt = None,
+    seed: SeedOpt = None,
+    candidates: CandOpt = None,
+    generator: GenOpt = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="MIDI file to write; the report goes beside it as .json."
+        ),
+    ] = Path("song.mid"),
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+    debug: Annotated[bool, typer.Option(help="Validate the plan after every pass.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Compose a song: write OUTPUT (.mid) and its report (.json)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    check_midi_path(output)
+    targets = [output, report_path(output)]
+    check_targets(targets, force)
+    song_spec = api.build_spec(
+        spec,
+        _overrides(
+            form=form,
+            prompt=prompt,
+            key=key,
+            tempo=tempo,
+            meter=meter,
+            style=style,
+            title=title,
+            seed=seed,
+            candidates=candidates,
+            generator=generator,
+        ),
+    )
+    with progress_for(quiet) as progress:
+        song = api.compose(song_spec, progress=progress, debug=debug)
+    write_files({output: song.midi, targets[1]: song.report_json().encode()}, force)
+    if not quiet:
+        r = song.report
+        minutes, seconds = divmod(round(r.duration_seconds), 60)
+        typer.echo(
+            f"wrote {output} and {targets[1]}: '{r.title}', {r.bars} bars "
+            f"({minutes}:{seconds:02d}), "
+            f"{r.key}, {r.tempo} bpm, {r.time_signature}, {r.style}, form "
+            f"{' '.join(s.name for s in r.sections)}, seed {r.seed}"
+        )
+
+
+@app.command("plan")
+def plan_cmd(
+    spec: SpecOpt = None,
+    form: FormOpt = None,
+    prompt: PromptOpt = None,
+    key: KeyOpt = None,
+    tempo: TempoOpt = None,
+    meter: MeterOpt = None,
+    style: StyleOpt = None,
+    title: TitleOpt = None,
+    seed: SeedOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Print the plan (form graph, keys, chords per bar) without composing notes."""
+    song_spec = api.build_spec(
+        spec,
+        _overrides(
+            form=form,
+            prompt=prompt,
+            key=key,
+            tempo=tempo,
+            meter=meter,
+            style=style,
+            title=title,
+            seed=seed,
+        ),
+    )
+    lead = api.plan(song_spec)
+    typer.echo(lead.to_json() if as_json else lead.to_text())
+
+
+@app.command("schema")
+def schema_cmd(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Print the JSON Schema of the spec (for editor completion of YAML specs)."""
+    text = json.dumps(api.spec_schema(), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_files({output: text.encode()}, force)
+
+
+@app.command("generators")
+def generators_cmd() -> None:
+    """List the section generators available (built-in and from plugins)."""
+    for name in api.generators():
+        typer.echo(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning every user error into one line and exit code 2."""
+    try:
+        rv = app(args=argv, prog_name="compose", standalone_mode=False)
+    except ComposeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TyperException as exc:  # typer's usage errors: unknown option, bad int, ...
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"error: {' '.join(text.split())}", file=sys.stderr)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so in one line; --debug shows where
+        if "--debug" in (argv if argv is not None else sys.argv):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (a bug; rerun with --debug for the "
+            "traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

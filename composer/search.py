@@ -1,0 +1,112 @@
+"""Check, score and choose: one section's candidates against the kernels and the rewards.
+
+Per section, all candidates go to the kernels in one batched call
+(:func:`kernels.batch.check_batch`).
+Candidates with the fewest hard-constraint violations survive (the rest are pruned); among them
+the best objective wins: the weighted reward total, plus a junction term for how smoothly the
+melody enters from the section already chosen before it (stitching). The runner-up is kept so
+the report can say by how much the choice won.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from composer.rewards import junction, score
+from composer.segment import Segment
+from kernels.batch import BatchResult, check_batch
+from kernels.context import SectionArrays
+from kernels.notes import TRACK_MELODY, track_notes
+from planners.plan import SectionPlan, SongPlan
+
+JUNCTION_WEIGHT = 0.15  # share of the objective given to the seam with the previous section
+
+
+@dataclass(frozen=True)
+class Scored:
+    index: int
+    segment: Segment
+    violations: dict[str, int]
+    rewards: dict[str, float]  # every reward and 'total'
+    junction: float
+    objective: float
+
+    @property
+    def hard(self) -> int:
+        return sum(self.violations.values())
+
+
+@dataclass(frozen=True)
+class Choice:
+    chosen: Scored
+    runner_up: Scored | None
+    candidates: int
+    pruned: int  # candidates dropped for having more violations than the best
+
+    @property
+    def margin(self) -> float | None:
+        return None if self.runner_up is None else self.chosen.objective - self.runner_up.objective
+
+
+def section_arrays(section: SectionPlan, song: SongPlan) -> SectionArrays:
+    meter = song.meter()
+    key = section.key_obj()
+    ev = section.chords
+    return SectionArrays(
+        length_ticks=section.bars * meter.bar_ticks,
+        bar_ticks=meter.bar_ticks,
+        beat_ticks=meter.beat_ticks,
+        strong_offsets=np.array(meter.strong_offsets, dtype=np.int64),
+        scale_mask=key.scale_mask,
+        tonic=key.tonic,
+        chord_starts=np.array([e.start_tick for e in ev], dtype=np.int64),
+        chord_ends=np.array([e.start_tick + e.duration_ticks for e in ev], dtype=np.int64),
+        chord_masks=np.array([e.chord().mask for e in ev], dtype=np.int64),
+        chord_roots=np.array([e.chord().root for e in ev], dtype=np.int64),
+        melody_low=song.melody_low,
+        melody_high=song.melody_high,
+    )
+
+
+def last_melody_pitch(seg: Segment | None) -> int | None:
+    if seg is None:
+        return None
+    m = track_notes(seg.notes, TRACK_MELODY)
+    return int(m["pitch"][-1]) if m.size else None
+
+
+def check(candidates: list[Segment], section: SectionPlan, song: SongPlan) -> BatchResult:
+    """Violations and features of every candidate: one batched kernel call."""
+    return check_batch([c.notes for c in candidates], section_arrays(section, song))
+
+
+def score_batch(
+    result: BatchResult, candidates: list[Segment], section: SectionPlan, previous: Segment | None
+) -> list[Scored]:
+    """Rewards, and the junction with the previous section, for each checked candidate."""
+    prev_last = last_melody_pitch(previous)
+    out = []
+    for i, cand in enumerate(candidates):
+        feats = result.feature_dict(i)
+        rewards = score(feats, section)
+        first = int(feats["first_pitch"])
+        j = junction(prev_last, first if first >= 0 else None)
+        objective = (1 - JUNCTION_WEIGHT) * rewards["total"] + JUNCTION_WEIGHT * j
+        out.append(Scored(i, cand, result.violation_dict(i), rewards, j, objective))
+    return out
+
+
+def choose(scored: list[Scored]) -> Choice:
+    """Fewest violations first (the rest pruned), then the highest objective; ties to the
+    earliest candidate, so the choice is deterministic."""
+    if not scored:
+        raise ValueError("no candidates to choose from")
+    fewest = min(s.hard for s in scored)
+    alive = [s for s in scored if s.hard == fewest]
+    ranked = sorted(alive, key=lambda s: (-s.objective, s.index))
+    others = sorted(
+        (s for s in scored if s is not ranked[0]), key=lambda s: (s.hard, -s.objective, s.index)
+    )
+    return Choice(ranked[0], others[0] if others else None, len(scored), len(scored) - len(alive))

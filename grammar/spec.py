@@ -1,0 +1,232 @@
+"""SongSpec: what the user asked for, possibly partial, validated field by field.
+
+Sources, highest precedence first: CLI flags, the YAML spec, what the prompt text says, the style's
+defaults, the built-in defaults. This module owns the first three (:func:`load_spec`,
+:func:`merge_overrides`, :func:`fill_from_prompt`); the planners apply the last two.
+
+Every field is optional. Values are validated with the grammar parsers so that a bad key, meter,
+form or chord is reported here, naming the field, before any planning starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from grammar.errors import GrammarError, SpecError
+from grammar.forms import SECTION_NAMES, parse_form
+from grammar.keys import parse_key
+from grammar.meter import parse_time_signature
+from grammar.prompt import STYLE_WORDS, parse_prompt
+
+SCHEMA_VERSION = 1
+
+# Bounds that separate "unusual" from "absurd". A 20 bpm dirge and a 300 bpm reel are both real
+# music; 128 bars is a long section (a 12-bar blues played ten times is one section per chorus).
+TEMPO_RANGE = (20, 300)
+SECTION_BARS_RANGE = (1, 128)
+CANDIDATES_RANGE = (1, 256)
+SEED_RANGE = (0, 2**32 - 1)
+STYLES = tuple(STYLE_WORDS)
+
+
+def _grammar(parse: Any, value: str | None) -> str | None:
+    """Run a grammar parser for validation only; re-raise its problem as a ValueError."""
+    if value is None:
+        return None
+    try:
+        parse(value)
+    except GrammarError as exc:
+        raise ValueError(str(exc)) from None
+    return value.strip()
+
+
+class SectionSpec(BaseModel):
+    """Per-label settings (``sections: {B: {bars: 8, key: Ab major, chords: ...}}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bars: int | None = Field(None, ge=SECTION_BARS_RANGE[0], le=SECTION_BARS_RANGE[1])
+    key: str | None = Field(None, description="Key of this section, e.g. 'Ab major'.")
+    chords: str | None = Field(
+        None,
+        description="Lead-sheet chords, bars separated by '|', e.g. 'Abmaj7 | Db7 | Gm7 C7'; "
+        "roman numerals ('ii7 V7 | I') are read in the section's key. Must fill the bars exactly.",
+    )
+    role: str | None = Field(None, description="Override the role (verse, chorus, bridge, ...).")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        return _grammar(parse_key, v)
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        role = SECTION_NAMES.get(v.strip().lower())
+        if role is None:
+            raise ValueError(
+                f"unknown role '{v}' (one of: {', '.join(sorted(set(SECTION_NAMES.values())))})"
+            )
+        return role
+
+    @field_validator("chords")
+    @classmethod
+    def _chords(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("no chords")
+        return v
+
+
+class SongSpec(BaseModel):
+    """A request for a song. Every field is optional; see the README for defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
+    title: str | None = Field(None, max_length=200)
+    prompt: str | None = Field(
+        None, max_length=2000, description="Free text; may carry key, tempo, meter, style, form."
+    )
+    key: str | None = Field(None, description="Home key: tonic with # or b, then major|minor.")
+    tempo: int | None = Field(
+        None, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="Quarter notes per minute."
+    )
+    time_signature: str | None = Field(None, description="e.g. 4/4, 3/4, 6/8, 2/2, 5/4.")
+    style: str | None = Field(None, description=f"One of: {', '.join(STYLES)}.")
+    form: str | None = Field(
+        None, description="Letters (AABA, A A' B A) or names ([verse chorus]x2 bridge chorus)."
+    )
+    sections: dict[str, SectionSpec] = Field(
+        default_factory=dict, description="Per-label settings, keyed by form label (A, B, chorus)."
+    )
+    seed: int | None = Field(None, ge=SEED_RANGE[0], le=SEED_RANGE[1])
+    candidates: int | None = Field(
+        None, ge=CANDIDATES_RANGE[0], le=CANDIDATES_RANGE[1], description="Candidates per section."
+    )
+    generator: str | None = Field(None, description="Section generator name (compose generators).")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        return _grammar(parse_key, v)
+
+    @field_validator("time_signature")
+    @classmethod
+    def _meter(cls, v: str | None) -> str | None:
+        return _grammar(parse_time_signature, v)
+
+    @field_validator("form")
+    @classmethod
+    def _form(cls, v: str | None) -> str | None:
+        return _grammar(parse_form, v)
+
+    @field_validator("style")
+    @classmethod
+    def _style(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        if v.strip().lower() not in STYLES:
+            raise ValueError(f"unknown style '{v}' (one of: {', '.join(STYLES)})")
+        return v.strip().lower()
+
+    @field_validator("title", "prompt", "generator")
+    @classmethod
+    def _nonblank(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("is empty")
+        return v.strip() if v is not None else None
+
+
+def _spec_error(exc: ValidationError) -> SpecError:
+    """The first pydantic error as a one-line SpecError naming the field's dotted path."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "spec"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        parent = SectionSpec if len(err["loc"]) > 1 else SongSpec
+        msg = f"unknown field (allowed: {', '.join(parent.model_fields)})"
+    elif err["type"] in {"int_parsing", "int_type", "int_from_float"}:
+        msg = f"must be a whole number, got {err.get('input')!r}"
+    return SpecError(field, msg)
+
+
+def validate_spec(data: dict[str, Any]) -> SongSpec:
+    """Build a SongSpec from plain data, raising SpecError on the first problem."""
+    try:
+        return SongSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _spec_error(exc) from None
+
+
+def load_spec(path: str | Path) -> SongSpec:
+    """Read a YAML spec safely (``yaml.safe_load``: no object construction)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError("--spec", f"no such file '{p}'")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise SpecError("--spec", f"YAML syntax error{where}: {problem}") from None
+    except UnicodeDecodeError:
+        raise SpecError("--spec", f"'{p}' is not UTF-8 text") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError("--spec", f"'{p}' must hold a mapping of fields, not {type(data).__name__}")
+    return validate_spec(data)
+
+
+def merge_overrides(spec: SongSpec, overrides: dict[str, Any]) -> SongSpec:
+    """Apply CLI flags (non-None values) on top of a spec and re-validate."""
+    data = spec.model_dump(exclude_unset=True)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return validate_spec(data)
+
+
+def fill_from_prompt(spec: SongSpec) -> SongSpec:
+    """Fill key, tempo, meter, style and form from the prompt where the spec leaves them unset.
+
+    Explicit values always win. A tempo written in the prompt is range-checked like a field and
+    reported as ``prompt``'s problem.
+    """
+    if not spec.prompt:
+        return spec
+    hints = parse_prompt(spec.prompt)
+    found = {
+        "key": hints.key,
+        "tempo": hints.tempo,
+        "time_signature": hints.time_signature,
+        "style": hints.style,
+        "form": hints.form,
+    }
+    data = spec.model_dump(exclude_unset=True)
+    for name, value in found.items():
+        if value is not None and data.get(name) is None:
+            data[name] = value
+    try:
+        return SongSpec.model_validate(data)
+    except ValidationError as exc:
+        err = _spec_error(exc)
+        raise SpecError("prompt", f"{err.field} taken from the prompt: {err.problem}") from None
+
+
+def tempo_word(spec: SongSpec) -> str | None:
+    """'slow' / 'moderate' / 'fast' if the prompt says so (used for style tempo defaults)."""
+    return parse_prompt(spec.prompt).tempo_word if spec.prompt else None
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the spec, for editors that complete YAML files."""
+    schema = SongSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "SongSpec"
+    return schema

@@ -1,0 +1,318 @@
+"""Soft features for rewards: per-candidate float64 descriptors (njit; driven by kernels.batch).
+
+:data:`FEATURES` names the columns of ``BatchResult.features``. "Melody notes" are the track-0
+notes sorted by (onset, pitch, duration); "the chord at t" follows
+:meth:`kernels.context.SectionArrays.chord_index_at`; "interval" is ``pitch[i] - pitch[i-1]`` of
+consecutive melody notes (``n - 1`` of them for ``n`` notes). Ratios are in ``[0, 1]``. None of
+these is "good" or "bad" on its own: rewards decide the preferred direction.
+
+=======================  ========================================================================
+name                     definition (range; value when undefined)
+=======================  ========================================================================
+melody_notes             number of melody notes (``>= 0``)
+melody_density           melody notes per bar = count / (length_ticks / bar_ticks) (``>= 0``)
+chord_tone_ratio         fraction of melody notes whose pc is in the mask of the chord at their
+                         onset (0 if no melody notes)
+strong_chord_tone_ratio  the same over melody notes with ``onset % bar_ticks`` in
+                         ``strong_offsets`` (0 if none)
+step_ratio               fraction of intervals with ``|i|`` in {1, 2} (0 if < 2 notes)
+repeat_ratio             fraction of intervals with ``i == 0`` (0 if < 2 notes)
+leap_ratio               fraction of intervals with ``|i| >= 5`` (0 if < 2 notes)
+mean_abs_interval        mean ``|i|`` in semitones (``>= 0``; 0 if < 2 notes)
+pitch_range              max - min melody pitch in semitones (``0 .. 127``; 0 if none)
+mean_pitch               mean melody MIDI pitch, unweighted (``0 .. 127``; 0 if none)
+duration_variety         number of distinct melody durations (``>= 0``)
+rest_ratio               fraction of ``[0, length_ticks)`` in which no melody note sounds (notes
+                         clipped to the section; 1 if no melody notes)
+accomp_chord_tone_ratio  duration-weighted fraction of chords-track + bass-track note time whose
+                         pc is in the mask of the chord at the note's onset (durations not
+                         clipped; 1 if there are no such notes)
+first_pitch              MIDI pitch of the first melody note (-1 if none)
+last_pitch               MIDI pitch of the last melody note (-1 if none)
+last_duration            duration in ticks of the last melody note (0 if none)
+last_is_tonic            1.0 if the last melody note's pc == tonic, else 0.0 (0 if none)
+last_is_chord_tone       1.0 if the last melody note's pc is in the final chord's mask
+                         (``chord_masks[-1]``), else 0.0 (0 if none)
+syncopation              fraction of melody notes with ``onset % beat_ticks != 0`` (0 if none)
+pc_entropy               Shannon entropy in bits of the duration-weighted melody pc histogram
+                         (``0 .. log2(12)``; 0 if none)
+contour_changes          over the nonzero intervals in order, the fraction of consecutive pairs
+                         whose signs differ (0 if fewer than 2 nonzero intervals)
+bar_rhythm_repetition    over bars ``b = 2 .. n`` (n = ceil(length_ticks / bar_ticks)), the mean
+                         of the max Jaccard similarity between bar b's set of melody onset offsets
+                         within the bar and any earlier bar's; the similarity of two empty sets
+                         is 0, like every undefined melody ratio (0 if one bar)
+bass_root_ratio          fraction of bass notes whose pc is the root of the chord at their onset
+                         (1 if no bass notes)
+=======================  ========================================================================
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels.checker import _track_span
+from kernels.context import _chord_index
+from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY
+
+FEATURES: tuple[str, ...] = (
+    "melody_notes",
+    "melody_density",
+    "chord_tone_ratio",
+    "strong_chord_tone_ratio",
+    "step_ratio",
+    "repeat_ratio",
+    "leap_ratio",
+    "mean_abs_interval",
+    "pitch_range",
+    "mean_pitch",
+    "duration_variety",
+    "rest_ratio",
+    "accomp_chord_tone_ratio",
+    "first_pitch",
+    "last_pitch",
+    "last_duration",
+    "last_is_tonic",
+    "last_is_chord_tone",
+    "syncopation",
+    "pc_entropy",
+    "contour_changes",
+    "bar_rhythm_repetition",
+    "bass_root_ratio",
+)
+_F = {name: i for i, name in enumerate(FEATURES)}
+F_MELODY_NOTES = _F["melody_notes"]
+F_MELODY_DENSITY = _F["melody_density"]
+F_CHORD_TONE_RATIO = _F["chord_tone_ratio"]
+F_STRONG_CHORD_TONE_RATIO = _F["strong_chord_tone_ratio"]
+F_STEP_RATIO = _F["step_ratio"]
+F_REPEAT_RATIO = _F["repeat_ratio"]
+F_LEAP_RATIO = _F["leap_ratio"]
+F_MEAN_ABS_INTERVAL = _F["mean_abs_interval"]
+F_PITCH_RANGE = _F["pitch_range"]
+F_MEAN_PITCH = _F["mean_pitch"]
+F_DURATION_VARIETY = _F["duration_variety"]
+F_REST_RATIO = _F["rest_ratio"]
+F_ACCOMP_CHORD_TONE_RATIO = _F["accomp_chord_tone_ratio"]
+F_FIRST_PITCH = _F["first_pitch"]
+F_LAST_PITCH = _F["last_pitch"]
+F_LAST_DURATION = _F["last_duration"]
+F_LAST_IS_TONIC = _F["last_is_tonic"]
+F_LAST_IS_CHORD_TONE = _F["last_is_chord_tone"]
+F_SYNCOPATION = _F["syncopation"]
+F_PC_ENTROPY = _F["pc_entropy"]
+F_CONTOUR_CHANGES = _F["contour_changes"]
+F_BAR_RHYTHM_REPETITION = _F["bar_rhythm_repetition"]
+F_BASS_ROOT_RATIO = _F["bass_root_ratio"]
+
+
+@njit(cache=True)
+def _covered_ticks(onset: np.ndarray, duration: np.ndarray, a: int, b: int, length: int) -> int:
+    """Ticks of ``[0, length)`` covered by the union of rows ``[a, b)`` (sorted by onset)."""
+    covered = 0
+    cur_s = 0
+    cur_e = 0
+    for i in range(a, b):
+        s = max(onset[i], 0)
+        e = min(onset[i] + duration[i], length)
+        if s >= e:
+            continue
+        if s > cur_e:
+            covered += cur_e - cur_s
+            cur_s = s
+            cur_e = e
+        elif e > cur_e:
+            cur_e = e
+    return covered + cur_e - cur_s
+
+
+@njit(cache=True)
+def _jaccard(
+    onset: np.ndarray, a0: int, a1: int, a_base: int, b0: int, b1: int, b_base: int
+) -> float:
+    """Jaccard similarity of the distinct values ``onset[a0:a1] - a_base`` and
+    ``onset[b0:b1] - b_base`` (both runs sorted ascending). In ``[0, 1]``; 0 if both empty."""
+    i = a0
+    j = b0
+    inter = 0
+    union = 0
+    while i < a1 or j < b1:
+        vi = onset[i] - a_base if i < a1 else 0
+        vj = onset[j] - b_base if j < b1 else 0
+        union += 1
+        if j >= b1 or (i < a1 and vi < vj):
+            v = vi
+        elif i >= a1 or vj < vi:
+            v = vj
+        else:
+            v = vi
+            inter += 1
+        while i < a1 and onset[i] - a_base == v:
+            i += 1
+        while j < b1 and onset[j] - b_base == v:
+            j += 1
+    if union == 0:
+        return 0.0
+    return inter / union
+
+
+@njit(cache=True)
+def _bar_rhythm_repetition(onset: np.ndarray, a: int, b: int, length: int, bar: int) -> float:
+    """``bar_rhythm_repetition`` of melody rows ``[a, b)`` (sorted by onset); see FEATURES."""
+    n_bars = (length + bar - 1) // bar
+    if n_bars < 2:
+        return 0.0
+    first = np.empty(n_bars + 1, dtype=np.int64)  # rows of bar k: [first[k], first[k + 1])
+    row = a
+    for k in range(n_bars):  # rows are sorted by onset, so each bar's rows are contiguous
+        first[k] = row
+        while row < b and min(onset[row] // bar, n_bars - 1) == k:
+            row += 1
+    first[n_bars] = b
+    total = 0.0
+    for k in range(1, n_bars):
+        best = 0.0
+        for p in range(k):
+            sim = _jaccard(onset, first[k], first[k + 1], k * bar, first[p], first[p + 1], p * bar)
+            best = max(best, sim)
+        total += best
+    return total / (n_bars - 1)
+
+
+@njit(cache=True)
+def _candidate_features(
+    onset: np.ndarray,
+    duration: np.ndarray,
+    pitch: np.ndarray,
+    track: np.ndarray,
+    length_ticks: int,
+    bar_ticks: int,
+    beat_ticks: int,
+    strong_offsets: np.ndarray,
+    tonic: int,
+    chord_starts: np.ndarray,
+    chord_masks: np.ndarray,
+    chord_roots: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Write the :data:`FEATURES` of one candidate into ``out`` (float64, length 23).
+
+    ``onset``/``duration``/``pitch``/``track`` are int64 columns of one candidate grouped by
+    track (melody, chords, bass, others), the first three sorted by (onset, pitch, duration).
+    """
+    ma, mb = _track_span(track, TRACK_MELODY)
+    ca, _ = _track_span(track, TRACK_CHORDS)
+    ba, bb = _track_span(track, TRACK_BASS)
+    n = mb - ma
+
+    # accompaniment and bass first: they are defined (as 1) for an empty melody too
+    acc_total = 0
+    acc_ct = 0
+    for i in range(ca, bb):  # rows are sorted by track, so chords [ca, cb) abut bass [ba, bb)
+        if track[i] != TRACK_CHORDS and track[i] != TRACK_BASS:
+            continue
+        acc_total += duration[i]
+        if (chord_masks[_chord_index(chord_starts, onset[i])] >> (pitch[i] % 12)) & 1:
+            acc_ct += duration[i]
+    bass_root = 0
+    for i in range(ba, bb):
+        if pitch[i] % 12 == chord_roots[_chord_index(chord_starts, onset[i])]:
+            bass_root += 1
+    out[:] = 0.0
+    out[F_ACCOMP_CHORD_TONE_RATIO] = acc_ct / acc_total if acc_total > 0 else 1.0
+    out[F_BASS_ROOT_RATIO] = bass_root / (bb - ba) if bb > ba else 1.0
+    out[F_REST_RATIO] = 1.0 - _covered_ticks(onset, duration, ma, mb, length_ticks) / length_ticks
+    out[F_BAR_RHYTHM_REPETITION] = _bar_rhythm_repetition(onset, ma, mb, length_ticks, bar_ticks)
+    out[F_FIRST_PITCH] = -1.0
+    out[F_LAST_PITCH] = -1.0
+    if n == 0:
+        return
+
+    chord_tones = 0
+    strong = 0
+    strong_chord_tones = 0
+    syncopated = 0
+    lowest = pitch[ma]
+    highest = pitch[ma]
+    pitch_sum = 0
+    hist = np.zeros(12, dtype=np.float64)
+    for i in range(ma, mb):
+        pc = pitch[i] % 12
+        is_ct = (chord_masks[_chord_index(chord_starts, onset[i])] >> pc) & 1
+        chord_tones += is_ct
+        offset = onset[i] % bar_ticks
+        for s in strong_offsets:
+            if offset == s:
+                strong += 1
+                strong_chord_tones += is_ct
+                break
+        if onset[i] % beat_ticks != 0:
+            syncopated += 1
+        lowest = min(lowest, pitch[i])
+        highest = max(highest, pitch[i])
+        pitch_sum += pitch[i]
+        hist[pc] += duration[i]
+
+    steps = 0
+    repeats = 0
+    leaps = 0
+    abs_sum = 0
+    nonzero = 0
+    changes = 0
+    prev_sign = 0
+    for i in range(ma + 1, mb):
+        d = pitch[i] - pitch[i - 1]
+        ad = abs(d)
+        abs_sum += ad
+        if ad == 0:
+            repeats += 1
+            continue
+        if ad <= 2:
+            steps += 1
+        elif ad >= 5:
+            leaps += 1
+        sign = 1 if d > 0 else -1
+        if nonzero > 0 and sign != prev_sign:
+            changes += 1
+        prev_sign = sign
+        nonzero += 1
+
+    durations = np.sort(duration[ma:mb])
+    variety = 1
+    for i in range(1, n):
+        if durations[i] != durations[i - 1]:
+            variety += 1
+
+    total_w = 0.0
+    for pc in range(12):
+        total_w += hist[pc]
+    entropy = 0.0
+    for pc in range(12):
+        if hist[pc] > 0.0:
+            p = hist[pc] / total_w
+            entropy -= p * math.log2(p)
+
+    last = mb - 1
+    out[F_MELODY_NOTES] = n
+    out[F_MELODY_DENSITY] = n / (length_ticks / bar_ticks)
+    out[F_CHORD_TONE_RATIO] = chord_tones / n
+    out[F_STRONG_CHORD_TONE_RATIO] = strong_chord_tones / strong if strong > 0 else 0.0
+    if n >= 2:
+        out[F_STEP_RATIO] = steps / (n - 1)
+        out[F_REPEAT_RATIO] = repeats / (n - 1)
+        out[F_LEAP_RATIO] = leaps / (n - 1)
+        out[F_MEAN_ABS_INTERVAL] = abs_sum / (n - 1)
+    out[F_PITCH_RANGE] = highest - lowest
+    out[F_MEAN_PITCH] = pitch_sum / n
+    out[F_DURATION_VARIETY] = variety
+    out[F_FIRST_PITCH] = pitch[ma]
+    out[F_LAST_PITCH] = pitch[last]
+    out[F_LAST_DURATION] = duration[last]
+    out[F_LAST_IS_TONIC] = 1.0 if pitch[last] % 12 == tonic else 0.0
+    out[F_LAST_IS_CHORD_TONE] = float((chord_masks[-1] >> (pitch[last] % 12)) & 1)
+    out[F_SYNCOPATION] = syncopated / n
+    out[F_PC_ENTROPY] = entropy
+    out[F_CONTOUR_CHANGES] = changes / (nonzero - 1) if nonzero >= 2 else 0.0

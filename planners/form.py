@@ -1,0 +1,184 @@
+"""The form pass: a spec's form string -> ordered sections and the form graph.
+
+The form graph is a networkx ``MultiDiGraph`` over section ids (a multigraph because one pair of
+sections can both follow and repeat each other: ``A1 -> A2``). Edge keys are the relation:
+
+- ``follows``: time order, ``A1 -> A2 -> B1 -> A3``;
+- ``repeats``: the same material again (``A3`` repeats ``A1``);
+- ``varies``: derived material (``A'`` varies ``A``);
+- ``contrasts``: a new label against each earlier new label (``B1`` contrasts ``A1``).
+
+Generation order is a topological order of the material edges (repeats, varies), ties broken by
+time, so a source is always composed before the sections that reuse it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import networkx as nx
+
+from grammar.errors import SpecError
+from grammar.forms import FormItem, parse_form
+from grammar.keys import parse_key
+from grammar.spec import SongSpec, tempo_word
+from planners.plan import Relation, SectionPlan, SongPlan, TrackPlan
+from planners.styles import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_GENERATOR,
+    DEFAULT_TITLE,
+    get_style,
+    style_tempo,
+)
+
+DEFAULT_FORM = "AABA"
+MAX_TOTAL_BARS = 1024  # ~40 minutes at 100 bpm in 4/4: past that a request is a typo
+SHORT_ROLES = {"intro": 4, "outro": 4, "coda": 4, "tag": 2, "break": 2}
+DEFAULT_BARS = 8
+MATERIAL = ("repeats", "varies")
+CONTRASTING_ROLES = ("bridge", "episode")
+
+
+def resolve_song(spec: SongSpec) -> SongPlan:
+    """Globals of the plan: explicit spec values, else the style's defaults. No sections yet."""
+    style = get_style(spec.style)
+    tracks = (
+        TrackPlan(name="Melody", role="melody", program=style.programs[0], channel=0),
+        TrackPlan(name="Chords", role="chords", program=style.programs[1], channel=1),
+        TrackPlan(name="Bass", role="bass", program=style.programs[2], channel=2),
+    )
+    return SongPlan(
+        title=spec.title or DEFAULT_TITLE,
+        prompt=spec.prompt,
+        style=style.name,
+        key=str(parse_key(spec.key or style.key)),
+        tempo=spec.tempo or style_tempo(style, tempo_word(spec)),
+        time_signature=spec.time_signature or style.time_signature,
+        seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
+        candidates=spec.candidates or DEFAULT_CANDIDATES,
+        generator=spec.generator or DEFAULT_GENERATOR,
+        melody_low=style.melody_range[0],
+        melody_high=style.melody_range[1],
+        tracks=tracks,
+    )
+
+
+def letter_roles(items: list[FormItem]) -> dict[str, str]:
+    """Roles for letter labels: the first is the theme; a label heard once between returns of
+    the theme is the bridge (or an episode when there are several such, as in a rondo)."""
+    labels = [it.label for it in items]
+    theme = labels[0]
+    singles = [
+        lab
+        for lab in dict.fromkeys(labels)
+        if lab != theme and labels.count(lab) == 1 and theme in labels[labels.index(lab) + 1 :]
+    ]
+    roles: dict[str, str] = {}
+    for lab in dict.fromkeys(labels):
+        if lab == theme:
+            roles[lab] = "theme"
+        elif lab in singles:
+            roles[lab] = "bridge" if len(singles) == 1 else "episode"
+        else:
+            roles[lab] = "contrast"
+    return roles
+
+
+def plan_form(spec: SongSpec, song: SongPlan) -> tuple[SongPlan, nx.MultiDiGraph]:
+    """Lay out the sections in time (ids, roles, bars, relations) and build the form graph."""
+    items = parse_form(spec.form or DEFAULT_FORM)
+    style = get_style(song.style)
+    labels = {it.label for it in items} | {it.name for it in items}
+    for name in spec.sections:
+        if name not in labels:
+            raise SpecError(
+                f"sections.{name}",
+                f"no section labelled '{name}' in the form '{spec.form or DEFAULT_FORM}'",
+            )
+    roles = letter_roles(items)
+    graph = nx.MultiDiGraph()
+    sections: list[SectionPlan] = []
+    counts: dict[str, int] = {}
+    first_of_label: dict[str, str] = {}
+    first_of_name: dict[str, str] = {}
+    bar = 1
+    for index, item in enumerate(items):
+        counts[item.label] = counts.get(item.label, 0) + 1
+        sid = f"{item.label}{counts[item.label]}"
+        sect_spec = spec.sections.get(item.name) or spec.sections.get(item.label)
+        base_spec = spec.sections.get(item.label)
+        role = (
+            (sect_spec.role if sect_spec and sect_spec.role else None)
+            or item.role
+            or roles.get(item.label, "theme")
+        )
+        bars = _section_bars(sect_spec, base_spec, role, style.blues_form)
+        relation: Relation = "new"
+        source: str | None = None
+        if item.name in first_of_name:
+            relation, source = "repeats", first_of_name[item.name]
+        elif item.label in first_of_label:
+            relation, source = "varies", first_of_label[item.label]
+        sections.append(
+            SectionPlan(
+                id=sid,
+                label=item.label,
+                name=item.name,
+                role=role,
+                index=index,
+                start_bar=bar,
+                bars=bars,
+                key=song.key,
+                relation=relation,
+                source=source,
+            )
+        )
+        graph.add_node(sid, label=item.label, name=item.name, role=role, index=index)
+        if index:
+            graph.add_edge(sections[index - 1].id, sid, key="follows")
+        if source is not None:
+            graph.add_edge(source, sid, key=relation)
+        else:
+            for other in first_of_label.values():
+                graph.add_edge(other, sid, key="contrasts")
+        first_of_label.setdefault(item.label, sid)
+        first_of_name.setdefault(item.name, sid)
+        bar += bars
+    total = bar - 1
+    if total > MAX_TOTAL_BARS:
+        raise SpecError("form", f"the song would have {total} bars, at most {MAX_TOTAL_BARS}")
+    return song.model_copy(update={"sections": tuple(sections)}), graph
+
+
+def _section_bars(sect_spec: object, base_spec: object, role: str, blues: bool) -> int:
+    """Bars of a section: its own spec, else its label's, else the chords' length, else a
+    default by role (12 in blues so each section is one chorus of the blues)."""
+    for s in (sect_spec, base_spec):
+        bars = getattr(s, "bars", None)
+        if bars:
+            return int(bars)
+    for s in (sect_spec, base_spec):
+        chords = getattr(s, "chords", None)
+        if chords:
+            return len([b for b in chords.strip().strip("|").split("|") if b.strip()])
+    if role in SHORT_ROLES:
+        return SHORT_ROLES[role]
+    return 12 if blues else DEFAULT_BARS
+
+
+def generation_order(graph: nx.MultiDiGraph) -> list[str]:
+    """Section ids in an order where every source precedes what repeats or varies it."""
+    material = nx.DiGraph()
+    material.add_nodes_from(graph.nodes(data=True))
+    material.add_edges_from((u, v) for u, v, k in graph.edges(keys=True) if k in MATERIAL)
+    return list(
+        nx.lexicographical_topological_sort(material, key=lambda n: graph.nodes[n]["index"])
+    )
+
+
+def relations(graph: nx.MultiDiGraph, section_id: str) -> dict[str, list[str]]:
+    """Incoming relations of a section, by kind: {'repeats': ['A1'], 'contrasts': [...]}."""
+    out: dict[str, list[str]] = {}
+    for u, _, k in graph.in_edges(section_id, keys=True):
+        out.setdefault(k, []).append(u)
+    return out

@@ -1,0 +1,102 @@
+"""The plan IR: a fully resolved song, section by section, before any note is written.
+
+``SongPlan`` is what every pass after ``parse`` reads and refines. It is pydantic (typed, saved in
+the report, validated between passes with ``--debug``). Times inside a section are ticks from the
+section's start; ``start_bar`` places the section in the song (1-based, like a score).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from grammar.chords import Chord, parse_chord
+from grammar.keys import Key, parse_key
+from grammar.meter import TimeSignature, parse_time_signature
+
+SCHEMA_VERSION = 1
+
+Cadence = Literal["authentic", "half", "plagal", "deceptive", "none"]
+Relation = Literal["new", "repeats", "varies"]
+TrackRole = Literal["melody", "chords", "bass"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChordEvent(_Model):
+    """One chord of a section's progression."""
+
+    bar: int = Field(ge=1, description="bar within the section, 1-based")
+    beat: float = Field(ge=1, description="felt beat within the bar, 1-based (2.5 = halfway)")
+    start_tick: int = Field(ge=0, description="ticks from the section start")
+    duration_ticks: int = Field(gt=0)
+    symbol: str = Field(description="lead-sheet symbol, e.g. 'Bbmaj7', 'C7/E'")
+    roman: str = Field(description="roman numeral in the section's key, e.g. 'V7/V'")
+
+    def chord(self) -> Chord:
+        return parse_chord(self.symbol)
+
+
+class TrackPlan(_Model):
+    name: str
+    role: TrackRole
+    program: int = Field(ge=0, le=127, description="General MIDI program, 0-based")
+    channel: int = Field(ge=0, le=15)
+
+
+class SectionPlan(_Model):
+    id: str = Field(description="unique id, label + occurrence: 'A2', 'chorus3'")
+    label: str = Field(description="form label; same label = same material")
+    name: str = Field(description="as written in the form, with variation marks: A'")
+    role: str = Field(description="verse, chorus, bridge, intro, outro, theme, ...")
+    index: int = Field(ge=0, description="position in the song")
+    start_bar: int = Field(ge=1)
+    bars: int = Field(ge=1)
+    key: str
+    chords: tuple[ChordEvent, ...] = ()
+    chords_given: bool = Field(False, description="chords came from the spec, not the planner")
+    cadence: Cadence = "none"
+    relation: Relation = "new"
+    source: str | None = Field(None, description="id of the section it repeats or varies")
+
+    def key_obj(self) -> Key:
+        return parse_key(self.key)
+
+
+class SongPlan(_Model):
+    schema_version: int = SCHEMA_VERSION
+    title: str
+    prompt: str | None = None
+    style: str
+    key: str
+    tempo: int
+    time_signature: str
+    seed: int
+    candidates: int
+    generator: str
+    melody_low: int = Field(ge=0, le=127)
+    melody_high: int = Field(ge=0, le=127)
+    tracks: tuple[TrackPlan, ...]
+    sections: tuple[SectionPlan, ...] = ()
+
+    def meter(self) -> TimeSignature:
+        return parse_time_signature(self.time_signature)
+
+    def key_obj(self) -> Key:
+        return parse_key(self.key)
+
+    @property
+    def total_bars(self) -> int:
+        return sum(s.bars for s in self.sections)
+
+    def section(self, section_id: str) -> SectionPlan:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def section_start_tick(self, section: SectionPlan) -> int:
+        return (section.start_bar - 1) * self.meter().bar_ticks

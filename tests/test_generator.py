@@ -1,0 +1,76 @@
+"""The rule-based generator and the pipeline's guarantees around it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composer import api
+from composer.generators.timeline import ChordTimeline, diatonic_shift
+from grammar.keys import parse_key
+from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY, track_notes
+
+
+def _song(**spec):
+    return api.compose({"seed": 3, "candidates": 6, **spec})
+
+
+def test_accompaniment_plays_only_chord_tones() -> None:
+    song = _song(form="AABA", style="jazz", key="Bb major")
+    meter = song.plan.meter()
+    for s in song.plan.sections:
+        tl = ChordTimeline.of(s)
+        lo = (s.start_bar - 1) * meter.bar_ticks
+        for track in (TRACK_CHORDS, TRACK_BASS):
+            notes = track_notes(song.notes, track)
+            notes = notes[(notes["onset"] >= lo) & (notes["onset"] < lo + s.bars * meter.bar_ticks)]
+            for n in notes:
+                assert int(n["pitch"]) % 12 in tl.at(int(n["onset"]) - lo).pitch_classes
+
+
+def test_repeats_copy_their_source_and_choices_are_explained() -> None:
+    song = _song(form="AABA", style="pop", key="G major")
+    meter = song.plan.meter()
+
+    def bars(sid: str, upto: int) -> list[tuple[int, int, int]]:
+        s = song.plan.section(sid)
+        lo = (s.start_bar - 1) * meter.bar_ticks
+        n = song.notes[
+            (song.notes["onset"] >= lo) & (song.notes["onset"] < lo + upto * meter.bar_ticks)
+        ]
+        return sorted((int(r["onset"]) - lo, int(r["pitch"]), int(r["track"])) for r in n)
+
+    assert bars("A1", 5) == bars("A3", 5)  # A3 repeats A1 up to its own ending
+    rep = {s.id: s for s in song.report.sections}
+    assert rep["A3"].choice.material == "repeat"
+    for s in rep.values():
+        assert s.choice.margin is None or s.choice.margin >= 0
+
+
+def test_melody_is_monophonic_and_in_range() -> None:
+    song = _song(form="ABAC", style="classical", key="E minor")
+    mel = track_notes(song.notes, TRACK_MELODY)
+    ends = mel["onset"] + mel["duration"]
+    assert (mel["onset"][1:] >= ends[:-1]).all()
+    assert (
+        mel["pitch"].min() >= song.plan.melody_low and mel["pitch"].max() <= song.plan.melody_high
+    )
+
+
+def test_candidates_differ() -> None:
+    from composer.generators.base import GenerationContext
+    from composer.registry import get_generator
+
+    plan = api.plan({"form": "AB", "seed": 1}).plan
+    gen = get_generator("rules")
+    cands = gen.generate(plan.sections[0], GenerationContext(plan), 8, np.random.default_rng(0))
+    assert len(cands) == 8
+    melodies = {track_notes(c.notes, TRACK_MELODY).tobytes() for c in cands}
+    assert len(melodies) >= 6
+
+
+def test_diatonic_shift() -> None:
+    c = parse_key("C major")
+    assert diatonic_shift(60, 1, c) == 62 and diatonic_shift(64, 1, c) == 65
+    assert diatonic_shift(71, 1, c) == 72 and diatonic_shift(60, -1, c) == 59
+    a = parse_key("A minor")
+    assert diatonic_shift(69, 2, a) == 72  # A -> C in A minor
