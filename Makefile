@@ -18,7 +18,6 @@ venv: $(STAMP)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/compose --force -o out/demo.mid
-	@echo "wrote out/demo.mid and out/demo.json"
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -37,6 +37,16 @@ def check_midi_path(p: Path) -> None:
         raise OutputError("--output", f"'{p}' must end in .mid or .midi")
 
 
+def _mode_for(path: Path) -> int:
+    """An existing file keeps its permissions; a new one gets what the umask gives (mkstemp's
+    temporary files are private, 0600, which is not what a user expects of a song)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_files(files: Mapping[Path, bytes], force: bool, field: str = "--output") -> None:
     """Write every file or none of them."""
     check_targets(list(files), force, field)
@@ -47,6 +57,7 @@ def write_files(files: Mapping[Path, bytes], force: bool, field: str = "--output
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            os.chmod(tmp, _mode_for(path))
         for tmp, path in staged:
             os.replace(tmp, path)
     except OSError as exc:

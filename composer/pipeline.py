@@ -239,6 +239,8 @@ def build_report(c: Compilation) -> Report:
                     if ch.runner_up is None
                     else round(ch.runner_up.objective, 4),
                     margin=None if ch.margin is None else round(ch.margin, 4),
+                    runner_up_violations=None if ch.runner_up is None else ch.runner_up.hard,
+                    decided_by=ch.decided_by,
                     junction=round(ch.chosen.junction, 4),
                     material=str(ch.chosen.segment.provenance.get("material", "new")),
                     seed=ch.chosen.segment.seed,

@@ -25,7 +25,11 @@ class ChoiceReport(_Model):
     pruned: int = Field(ge=0, description="dropped for more hard violations than the best")
     objective: float
     runner_up_objective: float | None = None
-    margin: float | None = Field(None, description="objective lead over the runner-up")
+    margin: float | None = Field(
+        None, description="objective lead over the runner-up (negative if it won on violations)"
+    )
+    runner_up_violations: int | None = None
+    decided_by: str = Field(description="violations, score, or only candidate")
     junction: float = Field(description="smoothness of the seam with the previous section, 0..1")
     material: str = Field(description="new, repeat or variation")
     seed: int = Field(description="the candidate's seed")

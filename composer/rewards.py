@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+from composer.tonality import key_fit
 from planners.plan import SectionPlan
 
 Features = Mapping[str, float]
@@ -65,6 +66,14 @@ def cadence(f: Features, s: SectionPlan) -> float:
     return 0.7 * land + 0.3 * held
 
 
+def key_clarity(f: Features, s: SectionPlan) -> float:
+    """How strongly the section's sound correlates with its planned key's profile:
+    (r + 1) / 2 for the Pearson r of the pitch-class histogram with the Krumhansl-Kessler
+    profile of the section's key. [0, 1]"""
+    r, _ = key_fit(f, s.key_obj())
+    return (r + 1.0) / 2.0
+
+
 REWARDS: dict[str, Reward] = {
     "harmonic_fit": harmonic_fit,
     "melodic_shape": melodic_shape,
@@ -72,6 +81,7 @@ REWARDS: dict[str, Reward] = {
     "rhythmic_coherence": rhythmic_coherence,
     "contour": contour,
     "cadence": cadence,
+    "key_clarity": key_clarity,
 }
 
 # Harmony and cadence matter most to listeners of tonal music; shape and rhythm next.
@@ -82,6 +92,7 @@ WEIGHTS: dict[str, float] = {
     "rhythmic_coherence": 1.0,
     "contour": 0.75,
     "cadence": 1.5,
+    "key_clarity": 1.0,
 }
 
 

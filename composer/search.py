@@ -2,7 +2,9 @@
 
 Per section, all candidates go to the kernels in one batched call
 (:func:`kernels.batch.check_batch`).
-Candidates with the fewest hard-constraint violations survive (the rest are pruned); among them
+Candidates with the fewest hard-constraint violations survive (the rest are pruned): the kernels'
+checks, plus ``off_key``, a section that a Krumhansl-Schmuckler key finder does not hear in its
+planned key (:mod:`composer.tonality`). Among the survivors
 the best objective wins: the weighted reward total, plus a junction term for how smoothly the
 melody enters from the section already chosen before it (stitching). The runner-up is kept so
 the report can say by how much the choice won.
@@ -16,6 +18,7 @@ import numpy as np
 
 from composer.rewards import junction, score
 from composer.segment import Segment
+from composer.tonality import key_fit
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
 from kernels.notes import TRACK_MELODY, track_notes
@@ -47,7 +50,15 @@ class Choice:
 
     @property
     def margin(self) -> float | None:
+        """Objective lead over the runner-up (negative when the choice won on violations)."""
         return None if self.runner_up is None else self.chosen.objective - self.runner_up.objective
+
+    @property
+    def decided_by(self) -> str:
+        """'violations' if the runner-up had more, 'score' if it scored lower, 'only candidate'."""
+        if self.runner_up is None:
+            return "only candidate"
+        return "violations" if self.runner_up.hard > self.chosen.hard else "score"
 
 
 def section_arrays(section: SectionPlan, song: SongPlan) -> SectionArrays:
@@ -87,14 +98,17 @@ def score_batch(
 ) -> list[Scored]:
     """Rewards, and the junction with the previous section, for each checked candidate."""
     prev_last = last_melody_pitch(previous)
+    key = section.key_obj()
     out = []
     for i, cand in enumerate(candidates):
         feats = result.feature_dict(i)
         rewards = score(feats, section)
+        violations = result.violation_dict(i)
+        violations["off_key"] = 0 if key_fit(feats, key)[1] else 1
         first = int(feats["first_pitch"])
         j = junction(prev_last, first if first >= 0 else None)
         objective = (1 - JUNCTION_WEIGHT) * rewards["total"] + JUNCTION_WEIGHT * j
-        out.append(Scored(i, cand, result.violation_dict(i), rewards, j, objective))
+        out.append(Scored(i, cand, violations, rewards, j, objective))
     return out
 
 

@@ -210,7 +210,7 @@ def _batch_kernel(
     violations: np.ndarray,
     features: np.ndarray,
 ) -> None:
-    """Fill ``violations`` (n, 7) and ``features`` (n, 23) for all ``n`` CSR candidates,
+    """Fill ``violations`` (n, 7) and ``features`` (n, len(FEATURES)) for all ``n`` CSR candidates,
     candidates spread over numba's threads with ``prange``."""
     for c in prange(offsets.shape[0] - 1):
         _check_candidate(

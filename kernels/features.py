@@ -44,6 +44,10 @@ bar_rhythm_repetition    over bars ``b = 2 .. n`` (n = ceil(length_ticks / bar_t
                          is 0, like every undefined melody ratio (0 if one bar)
 bass_root_ratio          fraction of bass notes whose pc is the root of the chord at their onset
                          (1 if no bass notes)
+pc_0, pc_1, pc_2,        duration-weighted share of each pitch class (C=0 .. B=11) over melody,
+pc_3, pc_4, pc_5,        chords and bass notes; they sum to 1 (all 0 if there are no such
+pc_6, pc_7, pc_8,        notes). The key-finding check and reward correlate them with the
+pc_9, pc_10, pc_11       Krumhansl-Kessler key profiles (composer.tonality).
 =======================  ========================================================================
 """
 
@@ -82,6 +86,7 @@ FEATURES: tuple[str, ...] = (
     "contour_changes",
     "bar_rhythm_repetition",
     "bass_root_ratio",
+    *(f"pc_{pc}" for pc in range(12)),
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 F_MELODY_NOTES = _F["melody_notes"]
@@ -107,6 +112,7 @@ F_PC_ENTROPY = _F["pc_entropy"]
 F_CONTOUR_CHANGES = _F["contour_changes"]
 F_BAR_RHYTHM_REPETITION = _F["bar_rhythm_repetition"]
 F_BASS_ROOT_RATIO = _F["bass_root_ratio"]
+F_PC_0 = _F["pc_0"]
 
 
 @njit(cache=True)
@@ -198,7 +204,7 @@ def _candidate_features(
     chord_roots: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write the :data:`FEATURES` of one candidate into ``out`` (float64, length 23).
+    """Write the :data:`FEATURES` of one candidate into ``out`` (float64, len(FEATURES)).
 
     ``onset``/``duration``/``pitch``/``track`` are int64 columns of one candidate grouped by
     track (melody, chords, bass, others), the first three sorted by (onset, pitch, duration).
@@ -222,6 +228,14 @@ def _candidate_features(
         if pitch[i] % 12 == chord_roots[_chord_index(chord_starts, onset[i])]:
             bass_root += 1
     out[:] = 0.0
+    pc_total = 0.0
+    for i in range(track.shape[0]):
+        if track[i] <= TRACK_BASS:  # melody, chords and bass; not extra tracks
+            out[F_PC_0 + pitch[i] % 12] += duration[i]
+            pc_total += duration[i]
+    if pc_total > 0.0:
+        for k in range(12):
+            out[F_PC_0 + k] /= pc_total
     out[F_ACCOMP_CHORD_TONE_RATIO] = acc_ct / acc_total if acc_total > 0 else 1.0
     out[F_BASS_ROOT_RATIO] = bass_root / (bb - ba) if bb > ba else 1.0
     out[F_REST_RATIO] = 1.0 - _covered_ticks(onset, duration, ma, mb, length_ticks) / length_ticks

@@ -142,6 +142,10 @@ def reference_features(notes: np.ndarray, arrays: SectionArrays) -> dict[str, fl
     intervals = [b - a for a, b in pairwise(pitches)]
 
     f: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
+    sounding = melody + accomp
+    sounding_ticks = sum(d for _, d, _ in sounding)
+    for _, d, p in sounding:
+        f[f"pc_{p % 12}"] += d / sounding_ticks
     f["melody_notes"] = float(n)
     f["melody_density"] = n / (length / int(arrays.bar_ticks))
     if n:

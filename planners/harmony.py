@@ -234,9 +234,10 @@ def _phrase(
     body = slots - len(flat) - len(end)
     if body < 0:  # a phrase too short for its formula: keep the formula's tail
         return _to_bars(list(end)[-slots:], bars, per_bar)
-    if use_loop:
-        loop = LOOPS[mode]
-        flat += [loop[(len(flat) + i) % len(loop)] for i in range(body)]
+    loop = LOOPS[mode]
+    looped = [loop[(len(flat) + i) % len(loop)] for i in range(body)]
+    if use_loop and body and _base(end[0]) in NEXT[mode].get(_base(looped[-1]), {}):
+        flat += looped  # the loop, only where it leads into the cadence formula
     else:
         if flat:
             start_opts = list(NEXT[mode][_base(flat[-1])])

@@ -218,3 +218,14 @@ def test_a_bug_is_one_line_unless_debug(
     assert err.startswith("internal error: RuntimeError: boom") and err.count("\n") == 1
     with pytest.raises(RuntimeError):
         main(["--form", "AB", "-q", "--debug", "-o", out])
+
+
+def test_outputs_get_ordinary_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "song.mid"
+    umask = os.umask(0o022)
+    try:
+        assert main(["--form", "AB", *FAST, "-o", str(out)]) == 0
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert out.with_suffix(".json").stat().st_mode & 0o777 == 0o644

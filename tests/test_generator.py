@@ -43,7 +43,13 @@ def test_repeats_copy_their_source_and_choices_are_explained() -> None:
     rep = {s.id: s for s in song.report.sections}
     assert rep["A3"].choice.material == "repeat"
     for s in rep.values():
-        assert s.choice.margin is None or s.choice.margin >= 0
+        c, hard = s.choice, sum(s.violations.values())
+        if c.decided_by == "score":
+            assert c.margin is not None and c.margin >= 0 and c.runner_up_violations == hard
+        elif c.decided_by == "violations":
+            assert c.runner_up_violations is not None and c.runner_up_violations > hard
+        else:
+            assert c.candidates == 1 and c.margin is None
 
 
 def test_melody_is_monophonic_and_in_range() -> None:

@@ -20,6 +20,13 @@ BASE = {
     "last_duration": 960.0,
     "last_is_tonic": 1.0,
     "last_is_chord_tone": 1.0,
+    # a C major passage shaped exactly like the major key profile: r = 1 with C major
+    **{
+        f"pc_{i}": w / 49.18
+        for i, w in enumerate(
+            [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
+        )
+    },
 }
 
 
@@ -77,6 +84,12 @@ def test_total_is_the_weighted_mean() -> None:
     expect = sum(w[n] * out[n] for n in rewards.REWARDS) / sum(w.values())
     assert out["total"] == pytest.approx(expect)
     assert 0.0 <= out["total"] <= 1.0
+
+
+def test_key_clarity() -> None:
+    assert rewards.key_clarity(BASE, _section()) == pytest.approx(1.0)
+    flat = {**BASE, **{f"pc_{i}": 1 / 12 for i in range(12)}}
+    assert rewards.key_clarity(flat, _section()) == pytest.approx(0.5)  # r = 0: no key heard
 
 
 def test_junction() -> None:

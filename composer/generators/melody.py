@@ -24,6 +24,7 @@ import numpy as np
 
 from composer.generators.rhythm import Pattern, patterns, pick, to_ticks
 from composer.generators.timeline import ChordTimeline, diatonic_shift
+from composer.tonality import PROFILES
 from grammar.chords import Chord
 from grammar.keys import Key
 from grammar.meter import TimeSignature
@@ -53,14 +54,10 @@ CHROMATIC = 0.5  # a chord tone outside the scale (secondary dominants) is allow
 LEAP, RECOVERY = 5, 3.0  # a leap of >= 5 semitones wants a step back (x3), not more motion
 CONTOUR_SCALE = 4.0  # semitones: how tightly the walk follows the arch
 MIN_VARIATION = 0.25  # share of notes a variation must change
-# Tonal prior: the Krumhansl-Kessler probe-tone profiles (Krumhansl 1990), degree 0 = tonic.
-# Listeners' sense of key comes from these proportions, so melodies drawn towards them sound in
-# key: the tonic triad more, the leading tone and the chromatic degrees less.
-TONAL_PULL = 2.0  # exponent on the profile: 1 imitates it, 2 sharpens the hierarchy (clearer key)
-KEY_PROFILE = {
-    "major": (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88),
-    "minor": (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17),
-}
+# Tonal prior: the Krumhansl-Kessler profiles (composer.tonality). Listeners' sense of key comes
+# from these proportions, so melodies drawn towards them sound in key: the tonic triad more, the
+# leading tone and the chromatic degrees less.
+TONAL_PULL = 2.0  # exponent on the key profile: 1 imitates it, 2 sharpens the hierarchy
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,8 @@ def choose_pitch(
         if not in_scale:
             w *= CHROMATIC
         w *= math.exp(-abs(p - target) / CONTOUR_SCALE)
-        w *= (KEY_PROFILE[ctx.key.mode][(pc - ctx.key.tonic) % 12] / 6.35) ** TONAL_PULL
+        profile = PROFILES[ctx.key.mode]
+        w *= float(profile[(pc - ctx.key.tonic) % 12] / profile[0]) ** TONAL_PULL
         best.append((p, w))
     if not best:  # nothing within reach: the chord tone nearest the previous pitch
         return nearest_chord_tone(ctx, onset, prev)
