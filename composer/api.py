@@ -17,9 +17,9 @@ import numpy as np
 
 from composer.leadsheet import LeadSheet
 from composer.output import check_midi_path, report_path, write_files
-from composer.pipeline import PLANNING, Progress, build_report, compile_song, song_notes
+from composer.pipeline import PLANNING, Progress, compile_song, song_notes
 from composer.registry import Factory, available, register
-from composer.report import Report
+from composer.report import Report, build_report
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 

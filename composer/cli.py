@@ -49,8 +49,26 @@ CandOpt = Annotated[int | None, typer.Option(help="Candidates per section (1-256
 GenOpt = Annotated[str | None, typer.Option(help="Section generator (see `compose generators`).")]
 
 
-def _overrides(**flags: Any) -> dict[str, Any]:
-    return {"time_signature" if k == "meter" else k: v for k, v in flags.items()}
+# The options that are spec fields (typer parameter name -> SongSpec field).
+SPEC_FLAGS = {
+    name: name
+    for name in (
+        "form",
+        "prompt",
+        "key",
+        "tempo",
+        "style",
+        "title",
+        "seed",
+        "candidates",
+        "generator",
+    )
+} | {"meter": "time_signature"}
+
+
+def _overrides(ctx: typer.Context) -> dict[str, Any]:
+    """The spec fields given as flags (None = not given)."""
+    return {field: ctx.params[name] for name, field in SPEC_FLAGS.items() if name in ctx.params}
 
 
 @app.callback(invoke_without_command=True)
@@ -83,21 +101,7 @@ def compose(
     check_midi_path(output)
     targets = [output, report_path(output)]
     check_targets(targets, force)
-    song_spec = api.build_spec(
-        spec,
-        _overrides(
-            form=form,
-            prompt=prompt,
-            key=key,
-            tempo=tempo,
-            meter=meter,
-            style=style,
-            title=title,
-            seed=seed,
-            candidates=candidates,
-            generator=generator,
-        ),
-    )
+    song_spec = api.build_spec(spec, _overrides(ctx))
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
     write_files({output: song.midi, targets[1]: song.report_json().encode()}, force)
@@ -114,6 +118,7 @@ def compose(
 
 @app.command("plan")
 def plan_cmd(
+    ctx: typer.Context,
     spec: SpecOpt = None,
     form: FormOpt = None,
     prompt: PromptOpt = None,
@@ -126,19 +131,7 @@ def plan_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Print the plan (form graph, keys, chords per bar) without composing notes."""
-    song_spec = api.build_spec(
-        spec,
-        _overrides(
-            form=form,
-            prompt=prompt,
-            key=key,
-            tempo=tempo,
-            meter=meter,
-            style=style,
-            title=title,
-            seed=seed,
-        ),
-    )
+    song_spec = api.build_spec(spec, _overrides(ctx))
     lead = api.plan(song_spec)
     typer.echo(lead.to_json() if as_json else lead.to_text())
 

@@ -23,19 +23,11 @@ from composer.generators.base import GenerationContext
 from composer.material import source_in_key, splice_repeat
 from composer.midi import write_midi
 from composer.registry import get_generator
-from composer.report import (
-    ChoiceReport,
-    ChordReport,
-    EdgeReport,
-    Report,
-    SectionReport,
-    TrackReport,
-)
 from composer.search import Choice, check, choose, score_batch
 from composer.segment import Segment
 from grammar.errors import GeneratorError
 from grammar.spec import SongSpec, fill_from_prompt
-from kernels.notes import NOTE_DTYPE, TICKS_PER_BEAT, empty_notes, shift, sort_notes, validate_notes
+from kernels.notes import NOTE_DTYPE, empty_notes, shift, sort_notes, validate_notes
 from planners.form import generation_order, plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
@@ -203,70 +195,3 @@ def compile_song(
         if name == stop_after:
             break
     return c
-
-
-def build_report(c: Compilation) -> Report:
-    plan = c.need_plan()
-    assert c.graph is not None
-    meter = plan.meter()
-    sections = []
-    for s in plan.sections:
-        ch = c.choices[s.id]
-        sections.append(
-            SectionReport(
-                id=s.id,
-                label=s.label,
-                name=s.name,
-                role=s.role,
-                start_bar=s.start_bar,
-                bars=s.bars,
-                key=s.key,
-                cadence=s.cadence,
-                relation=s.relation,
-                source=s.source,
-                chords=[
-                    ChordReport(bar=e.bar, beat=e.beat, symbol=e.symbol, roman=e.roman)
-                    for e in s.chords
-                ],
-                scores={k: round(v, 4) for k, v in ch.chosen.rewards.items()},
-                violations=ch.chosen.violations,
-                choice=ChoiceReport(
-                    candidate=ch.chosen.index,
-                    candidates=ch.candidates,
-                    pruned=ch.pruned,
-                    objective=round(ch.chosen.objective, 4),
-                    runner_up_objective=None
-                    if ch.runner_up is None
-                    else round(ch.runner_up.objective, 4),
-                    margin=None if ch.margin is None else round(ch.margin, 4),
-                    runner_up_violations=None if ch.runner_up is None else ch.runner_up.hard,
-                    decided_by=ch.decided_by,
-                    junction=round(ch.chosen.junction, 4),
-                    material=str(ch.chosen.segment.provenance.get("material", "new")),
-                    seed=ch.chosen.segment.seed,
-                ),
-            )
-        )
-    quarters = plan.total_bars * meter.bar_ticks / TICKS_PER_BEAT
-    return Report(
-        title=plan.title,
-        prompt=plan.prompt,
-        style=plan.style,
-        key=plan.key,
-        tempo=plan.tempo,
-        time_signature=plan.time_signature,
-        bars=plan.total_bars,
-        duration_seconds=round(quarters * 60 / plan.tempo, 2),
-        tracks=[
-            TrackReport(name=t.name, role=t.role, program=t.program, channel=t.channel)
-            for t in plan.tracks
-        ],
-        generator=plan.generator,
-        seed=plan.seed,
-        candidates=plan.candidates,
-        sections=sections,
-        form_graph=[
-            EdgeReport(source=u, target=v, relation=k) for u, v, k in c.graph.edges(keys=True)
-        ],
-        timings={k: round(v, 4) for k, v in c.timings.items()},
-    )

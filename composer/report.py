@@ -3,7 +3,16 @@ and why. It validates against its own model (``Report.model_validate_json``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from kernels.notes import TICKS_PER_BEAT
+from planners.plan import TrackPlan
+
+if TYPE_CHECKING:
+    from composer.pipeline import Compilation
+    from composer.search import Choice
 
 SCHEMA_VERSION = 1
 
@@ -52,13 +61,6 @@ class SectionReport(_Model):
     choice: ChoiceReport
 
 
-class TrackReport(_Model):
-    name: str
-    role: str
-    program: int
-    channel: int
-
-
 class EdgeReport(_Model):
     source: str
     target: str
@@ -75,10 +77,88 @@ class Report(_Model):
     time_signature: str
     bars: int
     duration_seconds: float
-    tracks: list[TrackReport]
+    tracks: list[TrackPlan]
     generator: str
     seed: int
     candidates: int
     sections: list[SectionReport]
     form_graph: list[EdgeReport]
     timings: dict[str, float] = Field(description="seconds per pass")
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def choice_report(ch: Choice) -> ChoiceReport:
+    """Why this candidate: its objective, the runner-up's, and what decided between them."""
+    runner = ch.runner_up
+    return ChoiceReport(
+        candidate=ch.chosen.index,
+        candidates=ch.candidates,
+        pruned=ch.pruned,
+        objective=round(ch.chosen.objective, 4),
+        runner_up_objective=None if runner is None else _r(runner.objective),
+        margin=_r(ch.margin),
+        runner_up_violations=None if runner is None else runner.hard,
+        decided_by=ch.decided_by,
+        junction=round(ch.chosen.junction, 4),
+        material=str(ch.chosen.segment.provenance.get("material", "new")),
+        seed=ch.chosen.segment.seed,
+    )
+
+
+def build_report(c: Compilation) -> Report:
+    """The report of a finished compilation (every pass run)."""
+    plan = c.need_plan()
+    assert c.graph is not None
+    sections = [
+        SectionReport(
+            **s.model_dump(
+                include={
+                    "id",
+                    "label",
+                    "name",
+                    "role",
+                    "start_bar",
+                    "bars",
+                    "key",
+                    "cadence",
+                    "relation",
+                    "source",
+                }
+            ),
+            chords=[
+                ChordReport(bar=e.bar, beat=e.beat, symbol=e.symbol, roman=e.roman)
+                for e in s.chords
+            ],
+            scores={k: round(v, 4) for k, v in c.choices[s.id].chosen.rewards.items()},
+            violations=c.choices[s.id].chosen.violations,
+            choice=choice_report(c.choices[s.id]),
+        )
+        for s in plan.sections
+    ]
+    quarters = plan.total_bars * plan.meter().bar_ticks / TICKS_PER_BEAT
+    return Report(
+        **plan.model_dump(
+            include={
+                "title",
+                "prompt",
+                "style",
+                "key",
+                "tempo",
+                "time_signature",
+                "generator",
+                "seed",
+                "candidates",
+            }
+        ),
+        bars=plan.total_bars,
+        duration_seconds=round(quarters * 60 / plan.tempo, 2),
+        tracks=list(plan.tracks),
+        sections=sections,
+        form_graph=[
+            EdgeReport(source=u, target=v, relation=k) for u, v, k in c.graph.edges(keys=True)
+        ],
+        timings={k: round(v, 4) for k, v in c.timings.items()},
+    )
