@@ -39,6 +39,7 @@ class LeadSheet:
             lines.append("relations: " + ", ".join(rel))
         for s in p.sections:
             extra = f", {s.relation} {s.source}" if s.source else ""
+            extra += f", leads to {s.modulates_to}" if s.modulates_to else ""
             lines.append(
                 f"\n[{s.id}] {s.name} ({s.role}) bars {s.start_bar}-{s.start_bar + s.bars - 1}, "
                 f"{s.key}, {s.cadence} cadence{extra}"

@@ -100,7 +100,7 @@ def choice_report(ch: Choice) -> ChoiceReport:
         objective=round(ch.chosen.objective, 4),
         runner_up_objective=None if runner is None else _r(runner.objective),
         margin=_r(ch.margin),
-        runner_up_violations=None if runner is None else runner.hard,
+        runner_up_violations=None if runner is None else runner.hard,  # hard ones only
         decided_by=ch.decided_by,
         junction=round(ch.chosen.junction, 4),
         material=str(ch.chosen.segment.provenance.get("material", "new")),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from composer.tonality import key_fit
 from planners.plan import SectionPlan
+from planners.tonality import key_fit
 
 Features = Mapping[str, float]
 Reward = Callable[[Features, SectionPlan], float]

@@ -2,9 +2,10 @@
 
 Per section, all candidates go to the kernels in one batched call
 (:func:`kernels.batch.check_batch`).
-Candidates with the fewest hard-constraint violations survive (the rest are pruned): the kernels'
-checks, plus ``off_key``, a section that a Krumhansl-Schmuckler key finder does not hear in its
-planned key (:mod:`composer.tonality`). Among the survivors
+Candidates with the fewest hard-constraint violations (:data:`HARD`) survive (the rest are
+pruned): the kernels' checks that are errors, plus ``off_key``, a section that a
+Krumhansl-Schmuckler key finder does not hear in its planned key (:mod:`planners.tonality`).
+Among the survivors
 the best objective wins: the weighted reward total, plus a junction term for how smoothly the
 melody enters from the section already chosen before it (stitching). The runner-up is kept so
 the report can say by how much the choice won.
@@ -18,13 +19,32 @@ import numpy as np
 
 from composer.rewards import junction, score
 from composer.segment import Segment
-from composer.tonality import key_fit
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
 from kernels.notes import TRACK_MELODY, track_notes
 from planners.plan import SectionPlan, SongPlan
+from planners.tonality import key_fit
 
 JUNCTION_WEIGHT = 0.15  # share of the objective given to the seam with the previous section
+# What prunes a candidate: errors, not taste. The kernels also count direct fifths/octaves (Bach
+# writes ~2,900 in the chorales), strong-beat non-chord tones (appoggiaturas), unresolved leaps,
+# tessitura and spacing: reported for every section, left to the rewards, never pruned on.
+HARD = frozenset(
+    {
+        "out_of_key",
+        "melody_range",
+        "melody_overlap",
+        "bass_overlap",
+        "parallel_fifths",
+        "parallel_octaves",
+        "large_leaps",
+        "voice_crossing",
+        "instrument_range",
+        "empty_bars",
+        "voice_overlap",
+        "off_key",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,8 @@ class Scored:
 
     @property
     def hard(self) -> int:
-        return sum(self.violations.values())
+        """Violations of the HARD constraints (the others are reported, not pruned on)."""
+        return sum(v for k, v in self.violations.items() if k in HARD)
 
 
 @dataclass(frozen=True)

@@ -436,17 +436,35 @@ def _parse_token(token: str, key: Key) -> Chord:
     raise GrammarError(f"unknown chord '{token}'")
 
 
+HOLE = "?"
+
+
 def parse_progression(text: str, key: Key) -> list[list[Chord]]:
     """Parse "| Dm7 G7 | Cmaj7 | % | ii7 V7 | I ||" into one list of chords per bar.
 
     "|" separates bars ("||" counts as one bar line, so a final double bar is fine); "%" alone
     repeats the previous bar.
     """
+    bars = _parse_bars(text, key, holes=False)
+    return [[c for c in bar if c is not None] for bar in bars]
+
+
+def parse_pins(text: str, key: Key) -> list[list[Chord | None]]:
+    """Like :func:`parse_progression`, but a "?" stands for a chord the planner chooses (None):
+    "I | ? ? | IV | V7" pins three chords and leaves two to the planner."""
+    return _parse_bars(text, key, holes=True)
+
+
+def has_holes(text: str) -> bool:
+    return HOLE in text.replace("|", " ").split()
+
+
+def _parse_bars(text: str, key: Key, holes: bool) -> list[list[Chord | None]]:
     body = re.sub(r"\|{2,}", "|", text.strip())
     if not body.strip("| \t\n"):
         raise GrammarError("no chords")
     body = body.removeprefix("|").removesuffix("|")
-    bars: list[list[Chord]] = []
+    bars: list[list[Chord | None]] = []
     for number, bar in enumerate(body.split("|"), start=1):
         tokens = bar.split()
         if not tokens:
@@ -463,7 +481,7 @@ def parse_progression(text: str, key: Key) -> list[list[Chord]]:
                 f"bar {number} has {len(tokens)} chords, at most {MAX_CHORDS_PER_BAR}"
             )
         try:
-            bars.append([_parse_token(token, key) for token in tokens])
+            bars.append([None if holes and t == HOLE else _parse_token(t, key) for t in tokens])
         except GrammarError as error:
             raise GrammarError(f"bar {number}: {error}") from None
     return bars

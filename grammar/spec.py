@@ -11,7 +11,7 @@ form or chord is reported here, naming the field, before any planning starts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -54,9 +54,15 @@ class SectionSpec(BaseModel):
     chords: str | None = Field(
         None,
         description="Lead-sheet chords, bars separated by '|', e.g. 'Abmaj7 | Db7 | Gm7 C7'; "
-        "roman numerals ('ii7 V7 | I') are read in the section's key. Must fill the bars exactly.",
+        "roman numerals ('ii7 V7 | I') are read in the section's key; '?' leaves a chord to the "
+        "planner ('I | ? | ? | V7'). Must fill the bars exactly.",
     )
     role: str | None = Field(None, description="Override the role (verse, chorus, bridge, ...).")
+    cadence: Literal["authentic", "half", "plagal", "deceptive"] | None = Field(
+        None,
+        description="How the section must end; a hard constraint (the planner otherwise chooses "
+        "by the section's place in the form). With chords given, they must end this way.",
+    )
 
     @field_validator("key")
     @classmethod

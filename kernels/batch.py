@@ -4,9 +4,12 @@ The wrapper validates the NoteArrays, concatenates their columns into flat int64
 CSR ``offsets`` array (``n + 1`` entries; candidate ``c`` owns rows ``offsets[c]:offsets[c+1]``)
 and calls :func:`_batch_kernel` once (:func:`_batch_kernel_serial` for batches under
 :data:`PARALLEL_MIN_NOTES` notes). The kernel runs a ``prange`` over candidates; each
-candidate's rows are grouped there by track (melody, chords, bass, others), the first three
-sorted by (onset, pitch, duration) -- so callers may pass rows in any order -- and handed to
-:func:`kernels.checker._candidate_violations` and :func:`kernels.features._candidate_features`.
+candidate's rows are grouped there by ascending track, each track sorted by (onset, pitch,
+duration) (:func:`kernels.gather._gather_sorted`) -- so callers may pass rows in any order --
+and handed to the checker (:mod:`kernels.checker`, :mod:`kernels.voiceleading`) and the
+feature kernels (:mod:`kernels.features`, :mod:`kernels.melodic`, :mod:`kernels.rhythm`,
+:mod:`kernels.repetition`). The optional ``reference`` and ``previous`` segments are gathered
+once and shared by every candidate.
 
 Numba's on-disk cache keys each kernel on a hash of ITS OWN source file only, so editing
 ``kernels/checker.py`` would leave a cached ``_batch_kernel`` (which inlines the checker) stale.
@@ -21,21 +24,51 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 from numba import njit, prange
 
-from kernels import checker, context, features, notes
+from kernels import (
+    checker,
+    context,
+    features,
+    gather,
+    melodic,
+    notes,
+    repetition,
+    rhythm,
+    voiceleading,
+)
 from kernels.checker import VIOLATIONS, _candidate_violations
-from kernels.context import SectionArrays
+from kernels.context import P_BAR, P_BEAT, P_LENGTH, P_TONIC, SectionArrays
 from kernels.features import FEATURES, _candidate_features
+from kernels.gather import _gather_sorted
+from kernels.melodic import _melodic_features
 from kernels.notes import NOTE_DTYPE
+from kernels.repetition import _repetition_features
+from kernels.rhythm import _rhythm_features
+from kernels.voiceleading import VOICE_PAIR_COUNTS, voice_pairs
 
-# Sort key inside the kernel: onset (< 2**40, see SectionArrays) above pitch (7 bits).
-_ONSET_SHIFT = 7
+# Where each feature kernel writes (first column of its block, FEATURES order).
+F_IV = FEATURES.index("iv_0")
+F_CT = FEATURES.index("weak_beat_chord_tones")
+F_CONTOUR = FEATURES.index("contour_up_ratio")
+F_TESS = FEATURES.index("tessitura_deviation")
+F_RHYTHM = FEATURES.index("sync_across_beat")
+F_BAR_PITCH = FEATURES.index("bar_pitch_repetition")
+F_REF = FEATURES.index("has_reference")
+F_PREV = FEATURES.index("has_previous")
+
+# Below this many notes in a batch the serial kernel is used: waking the thread pool costs more
+# than it saves (and much more on an oversubscribed machine). Tests set it to 0 to force prange.
+PARALLEL_MIN_NOTES = 8192
+
+
+def _no_pairs() -> np.ndarray:
+    return np.zeros((0, 0, len(VOICE_PAIR_COUNTS)), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -47,10 +80,16 @@ class BatchResult:
             :data:`kernels.checker.VIOLATIONS` (``>= 0``; 0 is clean).
         features: ``(n_candidates, len(FEATURES))`` float64, columns named by
             :data:`kernels.features.FEATURES`.
+        voice_pairs: ``(n_candidates, n_pairs, len(VOICE_PAIR_COUNTS))`` int64: for every pair
+            ``(i, j)``, ``i < j``, of ``voices`` in :func:`kernels.voiceleading.voice_pairs`
+            order, the counts named by :data:`kernels.voiceleading.VOICE_PAIR_COUNTS`.
+        voices: the track numbers of the voices, highest first (``SectionArrays.voices``).
     """
 
     violations: np.ndarray
     features: np.ndarray
+    voice_pairs: np.ndarray = field(default_factory=_no_pairs)
+    voices: tuple[int, ...] = ()
 
     def violation_dict(self, i: int) -> dict[str, int]:
         """Candidate ``i``'s violation counts by name."""
@@ -62,108 +101,41 @@ class BatchResult:
         row = self.features[i]
         return {name: float(row[k]) for k, name in enumerate(FEATURES)}
 
-
-@njit(cache=True)
-def _sort_segment(
-    onset: np.ndarray, duration: np.ndarray, pitch: np.ndarray, a: int, b: int
-) -> None:
-    """Sort rows ``[a, b)`` of the three columns in place by (onset, pitch, duration).
-
-    O(n) when already sorted (the usual case: canonical NoteArrays filtered to one track);
-    otherwise an argsort of the packed key (onset, pitch) then an insertion pass that orders
-    the (rare, short) runs of equal keys by duration. Rows equal in all three are
-    interchangeable for every kernel, so the result is a function of the multiset of rows.
-    """
-    is_sorted = True
-    for i in range(a + 1, b):
-        if (onset[i], pitch[i], duration[i]) < (onset[i - 1], pitch[i - 1], duration[i - 1]):
-            is_sorted = False
-            break
-    if is_sorted:
-        return
-    n = b - a
-    key = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        key[i] = (onset[a + i] << _ONSET_SHIFT) | pitch[a + i]
-    order = np.argsort(key)
-    s_key = key[order]
-    s_onset = onset[a:b][order]
-    s_duration = duration[a:b][order]
-    s_pitch = pitch[a:b][order]
-    for i in range(1, n):  # order equal keys by duration (insertion sort within runs)
-        k, d = s_key[i], s_duration[i]
-        j = i - 1
-        while j >= 0 and s_key[j] == k and s_duration[j] > d:
-            s_duration[j + 1] = s_duration[j]
-            j -= 1
-        s_duration[j + 1] = d  # rows in a run share onset and pitch: only durations move
-    onset[a:b] = s_onset
-    duration[a:b] = s_duration
-    pitch[a:b] = s_pitch
-
-
-@njit(cache=True)
-def _gather_sorted(
-    onset: np.ndarray, duration: np.ndarray, pitch: np.ndarray, track: np.ndarray, lo: int, hi: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows ``[lo, hi)`` copied out in the order the per-candidate kernels expect.
-
-    A stable partition into melody, chords, bass, then every other track (whose rows only
-    feed the order-free out_of_key count, so they stay in input order), and each of the
-    first three sorted by (onset, pitch, duration) with :func:`_sort_segment`.
-    """
-    n = hi - lo
-    counts = np.zeros(4, dtype=np.int64)
-    for r in range(lo, hi):
-        counts[min(track[r], 3)] += 1
-    pos = np.zeros(4, dtype=np.int64)
-    for t in range(1, 4):
-        pos[t] = pos[t - 1] + counts[t - 1]
-    c_onset = np.empty(n, dtype=np.int64)
-    c_duration = np.empty(n, dtype=np.int64)
-    c_pitch = np.empty(n, dtype=np.int64)
-    c_track = np.empty(n, dtype=np.int64)
-    for r in range(lo, hi):
-        g = min(track[r], 3)
-        p = pos[g]
-        pos[g] += 1
-        c_onset[p] = onset[r]
-        c_duration[p] = duration[r]
-        c_pitch[p] = pitch[r]
-        c_track[p] = track[r]
-    a = 0
-    for t in range(3):
-        _sort_segment(c_onset, c_duration, c_pitch, a, a + counts[t])
-        a += counts[t]
-    return c_onset, c_duration, c_pitch, c_track
-
-
-# Layout of the int64 ``params`` vector the batch kernels read (see _section_params).
-P_LENGTH, P_BAR, P_BEAT, P_SCALE_MASK, P_TONIC, P_MELODY_LOW, P_MELODY_HIGH = range(7)
-
-# Below this many notes in a batch the serial kernel is used: waking the thread pool costs more
-# than it saves (and much more on an oversubscribed machine). Tests set it to 0 to force prange.
-PARALLEL_MIN_NOTES = 8192
+    def voice_pair_dict(self, i: int) -> dict[tuple[int, int], dict[str, int]]:
+        """Candidate ``i``'s per-voice-pair counts: ``(upper track, lower track) -> counts``."""
+        out = {}
+        for p, (a, b) in enumerate(voice_pairs(len(self.voices))):
+            row = self.voice_pairs[i, p]
+            out[(self.voices[a], self.voices[b])] = {
+                name: int(row[k]) for k, name in enumerate(VOICE_PAIR_COUNTS)
+            }
+        return out
 
 
 @njit(cache=True)
 def _check_candidate(
     c: int,
     offsets: np.ndarray,
-    onset: np.ndarray,
-    duration: np.ndarray,
-    pitch: np.ndarray,
-    track: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    previous: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: np.ndarray,
-    strong_offsets: np.ndarray,
-    chord_starts: np.ndarray,
-    chord_masks: np.ndarray,
-    chord_roots: np.ndarray,
+    section: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    voices: np.ndarray,
     violations: np.ndarray,
     features: np.ndarray,
+    pairs: np.ndarray,
 ) -> None:
-    """Fill ``violations[c]`` and ``features[c]`` for candidate ``c`` of the CSR batch."""
-    c_onset, c_duration, c_pitch, c_track = _gather_sorted(
+    """Fill ``violations[c]``, ``features[c]`` and ``pairs[c]`` for candidate ``c``.
+
+    ``columns`` = (onset, duration, pitch, track) of the whole CSR batch; ``reference`` and
+    ``previous`` the gathered (onset, duration, pitch, track) of those segments (empty if not
+    given); ``section`` = (strong_offsets, chord_starts, chord_masks, chord_roots, track
+    ranges as a ``(2, n)`` array of low and high).
+    """
+    onset, duration, pitch, track = columns
+    strong_offsets, chord_starts, chord_masks, chord_roots, ranges = section
+    c_onset, c_duration, c_pitch, c_track, end, end_max = _gather_sorted(
         onset, duration, pitch, track, offsets[c], offsets[c + 1]
     )
     _candidate_violations(
@@ -171,13 +143,19 @@ def _check_candidate(
         c_duration,
         c_pitch,
         c_track,
-        params[P_SCALE_MASK],
+        end,
+        end_max,
+        params,
+        strong_offsets,
         chord_starts,
         chord_masks,
-        params[P_MELODY_LOW],
-        params[P_MELODY_HIGH],
+        voices,
+        ranges[0],
+        ranges[1],
+        pairs[c],
         violations[c],
     )
+    out = features[c]
     _candidate_features(
         c_onset,
         c_duration,
@@ -191,90 +169,85 @@ def _check_candidate(
         chord_starts,
         chord_masks,
         chord_roots,
-        features[c],
+        out,
+    )
+    _melodic_features(
+        c_onset,
+        c_duration,
+        c_pitch,
+        c_track,
+        params,
+        strong_offsets,
+        chord_starts,
+        chord_masks,
+        F_IV,
+        F_CT,
+        F_CONTOUR,
+        F_TESS,
+        out,
+    )
+    _rhythm_features(c_onset, c_duration, c_track, params, F_RHYTHM, out)
+    r_onset, _, r_pitch, r_track = reference
+    p_onset, p_duration, p_pitch, p_track = previous
+    _repetition_features(
+        c_onset,
+        c_pitch,
+        c_track,
+        r_onset,
+        r_pitch,
+        r_track,
+        p_onset,
+        p_duration,
+        p_pitch,
+        p_track,
+        params,
+        F_BAR_PITCH,
+        F_REF,
+        F_PREV,
+        out,
     )
 
 
 @njit(cache=True, parallel=True)
 def _batch_kernel(
     offsets: np.ndarray,
-    onset: np.ndarray,
-    duration: np.ndarray,
-    pitch: np.ndarray,
-    track: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    previous: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: np.ndarray,
-    strong_offsets: np.ndarray,
-    chord_starts: np.ndarray,
-    chord_masks: np.ndarray,
-    chord_roots: np.ndarray,
+    section: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    voices: np.ndarray,
     violations: np.ndarray,
     features: np.ndarray,
+    pairs: np.ndarray,
 ) -> None:
-    """Fill ``violations`` (n, 7) and ``features`` (n, len(FEATURES)) for all ``n`` CSR candidates,
-    candidates spread over numba's threads with ``prange``."""
+    """Fill the outputs for all CSR candidates, spread over numba's threads with ``prange``."""
     for c in prange(offsets.shape[0] - 1):
         _check_candidate(
-            c,
-            offsets,
-            onset,
-            duration,
-            pitch,
-            track,
-            params,
-            strong_offsets,
-            chord_starts,
-            chord_masks,
-            chord_roots,
-            violations,
-            features,
-        )
+            c, offsets, columns, reference, previous, params, section, voices, violations,
+            features, pairs,
+        )  # fmt: skip
 
 
 @njit(cache=True)
 def _batch_kernel_serial(
     offsets: np.ndarray,
-    onset: np.ndarray,
-    duration: np.ndarray,
-    pitch: np.ndarray,
-    track: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    previous: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     params: np.ndarray,
-    strong_offsets: np.ndarray,
-    chord_starts: np.ndarray,
-    chord_masks: np.ndarray,
-    chord_roots: np.ndarray,
+    section: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    voices: np.ndarray,
     violations: np.ndarray,
     features: np.ndarray,
+    pairs: np.ndarray,
 ) -> None:
     """:func:`_batch_kernel` on one thread, for small batches."""
     for c in range(offsets.shape[0] - 1):
         _check_candidate(
-            c,
-            offsets,
-            onset,
-            duration,
-            pitch,
-            track,
-            params,
-            strong_offsets,
-            chord_starts,
-            chord_masks,
-            chord_roots,
-            violations,
-            features,
-        )
-
-
-def _section_params(arrays: SectionArrays) -> np.ndarray:
-    """The scalar fields of ``arrays`` as the int64 ``params`` vector (P_* indices)."""
-    params = np.empty(7, dtype=np.int64)
-    params[P_LENGTH] = arrays.length_ticks
-    params[P_BAR] = arrays.bar_ticks
-    params[P_BEAT] = arrays.beat_ticks
-    params[P_SCALE_MASK] = arrays.scale_mask
-    params[P_TONIC] = arrays.tonic
-    params[P_MELODY_LOW] = arrays.melody_low
-    params[P_MELODY_HIGH] = arrays.melody_high
-    return params
+            c, offsets, columns, reference, previous, params, section, voices, violations,
+            features, pairs,
+        )  # fmt: skip
 
 
 def _flatten(candidates: Sequence[np.ndarray], length_ticks: int) -> tuple[np.ndarray, ...]:
@@ -306,39 +279,95 @@ def _flatten(candidates: Sequence[np.ndarray], length_ticks: int) -> tuple[np.nd
     return offsets, onset, duration, pitch, track
 
 
-def check_batch(candidates: Sequence[np.ndarray], arrays: SectionArrays) -> BatchResult:
+def _segment_columns(
+    name: str, notes: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A shared segment's (onset, duration, pitch, track), gathered like a candidate's; four
+    empty arrays for None. ValueError naming ``name`` if it is not a well-formed NoteArray."""
+    if notes is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    if not isinstance(notes, np.ndarray) or notes.dtype != NOTE_DTYPE or notes.ndim != 1:
+        raise ValueError(f"{name} is not a 1-D NoteArray (NOTE_DTYPE)")
+    cols = [np.ascontiguousarray(notes[f], dtype=np.int64) for f in ("onset", "duration")]
+    cols += [np.ascontiguousarray(notes[f], dtype=np.int64) for f in ("pitch", "track")]
+    onset, duration, pitch, track = cols
+    if (onset < 0).any() or (duration <= 0).any() or (track < 0).any():
+        raise ValueError(f"{name} has a negative onset or track or a non-positive duration")
+    if ((pitch < 0) | (pitch > 127)).any():
+        raise ValueError(f"{name} has a pitch outside 0 .. 127")
+    if onset.size and int(onset.max()) >= 1 << 40:
+        raise ValueError(f"{name} has an onset >= 2**40")
+    gathered = _gather_sorted(onset, duration, pitch, track, 0, onset.size)
+    return gathered[0], gathered[1], gathered[2], gathered[3]
+
+
+def check_batch(
+    candidates: Sequence[np.ndarray],
+    arrays: SectionArrays,
+    *,
+    reference: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+    previous_length: int | None = None,
+) -> BatchResult:
     """Violation counts and features of every candidate for the section described by ``arrays``.
 
     ``candidates`` are NoteArrays (:data:`kernels.notes.NOTE_DTYPE`) with times relative to the
     section start, in any row order. Every onset must lie in ``0 .. length_ticks - 1``; notes
     may ring past the section end. An empty candidate is valid (zero counts, the features'
-    empty-case values); an empty list gives arrays of shape ``(0, k)``. Raises ValueError on a
-    malformed candidate, naming it.
+    empty-case values); an empty list gives arrays of shape ``(0, k)``.
+
+    Optional, shared by all candidates: ``reference``, a NoteArray the section repeats or varies
+    (times relative to this section's start; feeds the ``ref_*`` features), and ``previous``,
+    the segment the candidates follow (times relative to ITS start) with ``previous_length``,
+    its section length in ticks (feeds the ``boundary_*`` features). Raises ValueError on a
+    malformed candidate (naming it) or segment, or ``previous`` without ``previous_length``.
     """
     if not isinstance(arrays, SectionArrays):
         raise TypeError(f"arrays must be a SectionArrays, got {type(arrays).__name__}")
+    if (previous is None) != (previous_length is None):
+        raise ValueError("previous and previous_length must be given together")
+    if previous_length is not None and not 1 <= int(previous_length) < 1 << 40:
+        raise ValueError(f"previous_length = {previous_length} is outside 1 .. 2**40 - 1")
+    voices = tuple(int(v) for v in arrays.voices)
     n_v, n_f = len(VIOLATIONS), len(FEATURES)
+    n_pairs = len(voice_pairs(len(voices)))
+    shape_pairs = (len(candidates), n_pairs, len(VOICE_PAIR_COUNTS))
     if len(candidates) == 0:
-        return BatchResult(np.zeros((0, n_v), dtype=np.int64), np.zeros((0, n_f)))
+        return BatchResult(
+            np.zeros((0, n_v), dtype=np.int64),
+            np.zeros((0, n_f)),
+            np.zeros(shape_pairs, dtype=np.int64),
+            voices,
+        )
+    ref_cols = _segment_columns("reference", reference)
+    prev_cols = _segment_columns("previous", previous)
     offsets, onset, duration, pitch, track = _flatten(candidates, int(arrays.length_ticks))
     violations = np.zeros((len(candidates), n_v), dtype=np.int64)
-    features = np.zeros((len(candidates), n_f), dtype=np.float64)
-    kernel = _batch_kernel if onset.size >= PARALLEL_MIN_NOTES else _batch_kernel_serial
-    kernel(
-        offsets,
-        onset,
-        duration,
-        pitch,
-        track,
-        _section_params(arrays),
+    feats = np.zeros((len(candidates), n_f), dtype=np.float64)
+    pairs = np.zeros(shape_pairs, dtype=np.int64)
+    section = (
         arrays.strong_offsets,
         arrays.chord_starts,
         arrays.chord_masks,
         arrays.chord_roots,
-        violations,
-        features,
+        np.stack([arrays.track_low, arrays.track_high]),
     )
-    return BatchResult(violations, features)
+    params = arrays.params(reference is not None, previous_length)
+    kernel = _batch_kernel if onset.size >= PARALLEL_MIN_NOTES else _batch_kernel_serial
+    kernel(
+        offsets,
+        (onset, duration, pitch, track),
+        ref_cols,
+        prev_cols,
+        params,
+        section,
+        arrays.voices,
+        violations,
+        feats,
+        pairs,
+    )
+    return BatchResult(violations, feats, pairs, voices)
 
 
 def _share_cache_stamp(modules: Sequence[ModuleType]) -> None:
@@ -359,4 +388,17 @@ def _share_cache_stamp(modules: Sequence[ModuleType]) -> None:
                 cache_file._source_stamp = stamp
 
 
-_share_cache_stamp((notes, context, checker, features, sys.modules[__name__]))
+_share_cache_stamp(
+    (
+        notes,
+        context,
+        voiceleading,
+        gather,
+        checker,
+        features,
+        melodic,
+        rhythm,
+        repetition,
+        sys.modules[__name__],
+    )
+)

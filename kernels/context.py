@@ -14,13 +14,42 @@ inside kernels) implement exactly that rule.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
 # Onsets are packed into 40 bits of a sort key inside the batch kernel (see kernels.batch).
 MAX_LENGTH_TICKS = 1 << 40
+
+# The monophonic voices checked for voice leading when a plan names none: melody over bass.
+DEFAULT_VOICES = (0, 2)
+# Default instrument ranges (MIDI low, high) of the chords and bass tracks; the melody's range is
+# the section's melody_low .. melody_high. Chords: C2..C7 (a keyboard's comfortable compass);
+# bass: E1..G4 (a four-string bass guitar or a cello's bass register).
+DEFAULT_CHORDS_RANGE = (36, 96)
+DEFAULT_BASS_RANGE = (28, 67)
+
+
+# Layout of the int64 ``params`` vector the batch kernels read (see section_params): the
+# section's scalars, then what the batch was given besides the candidates.
+(
+    P_LENGTH,
+    P_BAR,
+    P_BEAT,
+    P_SCALE_MASK,
+    P_TONIC,
+    P_MELODY_LOW,
+    P_MELODY_HIGH,
+    P_HAS_REFERENCE,  # 1 if a reference segment was given, else 0
+    P_HAS_PREVIOUS,  # 1 if a previous segment was given, else 0
+    P_PREVIOUS_LENGTH,  # the previous segment's section length in ticks (0 if none)
+) = range(10)
+N_PARAMS = 10
+
+
+def _empty_int64() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
@@ -39,6 +68,18 @@ def _chord_index(chord_starts: np.ndarray, tick: int) -> int:
         else:
             hi = mid
     return max(lo - 1, 0)
+
+
+ARRAY_FIELDS = (
+    "strong_offsets",
+    "chord_starts",
+    "chord_ends",
+    "chord_masks",
+    "chord_roots",
+    "voices",
+    "track_low",
+    "track_high",
+)
 
 
 def _as_int64_vector(name: str, value: object) -> np.ndarray:
@@ -81,8 +122,21 @@ class SectionArrays:
         chord_roots: int64 pitch classes of each chord's root, ``0 .. 11``.
         melody_low: lowest allowed melody MIDI pitch, ``0 .. 127``.
         melody_high: highest allowed melody MIDI pitch, ``melody_low .. 127``.
+        voices: int64 track numbers of the monophonic voices checked for voice leading
+            (parallel/direct fifths and octaves between every pair, crossing and spacing between
+            neighbours), listed from the highest voice to the lowest, distinct, each ``>= 0``.
+            Optional: empty (the default) means :data:`DEFAULT_VOICES` = melody over bass.
+            Chorales use ``[0, 1, 2, 3]`` (S A T B).
+        track_low, track_high: int64 instrument ranges indexed by track: notes of track ``t``
+            must lie in ``track_low[t] .. track_high[t]``; tracks ``>= len(track_low)`` have no
+            range. Optional: empty (the default) means three tracks, melody
+            ``melody_low .. melody_high``, chords :data:`DEFAULT_CHORDS_RANGE`, bass
+            :data:`DEFAULT_BASS_RANGE`. Both ``0 .. 127``, ``track_low <= track_high``.
 
-    Construction coerces the five arrays to read-only contiguous int64 and raises ValueError
+    The three optional arrays default to empty and are filled in after validation, so callers
+    that build SectionArrays with the twelve original fields by keyword keep working.
+
+    Construction coerces the arrays to read-only contiguous int64 and raises ValueError
     naming the first field that breaks one of the rules above.
     """
 
@@ -98,6 +152,9 @@ class SectionArrays:
     chord_roots: np.ndarray
     melody_low: int
     melody_high: int
+    voices: np.ndarray = field(default_factory=_empty_int64)
+    track_low: np.ndarray = field(default_factory=_empty_int64)
+    track_high: np.ndarray = field(default_factory=_empty_int64)
 
     def __post_init__(self) -> None:
         _check_int("length_ticks", self.length_ticks, 1, MAX_LENGTH_TICKS - 1)
@@ -107,8 +164,9 @@ class SectionArrays:
         _check_int("tonic", self.tonic, 0, 11)
         _check_int("melody_low", self.melody_low, 0, 127)
         _check_int("melody_high", self.melody_high, int(self.melody_low), 127)
-        for name in ("strong_offsets", "chord_starts", "chord_ends", "chord_masks", "chord_roots"):
+        for name in ARRAY_FIELDS:
             object.__setattr__(self, name, _as_int64_vector(name, getattr(self, name)))
+        self._fill_defaults()
 
         strong = self.strong_offsets
         if strong.size and (strong.min() < 0 or strong.max() >= self.bar_ticks):
@@ -139,6 +197,42 @@ class SectionArrays:
             raise ValueError("SectionArrays.chord_masks must be 12-bit masks (0 .. 4095)")
         if ((self.chord_roots < 0) | (self.chord_roots > 11)).any():
             raise ValueError("SectionArrays.chord_roots must be pitch classes (0 .. 11)")
+
+    def _fill_defaults(self) -> None:
+        """Validate ``voices`` and the track ranges, replacing empty ones by the defaults."""
+        if self.voices.size == 0:
+            object.__setattr__(self, "voices", _as_int64_vector("voices", DEFAULT_VOICES))
+        if (self.voices < 0).any() or np.unique(self.voices).size != self.voices.size:
+            raise ValueError("SectionArrays.voices must be distinct track numbers >= 0")
+        if self.track_low.size == 0 and self.track_high.size == 0:
+            low = (int(self.melody_low), DEFAULT_CHORDS_RANGE[0], DEFAULT_BASS_RANGE[0])
+            high = (int(self.melody_high), DEFAULT_CHORDS_RANGE[1], DEFAULT_BASS_RANGE[1])
+            object.__setattr__(self, "track_low", _as_int64_vector("track_low", low))
+            object.__setattr__(self, "track_high", _as_int64_vector("track_high", high))
+        lo, hi = self.track_low, self.track_high
+        if lo.size != hi.size:
+            raise ValueError(
+                f"SectionArrays.track_high has {hi.size} entries, track_low has {lo.size}"
+            )
+        if (lo < 0).any() or (hi > 127).any() or (lo > hi).any():
+            raise ValueError(
+                "SectionArrays.track_low/track_high must satisfy 0 <= low <= high <= 127"
+            )
+
+    def params(self, reference: bool = False, previous_length: int | None = None) -> np.ndarray:
+        """The int64 ``params`` vector of the batch kernels (``P_*`` indices above)."""
+        out = np.zeros(N_PARAMS, dtype=np.int64)
+        out[P_LENGTH] = self.length_ticks
+        out[P_BAR] = self.bar_ticks
+        out[P_BEAT] = self.beat_ticks
+        out[P_SCALE_MASK] = self.scale_mask
+        out[P_TONIC] = self.tonic
+        out[P_MELODY_LOW] = self.melody_low
+        out[P_MELODY_HIGH] = self.melody_high
+        out[P_HAS_REFERENCE] = int(reference)
+        out[P_HAS_PREVIOUS] = int(previous_length is not None)
+        out[P_PREVIOUS_LENGTH] = previous_length or 0
+        return out
 
     @property
     def n_bars(self) -> int:

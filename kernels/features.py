@@ -47,7 +47,60 @@ bass_root_ratio          fraction of bass notes whose pc is the root of the chor
 pc_0, pc_1, pc_2,        duration-weighted share of each pitch class (C=0 .. B=11) over melody,
 pc_3, pc_4, pc_5,        chords and bass notes; they sum to 1 (all 0 if there are no such
 pc_6, pc_7, pc_8,        notes). The key-finding check and reward correlate them with the
-pc_9, pc_10, pc_11       Krumhansl-Kessler key profiles (composer.tonality).
+pc_9, pc_10, pc_11       Krumhansl-Kessler key profiles (planners.tonality).
+iv_0, iv_1, iv_2,        interval histogram: ``iv_k`` is the share of melody intervals with
+iv_3, iv_4, iv_5,        ``|i| == k`` for k = 0..11 and iv_12 the share with ``|i| >= 12`` (an
+iv_6, iv_7, iv_8,        octave or more); they sum to 1 (all 0 if < 2 notes)
+iv_9, iv_10, iv_11,
+iv_12
+weak_beat_chord_tones    chord-tone ratio of melody notes on a beat (``onset % beat_ticks == 0``)
+                         that is not a strong offset (0 if none); with strong_chord_tone_ratio
+                         and the next, one chord-tone ratio per metric position class
+offbeat_chord_tones      chord-tone ratio of melody notes off the beat
+                         (``onset % beat_ticks != 0``; 0 if none)
+contour_up_ratio         fraction of nonzero intervals that ascend (0 if none)
+net_motion               last minus first melody pitch in semitones (signed; 0 if none)
+peak_position            onset of the first highest melody note / length_ticks (``[0, 1)``; 0
+                         if none)
+tessitura_deviation      duration-weighted mean of ``|p - c| / max(h, 1)`` over melody notes,
+                         ``c = (melody_low + melody_high) / 2``, ``h = (melody_high -
+                         melody_low) / 2``: 0 at the centre, 1 at the range edges, > 1 outside
+                         (``>= 0``; 0 if none)
+tessitura_outer_ratio    share of melody duration outside the middle half of the range
+                         (``|p - c| > h / 2``; ``[0, 1]``; 0 if none)
+sync_across_beat         fraction of melody notes that start off the beat and still sound at the
+                         next beat (``end > (onset // beat_ticks + 1) * beat_ticks``; 0 if none)
+note_density             notes of tracks 0..2 per bar = count / (length_ticks / bar_ticks)
+bar_notes_std            per-bar melody note counts (bar of a note = ``min(onset // bar_ticks,
+bar_notes_min            n_bars - 1)``, n_bars = ceil(length_ticks / bar_ticks)): population
+bar_notes_max            standard deviation, minimum and maximum over the n_bars bars (mean =
+                         count / n_bars; melody_density is count per nominal bar)
+groove_consistency       over consecutive bars (k-1, k), the mean Jaccard similarity of the
+                         distinct onset offsets within the bar of all notes of tracks 0..2 (the
+                         ensemble's groove); two empty bars are identical (1); 1 if one bar
+bar_pitch_repetition     as bar_rhythm_repetition over the sets of (offset within bar, pitch)
+                         of melody notes: 1 when every bar repeats an earlier bar exactly
+has_reference            1 if check_batch got a ``reference`` segment (the source a repeat or
+                         variation follows, times relative to this section's start), else 0
+ref_onset_similarity     Jaccard similarity of the distinct melody onsets of candidate and
+                         reference (two empty sets: 0; 0 without reference)
+ref_note_similarity      Jaccard similarity of their distinct melody (onset, pitch) pairs
+ref_bar_match            fraction of bars whose set of melody (offset, pitch) pairs equals the
+                         reference's in the same bar (two empty bars match; 0 without reference)
+has_previous             1 if check_batch got the ``previous`` segment (the one this candidate
+                         follows, times relative to its own start) and its length, else 0
+boundary_interval        first melody pitch minus the previous segment's last melody pitch (last
+                         row in (onset, pitch, duration) order), signed semitones (0 if either
+                         is missing)
+boundary_abs_interval    ``|boundary_interval|``
+boundary_gap_beats       (previous_length - end of that last melody note + first melody onset) /
+                         beat_ticks: the melody's silence across the seam in beats (negative if
+                         the note rings past its section; 0 if either is missing)
+boundary_bass_interval   first bass pitch minus the previous segment's last bass pitch (0 if
+                         either is missing)
+boundary_rhythm_match    Jaccard similarity of the melody onset offsets in the previous
+                         segment's last bar ``[previous_length - bar_ticks, previous_length)``
+                         and in this candidate's first bar (two empty sets: 0; 0 if no previous)
 =======================  ========================================================================
 """
 
@@ -58,9 +111,10 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.checker import _track_span
 from kernels.context import _chord_index
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY
+from kernels.repetition import _bar_rhythm_repetition
+from kernels.voiceleading import _track_span
 
 FEATURES: tuple[str, ...] = (
     "melody_notes",
@@ -87,6 +141,31 @@ FEATURES: tuple[str, ...] = (
     "bar_rhythm_repetition",
     "bass_root_ratio",
     *(f"pc_{pc}" for pc in range(12)),
+    *(f"iv_{k}" for k in range(13)),
+    "weak_beat_chord_tones",
+    "offbeat_chord_tones",
+    "contour_up_ratio",
+    "net_motion",
+    "peak_position",
+    "tessitura_deviation",
+    "tessitura_outer_ratio",
+    "sync_across_beat",
+    "note_density",
+    "bar_notes_std",
+    "bar_notes_min",
+    "bar_notes_max",
+    "groove_consistency",
+    "bar_pitch_repetition",
+    "has_reference",
+    "ref_onset_similarity",
+    "ref_note_similarity",
+    "ref_bar_match",
+    "has_previous",
+    "boundary_interval",
+    "boundary_abs_interval",
+    "boundary_gap_beats",
+    "boundary_bass_interval",
+    "boundary_rhythm_match",
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 F_MELODY_NOTES = _F["melody_notes"]
@@ -133,59 +212,6 @@ def _covered_ticks(onset: np.ndarray, duration: np.ndarray, a: int, b: int, leng
         elif e > cur_e:
             cur_e = e
     return covered + cur_e - cur_s
-
-
-@njit(cache=True)
-def _jaccard(
-    onset: np.ndarray, a0: int, a1: int, a_base: int, b0: int, b1: int, b_base: int
-) -> float:
-    """Jaccard similarity of the distinct values ``onset[a0:a1] - a_base`` and
-    ``onset[b0:b1] - b_base`` (both runs sorted ascending). In ``[0, 1]``; 0 if both empty."""
-    i = a0
-    j = b0
-    inter = 0
-    union = 0
-    while i < a1 or j < b1:
-        vi = onset[i] - a_base if i < a1 else 0
-        vj = onset[j] - b_base if j < b1 else 0
-        union += 1
-        if j >= b1 or (i < a1 and vi < vj):
-            v = vi
-        elif i >= a1 or vj < vi:
-            v = vj
-        else:
-            v = vi
-            inter += 1
-        while i < a1 and onset[i] - a_base == v:
-            i += 1
-        while j < b1 and onset[j] - b_base == v:
-            j += 1
-    if union == 0:
-        return 0.0
-    return inter / union
-
-
-@njit(cache=True)
-def _bar_rhythm_repetition(onset: np.ndarray, a: int, b: int, length: int, bar: int) -> float:
-    """``bar_rhythm_repetition`` of melody rows ``[a, b)`` (sorted by onset); see FEATURES."""
-    n_bars = (length + bar - 1) // bar
-    if n_bars < 2:
-        return 0.0
-    first = np.empty(n_bars + 1, dtype=np.int64)  # rows of bar k: [first[k], first[k + 1])
-    row = a
-    for k in range(n_bars):  # rows are sorted by onset, so each bar's rows are contiguous
-        first[k] = row
-        while row < b and min(onset[row] // bar, n_bars - 1) == k:
-            row += 1
-    first[n_bars] = b
-    total = 0.0
-    for k in range(1, n_bars):
-        best = 0.0
-        for p in range(k):
-            sim = _jaccard(onset, first[k], first[k + 1], k * bar, first[p], first[p + 1], p * bar)
-            best = max(best, sim)
-        total += best
-    return total / (n_bars - 1)
 
 
 @njit(cache=True)

@@ -16,6 +16,8 @@ from kernels.checker import VIOLATIONS
 from kernels.context import SectionArrays
 from kernels.features import FEATURES
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY
+from kernels.reference_shape import more_features
+from kernels.reference_voices import more_violations, voice_pair_counts
 
 Note = tuple[int, int, int]  # (onset, duration, pitch)
 
@@ -42,36 +44,6 @@ def _count_overlaps(track: list[Note]) -> int:
     return sum(1 for prev, cur in pairwise(track) if cur[0] < prev[0] + prev[1])
 
 
-def _sounding_pitch(track: list[Note], t: int) -> int | None:
-    """Pitch of the latest-onset note sounding at ``t`` (ties: highest pitch), or None."""
-    sounding = [(on, p) for on, d, p in track if on <= t < on + d]
-    return max(sounding)[1] if sounding else None
-
-
-def _parallels(melody: list[Note], bass: list[Note]) -> tuple[int, int]:
-    times = sorted({n[0] for n in melody} | {n[0] for n in bass})
-    pairs: list[tuple[int, int]] = []
-    for t in times:
-        m = _sounding_pitch(melody, t)
-        b = _sounding_pitch(bass, t)
-        if m is None or b is None:
-            continue
-        if pairs and pairs[-1] == (m, b):
-            continue
-        pairs.append((m, b))
-    fifths = octaves = 0
-    for (m1, b1), (m2, b2) in pairwise(pairs):
-        if m1 == m2 or b1 == b2:
-            continue
-        if (m2 > m1) != (b2 > b1):
-            continue
-        if (m1 - b1) % 12 == 7 and (m2 - b2) % 12 == 7:
-            fifths += 1
-        if (m1 - b1) % 12 == 0 and (m2 - b2) % 12 == 0:
-            octaves += 1
-    return fifths, octaves
-
-
 def reference_violations(notes: np.ndarray, arrays: SectionArrays) -> dict[str, int]:
     """The :data:`kernels.checker.VIOLATIONS` counts of one candidate, in plain Python."""
     melody = _track(notes, TRACK_MELODY)
@@ -83,7 +55,9 @@ def reference_violations(notes: np.ndarray, arrays: SectionArrays) -> dict[str, 
             _chord_mask_at(arrays, onset), pitch
         ):
             out_of_key += 1
-    fifths, octaves = _parallels(melody, bass)
+    pairs = voice_pair_counts(notes, arrays)
+    fifths = sum(c["parallel_fifths"] for c in pairs.values())
+    octaves = sum(c["parallel_octaves"] for c in pairs.values())
     result = {
         "out_of_key": out_of_key,
         "melody_range": sum(
@@ -94,6 +68,7 @@ def reference_violations(notes: np.ndarray, arrays: SectionArrays) -> dict[str, 
         "parallel_fifths": fifths,
         "parallel_octaves": octaves,
         "large_leaps": sum(1 for a, b in pairwise(melody) if abs(b[2] - a[2]) > 12),
+        **more_violations(notes, arrays),
     }
     assert tuple(result) == VIOLATIONS
     return result
@@ -131,8 +106,15 @@ def _bar_rhythm_repetition(melody: list[Note], arrays: SectionArrays) -> float:
     return sum(best) / len(best)
 
 
-def reference_features(notes: np.ndarray, arrays: SectionArrays) -> dict[str, float]:
-    """The :data:`kernels.features.FEATURES` of one candidate, in plain Python."""
+def reference_features(
+    notes: np.ndarray,
+    arrays: SectionArrays,
+    reference: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+    previous_length: int | None = None,
+) -> dict[str, float]:
+    """The :data:`kernels.features.FEATURES` of one candidate, in plain Python (the optional
+    segments as in :func:`kernels.batch.check_batch`)."""
     melody = _track(notes, TRACK_MELODY)
     accomp = _track(notes, TRACK_CHORDS) + _track(notes, TRACK_BASS)
     bass = _track(notes, TRACK_BASS)
@@ -198,4 +180,6 @@ def reference_features(notes: np.ndarray, arrays: SectionArrays) -> dict[str, fl
         ) / len(bass)
     else:
         f["bass_root_ratio"] = 1.0
+    f |= more_features(notes, arrays, reference, previous, previous_length)
+    assert tuple(f) == FEATURES
     return f

@@ -15,63 +15,36 @@ the bars). The rest are planned by rule:
 - the style's vocabulary: sevenths and secondary dominants for jazz and blues, the 12-bar blues
   changes for blues, a four-chord loop for pop;
 - a repeat or variation of a section copies its source's progression, re-writing only the cadence
-  when its place in the form asks for a different one (first and second endings).
+  when its place in the form asks for a different one (first and second endings);
+- a section followed by another key leads there: by its closing tonic as a pivot chord, or, if
+  it ends open, on the new key's dominant seventh (dominant preparation).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from grammar.chords import Chord, parse_chord, parse_progression, parse_roman, roman_numeral
-from grammar.errors import GrammarError, SpecError
+from grammar.chords import Chord, has_holes, parse_chord, parse_pins, parse_roman, roman_numeral
+from grammar.errors import GrammarError, PlanError, SpecError
 from grammar.keys import Key
 from grammar.meter import TimeSignature
 from grammar.spec import SongSpec
+from planners import rule_harmony as rules
 from planners.plan import Cadence, ChordEvent, SectionPlan, SongPlan
+from planners.progression import (
+    ENDINGS,
+    Slot,
+    load_models,
+    plan_progression,
+    sample,
+    state_of_chord,
+    vocabulary,
+)
 from planners.seeding import rng_for
 from planners.styles import Style, get_style
 
-# Functional transition weights (rules of thumb from common-practice and popular harmony).
-# No self-loops: a chord change is a change.
-NEXT: dict[str, dict[str, dict[str, float]]] = {
-    "major": {
-        "I": {"IV": 3, "V": 3, "vi": 2.5, "ii": 2, "iii": 0.5},
-        "ii": {"V": 5, "viio": 0.4, "IV": 0.6},
-        "iii": {"vi": 3, "IV": 2, "ii": 1},
-        "IV": {"V": 3, "I": 2, "ii": 1.5, "vi": 0.5},
-        "V": {"I": 5, "vi": 1.5, "IV": 0.4},
-        "vi": {"ii": 3, "IV": 3, "V": 1, "iii": 0.5},
-        "viio": {"I": 4, "iii": 0.3},
-    },
-    "minor": {
-        "i": {"iv": 3, "V": 3, "VI": 2.5, "iio": 1.5, "III": 1, "VII": 1},
-        "iio": {"V": 5},
-        "III": {"VI": 3, "iv": 2, "VII": 1},
-        "iv": {"V": 3, "i": 2, "iio": 1.5, "VII": 1},
-        "V": {"i": 5, "VI": 1.5},
-        "VI": {"iio": 2, "iv": 3, "V": 1.5, "III": 0.5},
-        "VII": {"III": 3, "i": 1},
-    },
-}
-TONIC = {"major": "I", "minor": "i"}
-# Cadence formulas, predominant first (T-PD-D-T): "PD" is drawn from PREDOMINANTS per phrase.
-CADENCES: dict[str, dict[str, tuple[str, ...]]] = {
-    "major": {
-        "authentic": ("PD", "V7", "I"),
-        "half": ("PD", "V"),
-        "plagal": ("IV", "I"),
-        "deceptive": ("PD", "V7", "vi"),
-    },
-    "minor": {
-        "authentic": ("PD", "V7", "i"),
-        "half": ("PD", "V"),
-        "plagal": ("iv", "i"),
-        "deceptive": ("PD", "V7", "VI"),
-    },
-}
-PREDOMINANTS = {"major": ("IV", "ii"), "minor": ("iv", "iio")}
 SEVENTHS = {
     "I": "Imaj7",
     "ii": "ii7",
@@ -86,13 +59,11 @@ SEVENTHS = {
     "iv": "iv7",
     "VI": "VImaj7",
 }
-LOOPS = {"major": ("I", "V", "vi", "IV"), "minor": ("i", "VI", "III", "VII")}
 BLUES_DEGREES = (1, 1, 1, 1, 4, 4, 1, 1, 5, 4, 1, 5)  # the 12-bar changes, root scale degrees
 SECONDARY_RATE = 0.25  # how often a sevenths style tonicises the next chord with its V7
 # Chords a secondary dominant may tonicise. Not V: V7/V would replace the predominant of a
 # cadence formula, and its raised fourth degree pulls the ear towards the dominant key.
 SECONDARY_TARGETS = ("ii", "IV", "vi", "iv", "VI")
-LOOP_RATE = 0.5  # how often a pop section rides the loop rather than the Markov chain
 CLOSING_ROLES = ("outro", "coda", "tag")
 TAIL_BARS = 3  # bars a repeat re-plans when it must end differently from its source
 
@@ -136,129 +107,6 @@ def harmonic_rhythm(style: Style, meter: TimeSignature, tempo: int) -> int:
     if style.chords_per_bar > 1 and meter.beats_per_bar % 2 == 0 and tempo <= 132:
         return 2
     return 1
-
-
-def _reachable(mode: str, target: str, steps: int) -> list[set[str]]:
-    """reach[j] = numerals from which ``target`` is reached in exactly j transitions."""
-    nxt = NEXT[mode]
-    target = _base(target)
-    reach = [{target}]
-    for _ in range(steps):
-        reach.append({a for a, outs in nxt.items() if outs.keys() & reach[-1]})
-    return reach
-
-
-def _base(numeral: str) -> str:
-    """The Markov state of a numeral: V7 moves like V."""
-    return "V" if numeral == "V7" else numeral
-
-
-def fill(mode: str, start: str, target: str, slots: int, rng: np.random.Generator) -> list[str]:
-    """``slots`` numerals that begin at ``start`` and lead into ``target`` (not included)."""
-    if slots <= 0:
-        return []
-    start, target = _base(start), _base(target)
-    reach = _reachable(mode, target, slots)
-    if start not in reach[slots]:
-        # The anchor cannot be reached from this start in this many steps (rare: very short
-        # spans); start instead on the chord that best leads into the target.
-        start = max(
-            (c for c in NEXT[mode] if c in reach[slots]),
-            key=lambda c: NEXT[mode][c].get(target, 0.0),
-        )
-    out = [start]
-    for remaining in range(slots - 1, 0, -1):
-        options = {c: w for c, w in NEXT[mode][out[-1]].items() if c in reach[remaining]}
-        names = sorted(options)
-        weights = np.array([options[n] for n in names], dtype=float)
-        out.append(names[int(rng.choice(len(names), p=weights / weights.sum()))])
-    return out
-
-
-def plan_numerals(
-    bars: int,
-    per_bar: int,
-    cadence: Cadence,
-    mode: str,
-    style: Style,
-    role: str,
-    rng: np.random.Generator,
-) -> list[list[str]]:
-    """Roman numerals, one list per bar, for a planned section."""
-    TONIC[mode]
-    end = CADENCES[mode].get(cadence, CADENCES[mode]["authentic"])
-    if style.blues_form and bars % 12 == 0 and mode == "major":
-        return _blues(bars, cadence)
-    phrase = 4 if bars >= 8 and bars % 4 == 0 else bars
-    use_loop = bool(style.loop) and bars >= 4 and rng.random() < LOOP_RATE
-    out: list[list[str]] = []
-    for p_start in range(0, bars, phrase):
-        p_bars = min(phrase, bars - p_start)
-        last = p_start + p_bars >= bars
-        p_end = end if last else _inner_end(p_start // phrase, cadence, mode)
-        p_index = p_start // phrase
-        if p_index % 2 == 1 and p_bars >= 4 and out:
-            head = [list(b) for b in out[p_start - phrase : p_start - phrase + 2]]
-        else:
-            head = []
-        out.extend(_phrase(p_bars, per_bar, p_end, mode, head, use_loop, role, rng))
-    return out
-
-
-def _inner_end(index: int, cadence: Cadence, mode: str) -> tuple[str, ...]:
-    """How an inner phrase ends: opposite to the section's own ending, so a section that ends
-    open (half cadence) states the tonic first, and one that closes asks a question first
-    (antecedent on V, consequent on I), alternating in longer sections."""
-    opens = cadence == "half"
-    on_dominant = (index % 2 == 0) != opens
-    return CADENCES[mode]["half" if on_dominant else "authentic"]
-
-
-def _phrase(
-    bars: int,
-    per_bar: int,
-    end: tuple[str, ...],
-    mode: str,
-    head: list[list[str]],
-    use_loop: bool,
-    role: str,
-    rng: np.random.Generator,
-) -> list[list[str]]:
-    """One phrase: optional copied head bars, a filled middle, the ending formula."""
-    tonic = TONIC[mode]
-    pd = PREDOMINANTS[mode][int(rng.integers(len(PREDOMINANTS[mode])))]
-    end = tuple(pd if c == "PD" else c for c in end)
-    slots = (bars - 1) * per_bar + 1  # the last bar holds one chord: the phrase's arrival
-    flat: list[str] = [c for b in head for c in b]
-    flat = flat[: max(0, slots - len(end) - 1)]  # a copied head never crowds out the formula
-    body = slots - len(flat) - len(end)
-    if body < 0:  # a phrase too short for its formula: keep the formula's tail
-        return _to_bars(list(end)[-slots:], bars, per_bar)
-    loop = LOOPS[mode]
-    looped = [loop[(len(flat) + i) % len(loop)] for i in range(body)]
-    if use_loop and body and _base(end[0]) in NEXT[mode].get(_base(looped[-1]), {}):
-        flat += looped  # the loop, only where it leads into the cadence formula
-    else:
-        if flat:
-            start_opts = list(NEXT[mode][_base(flat[-1])])
-            start = start_opts[int(rng.integers(len(start_opts)))]
-        else:
-            start = tonic if role not in ("bridge", "episode") else _contrast_start(mode, rng)
-        flat += fill(mode, start, end[0], body, rng)
-    flat += list(end)
-    return _to_bars(flat, bars, per_bar)
-
-
-def _contrast_start(mode: str, rng: np.random.Generator) -> str:
-    """A bridge opens away from the tonic: on the subdominant or the submediant."""
-    opts = ("IV", "vi") if mode == "major" else ("iv", "VI")
-    return opts[int(rng.integers(len(opts)))]
-
-
-def _to_bars(flat: list[str], bars: int, per_bar: int) -> list[list[str]]:
-    out = [flat[i * per_bar : (i + 1) * per_bar] for i in range(bars - 1)]
-    out.append(flat[(bars - 1) * per_bar :])
-    return out
 
 
 def _blues(bars: int, cadence: Cadence) -> list[list[str]]:
@@ -336,49 +184,75 @@ def _given(spec: SongSpec, sect: SectionPlan) -> tuple[str, str] | None:
     return None
 
 
+def numerals(
+    bars: int,
+    per_bar: int,
+    cadence: Cadence,
+    key: Key,
+    style: Style,
+    role: str,
+    rng: np.random.Generator,
+    previous: str | None = None,
+) -> list[list[str]]:
+    """Numerals per bar from the style's planner: the blues changes, the learned model (best of
+    HARMONY_CANDIDATES draws by how clearly they state the key: inference-time alignment of
+    the plan), or the rule planner; sevenths and secondary dominants for the styles that use
+    them."""
+    mode = key.mode
+    if style.blues_form and bars % 12 == 0 and mode == "major":
+        return _blues(bars, cadence)
+    if style.harmony_model is not None:
+        model = load_models()[style.harmony_model][mode]
+        vocab = vocabulary(model, mode, style.vocabulary)
+        out = plan_progression(bars, per_bar, cadence, key, role, model, vocab, rng, previous)
+    else:
+        out = rules.plan_numerals(bars, per_bar, cadence, mode, style, role, rng)
+    if style.sevenths and not style.blues_form:
+        out = _sevenths(out, rng)
+    return out
+
+
+def _requested_cadence(spec: SongSpec, sect: SectionPlan) -> Cadence | None:
+    for name in (sect.name, sect.label):
+        s = spec.sections.get(name)
+        if s is not None and s.cadence:
+            return s.cadence
+    return None
+
+
 def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
     style = get_style(song.style)
     meter = song.meter()
     per_bar = harmonic_rhythm(style, meter, song.tempo)
-    numerals: dict[str, list[list[str]]] = {}
+    planned_numerals: dict[str, list[list[str]]] = {}
     cadences: dict[str, Cadence] = {}
     planned: list[SectionPlan] = []
     for i, sect in enumerate(song.sections):
         key = sect.key_obj()
+        rng = rng_for(song.seed, "harmony", sect.id)
+        asked = _requested_cadence(spec, sect)
         given = _given(spec, sect)
         if given is not None:
-            field, text = given
-            try:
-                bars = parse_progression(text, key)
-            except GrammarError as exc:
-                raise SpecError(field, str(exc)) from None
-            if len(bars) != sect.bars:
-                raise SpecError(
-                    field, f"{len(bars)} bars of chords, but section {sect.id} has {sect.bars} bars"
-                )
-            flat = [c for b in bars for c in b]
+            bars, cadence = _given_chords(given, sect, key, asked, style, rng)
             planned.append(
                 sect.model_copy(
                     update={
                         "chords": events(bars, meter, key),
                         "chords_given": True,
-                        "cadence": detect_cadence(flat, key),
+                        "cadence": cadence,
                     }
                 )
             )
             continue
-        cadence = cadence_for(song.sections, i)
+        cadence = asked or cadence_for(song.sections, i)
         cadences[sect.id] = cadence
-        rng = rng_for(song.seed, "harmony", sect.id)
-        src = numerals.get(sect.source or "")
+        src = planned_numerals.get(sect.source or "")
         if src is not None and len(src) == sect.bars:
             same_end = cadences.get(sect.source or "") == cadence
-            romans = _reuse(src, sect.bars, same_end, cadence, key.mode, style, per_bar, rng)
+            romans = _reuse(src, sect.bars, same_end, cadence, key, style, per_bar, rng)
         else:
-            romans = plan_numerals(sect.bars, per_bar, cadence, key.mode, style, sect.role, rng)
-            if style.sevenths and not style.blues_form:
-                romans = _sevenths(romans, rng)
-        numerals[sect.id] = romans
+            romans = numerals(sect.bars, per_bar, cadence, key, style, sect.role, rng)
+        planned_numerals[sect.id] = romans
         chords = [[realize(n, key) for n in bar] for bar in romans]
         planned.append(
             sect.model_copy(
@@ -388,7 +262,113 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
                 }
             )
         )
+    for i in range(len(planned) - 1):
+        if _requested_cadence(spec, planned[i]) is None:
+            planned[i] = prepare_modulation(planned[i], planned[i + 1])
     return song.model_copy(update={"sections": tuple(planned)})
+
+
+def prepare_modulation(sect: SectionPlan, nxt: SectionPlan) -> SectionPlan:
+    """So a change of key is heard, not just written. A section that closes on its tonic already
+    ends on a pivot chord (the tonic is diatonic in every closely related key), so it keeps its
+    cadence; one that ends open, or on a chord foreign to the new key, ends instead on the new
+    key's dominant seventh (dominant preparation: V7/IV, V7/vi ... in its own key). The plan
+    records where the section leads. Given chords are left as written."""
+    if sect.chords_given or nxt.key == sect.key:
+        return sect
+    key, new = sect.key_obj(), nxt.key_obj()
+    final = sect.chords[-1].chord()
+    pivot = sect.cadence in ("authentic", "plagal") and final.pitch_classes <= set(new.scale)
+    if pivot:
+        return sect.model_copy(update={"modulates_to": nxt.key})
+    dominant = parse_chord(new.spell((new.tonic + 7) % 12) + "7")
+    last = sect.chords[-1].model_copy(
+        update={"symbol": dominant.symbol, "roman": roman_numeral(dominant, key)}
+    )
+    return sect.model_copy(
+        update={"chords": (*sect.chords[:-1], last), "cadence": "half", "modulates_to": nxt.key}
+    )
+
+
+def _given_chords(
+    given: tuple[str, str],
+    sect: SectionPlan,
+    key: Key,
+    asked: Cadence | None,
+    style: Style,
+    rng: np.random.Generator,
+) -> tuple[list[list[Chord]], Cadence]:
+    """Explicit chords, checked against the section; '?' holes filled by the learned model
+    under the requested cadence (a pinned chord that contradicts it is a PlanError)."""
+    field, text = given
+    try:
+        pins = parse_pins(text, key)
+    except GrammarError as exc:
+        raise SpecError(field, str(exc)) from None
+    if len(pins) != sect.bars:
+        raise SpecError(
+            field, f"{len(pins)} bars of chords, but section {sect.id} has {sect.bars} bars"
+        )
+    if has_holes(text):
+        pins = _fill_holes(pins, key, asked, style, rng, field)
+    bars = [[c for c in bar if c is not None] for bar in pins]
+    found = detect_cadence([c for b in bars for c in b], key)
+    if asked is not None and found != asked:
+        raise PlanError(
+            field.replace(".chords", ".cadence"),
+            f"asks for a {asked} cadence, but the given chords end with a {found} one",
+        )
+    return bars, found
+
+
+def _fill_holes(
+    pins: list[list[Chord | None]],
+    key: Key,
+    asked: Cadence | None,
+    style: Style,
+    rng: np.random.Generator,
+    field: str,
+) -> list[list[Chord | None]]:
+    model = load_models()[style.harmony_model or "chorale"][key.mode]
+    vocab = vocabulary(model, key.mode, style.vocabulary)
+    slots: list[Slot] = []
+    flat: list[Chord | None] = []
+    for b, bar in enumerate(pins, start=1):
+        for j, chord in enumerate(bar):
+            pos = 0 if j == 0 else 1
+            flat.append(chord)
+            if chord is None:
+                slots.append(Slot(pos))
+            else:
+                slots.append(
+                    Slot(
+                        pos,
+                        frozenset({state_of_chord(chord, key)}),
+                        f"the pinned chord {chord.symbol} in bar {b}",
+                    )
+                )
+    if asked is not None:
+        ending = ENDINGS[key.mode][asked]
+        for k, allowed in enumerate(ending):
+            j = len(slots) - len(ending) + k
+            if flat[j] is not None and not (slots[j].allowed or frozenset()) & allowed:
+                raise PlanError(
+                    field.replace(".chords", ".cadence"),
+                    f"a {asked} cadence needs {' or '.join(sorted(allowed))} there, but "
+                    f"{slots[j].why} is not",
+                )
+            if flat[j] is None:
+                slots[j] = Slot(slots[j].pos, allowed, f"the {asked} cadence")
+    states = iter(sample(model, slots, vocab, rng, field=field))  # one per slot, pins included
+    return [
+        [realize(next(states), key) if c is None else _skip(states, c) for c in bar] for bar in pins
+    ]
+
+
+def _skip(states: Iterator[str], chord: Chord) -> Chord:
+    """A pinned slot: step past its (pinned) state and keep the user's chord as written."""
+    next(states)
+    return chord
 
 
 def _reuse(
@@ -396,7 +376,7 @@ def _reuse(
     bars: int,
     same_end: bool,
     cadence: Cadence,
-    mode: str,
+    key: Key,
     style: Style,
     per_bar: int,
     rng: np.random.Generator,
@@ -406,10 +386,9 @@ def _reuse(
     section is no longer than that."""
     if same_end:
         return [list(b) for b in src]
-    if style.blues_form and bars % 12 == 0 and mode == "major":
+    if style.blues_form and bars % 12 == 0 and key.mode == "major":
         return _blues(bars, cadence)
     n = min(TAIL_BARS, bars)
-    tail = plan_numerals(n, per_bar, cadence, mode, style, "theme", rng)
-    if style.sevenths and not style.blues_form:
-        tail = [[SEVENTHS.get(c, c) for c in b] for b in tail]
-    return [list(b) for b in src[: bars - n]] + tail
+    keep = [list(b) for b in src[: bars - n]]
+    previous = keep[-1][-1] if keep else None
+    return keep + numerals(n, per_bar, cadence, key, style, "theme", rng, previous)

@@ -61,6 +61,9 @@ class SectionPlan(_Model):
     cadence: Cadence = "none"
     relation: Relation = "new"
     source: str | None = Field(None, description="id of the section it repeats or varies")
+    modulates_to: str | None = Field(
+        None, description="the next section's key, when this one ends on its dominant"
+    )
 
     def key_obj(self) -> Key:
         return parse_key(self.key)

@@ -29,6 +29,10 @@ class Style:
     modulate_bridge: bool  # may a bridge move to a related key
     loop: tuple[str, ...] = ()  # a four-chord loop the planner may use (pop)
     blues_form: bool = False  # 12-bar sections follow the blues changes
+    # The learned progression model it plans with ("chorale" | "folk"; None: the rule planner)
+    # and the vocabulary it may use ("all" the model knows, or "triads": diatonic + V7).
+    harmony_model: str | None = None
+    vocabulary: str = "triads"
 
 
 # Patterns in felt beats. A "beat" is a quarter in 4/4, a dotted quarter in 6/8.
@@ -55,6 +59,8 @@ STYLES: dict[str, Style] = {
         programs=(73, 48, 42),
         melody_range=(62, 81),
         modulate_bridge=True,
+        harmony_model="chorale",
+        vocabulary="all",
     ),
     "folk": Style(
         name="folk",
@@ -68,6 +74,7 @@ STYLES: dict[str, Style] = {
         programs=(22, 25, 32),
         melody_range=(62, 81),
         modulate_bridge=False,
+        harmony_model="folk",
     ),
     "pop": Style(
         name="pop",
@@ -95,6 +102,7 @@ STYLES: dict[str, Style] = {
         programs=(65, 0, 32),
         melody_range=(58, 79),
         modulate_bridge=True,
+        harmony_model="chorale",
     ),
     "blues": Style(
         name="blues",
@@ -122,6 +130,7 @@ STYLES: dict[str, Style] = {
         programs=(40, 0, 42),
         melody_range=(62, 84),
         modulate_bridge=True,
+        harmony_model="folk",
     ),
     "march": Style(
         name="march",
@@ -135,6 +144,7 @@ STYLES: dict[str, Style] = {
         programs=(56, 61, 58),
         melody_range=(63, 82),
         modulate_bridge=True,
+        harmony_model="folk",
     ),
 }
 

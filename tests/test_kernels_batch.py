@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from kernels.context import SectionArrays
 from kernels.features import FEATURES
 from kernels.notes import NOTE_DTYPE, empty_notes
 from kernels.reference import reference_features, reference_violations
+from kernels.reference_voices import voice_pair_counts
 from tests.test_kernels_checker import section_4_4
 
 GRID = 120
@@ -30,6 +32,8 @@ def sections(draw: st.DrawFn) -> SectionArrays:
     starts = [0, *sorted(240 * c for c in cuts)]
     n = len(starts)
     low = draw(st.integers(30, 80))
+    order = draw(st.permutations([0, 1, 2, 3]))
+    voices = order[: draw(st.integers(2, 4))] if draw(st.booleans()) else []  # [] = default
     return SectionArrays(
         length_ticks=LENGTH,
         bar_ticks=1920,
@@ -45,6 +49,7 @@ def sections(draw: st.DrawFn) -> SectionArrays:
         chord_roots=np.array(draw(st.lists(st.integers(0, 11), min_size=n, max_size=n))),
         melody_low=low,
         melody_high=draw(st.integers(low, 100)),
+        voices=np.array(voices, dtype=np.int64),
     )
 
 
@@ -63,7 +68,7 @@ def note_arrays(
         st.integers(1, 4).map(lambda u: u * GRID),  # duration 1..4 grid units
         st.integers(30, 90) if pitches is None else pitches,  # pitch
         st.just(80),  # velocity
-        st.integers(0, 2) if tracks is None else tracks,  # track
+        st.integers(0, 3) if tracks is None else tracks,  # track
     )
     return st.lists(row, max_size=max_notes).map(
         lambda rows: np.array(rows, dtype=NOTE_DTYPE) if rows else empty_notes()
@@ -71,11 +76,18 @@ def note_arrays(
 
 
 def assert_matches_reference(
-    result: BatchResult, i: int, cand: np.ndarray, arrays: SectionArrays
+    result: BatchResult,
+    i: int,
+    cand: np.ndarray,
+    arrays: SectionArrays,
+    reference: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+    previous_length: int | None = None,
 ) -> None:
     assert result.violation_dict(i) == reference_violations(cand, arrays)
+    assert result.voice_pair_dict(i) == voice_pair_counts(cand, arrays)
     got = result.feature_dict(i)
-    want = reference_features(cand, arrays)
+    want = reference_features(cand, arrays, reference, previous, previous_length)
     for name in FEATURES:
         assert math.isclose(got[name], want[name], rel_tol=1e-9, abs_tol=1e-12), (
             name,
@@ -128,19 +140,28 @@ def fuzz_candidates(seed: int = 20240601, count: int = 300) -> list[np.ndarray]:
         cand["duration"] = rng.integers(1, 5, n) * GRID
         cand["pitch"] = rng.choice([*VOICE_PITCHES, 54, 66, 73, 90], n)
         cand["velocity"] = 80
-        cand["track"] = rng.choice([0, 0, 1, 2, 2], n)
+        cand["track"] = rng.choice([0, 0, 1, 2, 2, 3], n)
         cands.append(cand)
     return cands
 
 
+def four_voices() -> SectionArrays:
+    """section_4_4 with voices 0 > 3 > 2 (three voices,
+    so voice_spacing has a pair to check) and a narrow melody range (tessitura extremes)."""
+    return replace(section_4_4(), voices=np.array([0, 3, 2]), melody_low=70, melody_high=74)
+
+
 def test_seeded_fuzz_matches_reference_and_covers_every_violation() -> None:
     # uniform numpy draws (unlike hypothesis' small-biased ones) give many parallels
-    arrays = section_4_4()
     cands = fuzz_candidates()
-    result = check_batch(cands, arrays)
-    assert (result.violations > 0).any(axis=0).all(), "some violation never occurred"
-    for i, cand in enumerate(cands):
-        assert_matches_reference(result, i, cand, arrays)
+    seen = np.zeros(len(VIOLATIONS), dtype=bool)
+    for arrays in (section_4_4(), four_voices()):
+        result = check_batch(cands, arrays)
+        seen |= (result.violations > 0).any(axis=0)
+        for i, cand in enumerate(cands):
+            assert_matches_reference(result, i, cand, arrays)
+    never = [name for name, hit in zip(VIOLATIONS, seen, strict=True) if not hit]
+    assert not never, f"never occurred: {never}"
 
 
 @pytest.mark.parametrize("min_notes", [0, 10**9])
@@ -156,6 +177,37 @@ def test_parallel_and_serial_kernels_agree(min_notes: int, monkeypatch: pytest.M
     other = check_batch(cands, arrays)
     np.testing.assert_array_equal(got.violations, other.violations)
     np.testing.assert_array_equal(got.features, other.features)
+
+
+@SETTINGS
+@given(
+    arrays=sections(),
+    cands=st.lists(note_arrays(), min_size=1, max_size=3),
+    reference=st.none() | note_arrays(),
+    previous=st.none() | note_arrays(),
+    previous_bars=st.integers(1, 3),
+)
+def test_reference_and_previous_segments_match_reference(
+    arrays: SectionArrays,
+    cands: list[np.ndarray],
+    reference: np.ndarray | None,
+    previous: np.ndarray | None,
+    previous_bars: int,
+) -> None:
+    # the previous segment's length may differ from this section's (notes may ring past it)
+    previous_length = None if previous is None else previous_bars * 1920
+    if reference is not None and cands:  # often a variation: the reference with a few changes
+        cands[0] = np.concatenate([reference[: len(reference) // 2], cands[0]])
+    result = check_batch(
+        cands, arrays, reference=reference, previous=previous, previous_length=previous_length
+    )
+    for i, cand in enumerate(cands):
+        assert_matches_reference(result, i, cand, arrays, reference, previous, previous_length)
+
+
+def test_previous_needs_its_length() -> None:
+    with pytest.raises(ValueError, match="previous_length"):
+        check_batch([empty_notes()], section_4_4(), previous=empty_notes())
 
 
 @SETTINGS
@@ -190,7 +242,7 @@ def test_empty_candidate_among_others() -> None:
     arrays = section_4_4()
     cand = np.array([(0, 480, 72, 80, 0), (0, 480, 48, 80, 2)], dtype=NOTE_DTYPE)
     result = check_batch([cand, empty_notes(), cand], arrays)
-    assert result.violation_dict(1) == dict.fromkeys(VIOLATIONS, 0)
+    assert result.violation_dict(1) == dict.fromkeys(VIOLATIONS, 0) | {"empty_bars": 2}
     for i, c in enumerate([cand, empty_notes(), cand]):
         assert_matches_reference(result, i, c, arrays)
 

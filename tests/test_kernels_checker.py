@@ -45,17 +45,19 @@ def notes(*rows: tuple[int, int, int, int]) -> np.ndarray:
     return make_notes([(on, d, p, 80, t) for on, d, p, t in rows])
 
 
-def violations(cand: np.ndarray) -> dict[str, int]:
-    """Kernel counts, asserting they equal the plain-Python reference."""
-    arrays = section_4_4()
+def violations(cand: np.ndarray, arrays: SectionArrays | None = None) -> dict[str, int]:
+    """Kernel counts, asserting they equal the plain-Python reference; without empty_bars
+    (the two-bar fixtures often leave bar 2 empty; test_empty_bars covers it)."""
+    arrays = arrays or section_4_4()
     got = check_batch([cand], arrays).violation_dict(0)
     assert got == reference_violations(cand, arrays)
+    del got["empty_bars"]
     return got
 
 
 def only(**nonzero: int) -> dict[str, int]:
-    """A full violation dict: zeros except the given counts."""
-    return {name: nonzero.get(name, 0) for name in VIOLATIONS}
+    """A violation dict (empty_bars left out): zeros except the given counts."""
+    return {name: nonzero.get(name, 0) for name in VIOLATIONS if name != "empty_bars"}
 
 
 def test_clean_candidate_has_no_violations() -> None:
@@ -69,7 +71,7 @@ def test_clean_candidate_has_no_violations() -> None:
 def test_out_of_key_respects_chord_tones() -> None:
     # F#4 (pc 6) at tick 0: not in C major, not in the C triad -> out of key.
     # F#4 at tick 1920: the D7 chord (D F# A C) sounds there -> allowed chromatic tone.
-    assert violations(notes((0, 480, 66, M))) == only(out_of_key=1)
+    assert violations(notes((0, 480, 66, M))) == only(out_of_key=1, strong_nonchord=1)
     assert violations(notes((1920, 480, 66, M))) == only()
     # Bb (pc 10) in the chords track over D7 counts too: all tracks are checked
     assert violations(notes((1920, 480, 58, C)))["out_of_key"] == 1

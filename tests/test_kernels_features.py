@@ -91,6 +91,7 @@ def test_empty_candidate_values() -> None:
         bass_root_ratio=1.0,
         first_pitch=-1.0,
         last_pitch=-1.0,
+        groove_consistency=1.0,  # two empty bars share the same (empty) groove
     )
     assert f == expected
 

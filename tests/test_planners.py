@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grammar.chords import parse_chord
+from grammar.chords import parse_chord, parse_roman
 from grammar.keys import parse_key
 from grammar.spec import validate_spec
 from planners.form import generation_order, plan_form, relations, resolve_song
-from planners.harmony import NEXT, TAIL_BARS, cadence_for, fill, plan_harmony
+from planners.harmony import TAIL_BARS, cadence_for, plan_harmony
 from planners.keyplan import plan_keys
+from planners.rule_harmony import NEXT, fill
 
 
 def _plan(**spec):
@@ -29,7 +30,12 @@ def test_aaba_graph_and_cadences() -> None:
     assert ids == ["A1", "A2", "B1", "A3"]
     assert relations(graph, "A2") == {"follows": ["A1"], "repeats": ["A1"]}
     assert relations(graph, "B1") == {"follows": ["A2"], "contrasts": ["A1"]}
+    # A2 closes on C, a pivot into the bridge's key (C = V of F); the bridge ends open, on the
+    # dominant seventh of home (dominant preparation)
     assert [s.cadence for s in song.sections] == ["half", "authentic", "half", "authentic"]
+    assert [s.modulates_to for s in song.sections] == [None, "F major", "C major", None]
+    assert song.section("A2").chords[-1].symbol == "C"
+    assert song.section("B1").chords[-1].symbol == "G7"
     assert [s.role for s in song.sections] == ["theme", "theme", "bridge", "theme"]
     assert generation_order(graph) == ids
 
@@ -89,39 +95,62 @@ def test_explicit_chords_are_kept_exactly() -> None:
 
 
 def test_repeat_shares_its_source_progression_except_the_ending() -> None:
-    song, _ = _plan(form="AABA", key="C major", style="pop")
+    song, _ = _plan(form="AABA", key="G major", style="folk")  # folk stays in one key
     a1, a2 = song.section("A1"), song.section("A2")
     head = [(e.start_tick, e.symbol) for e in a1.chords if e.bar <= 5]
     assert head == [(e.start_tick, e.symbol) for e in a2.chords if e.bar <= 5]
     assert a1.chords[-1].roman.startswith("V") and a2.chords[-1].roman == "I"
 
 
-SPECS = st.fixed_dictionaries(
-    {
-        "form": st.sampled_from(["AABA", "A A' B A", "ABACA", "verse chorus verse chorus", "AB"]),
-        "key": st.sampled_from(
-            ["C major", "Eb major", "F# minor", "A minor", "Db major", "B minor"]
+NUMERALS = ["I", "ii", "IV", "V", "vi", "V7", "iii"]
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> dict:
+    """Random valid specs: forms, keys, styles, lengths, and for label A sometimes pinned chords
+    with '?' holes (never in its last two bars, where the cadence goes) and a requested cadence."""
+    spec: dict = {
+        "form": draw(st.sampled_from(["AABA", "A A' B A", "ABACA", "AB", "A"])),
+        "key": draw(st.sampled_from(["C major", "Eb major", "F# minor", "A minor", "Db major"])),
+        "style": draw(
+            st.sampled_from(["classical", "folk", "pop", "jazz", "blues", "waltz", "march"])
         ),
-        "style": st.sampled_from(["classical", "folk", "pop", "jazz", "blues", "waltz", "march"]),
-        "seed": st.integers(0, 10_000),
-        "sections": st.fixed_dictionaries(
-            {"A": st.fixed_dictionaries({"bars": st.integers(2, 16)})}
-        ),
+        "seed": draw(st.integers(0, 10_000)),
     }
-)
+    bars = draw(st.integers(2, 16))
+    a: dict = {"bars": bars}
+    if draw(st.booleans()):
+        a["cadence"] = draw(st.sampled_from(["authentic", "half", "plagal", "deceptive"]))
+    if draw(st.booleans()) and bars >= 4:
+        minor = spec["key"].endswith("minor")
+        pins = [
+            draw(
+                st.sampled_from(
+                    ["?"] + [n.lower() if minor and n in ("I", "IV") else n for n in NUMERALS]
+                )
+            )
+            for _ in range(bars - 2)
+        ]
+        a["chords"] = " | ".join([*pins, "?", "?"])
+    spec["sections"] = {"A": a}
+    return spec
 
 
-@settings(max_examples=60, deadline=None)
-@given(SPECS)
+ROOT = {"authentic": 0, "plagal": 0, "half": 7}
+
+
+@settings(max_examples=200, deadline=None)
+@given(specs())
 def test_every_plan_meets_its_hard_constraints(spec: dict) -> None:
-    if "A" not in spec["form"]:
-        spec = {**spec, "sections": {}}
     song, _graph = _plan(**spec)
     meter = song.meter()
+    asked = spec["sections"]["A"]
     bar = 1
     for i, s in enumerate(song.sections):
         assert s.start_bar == bar
         bar += s.bars
+        if s.label == "A":
+            assert s.bars == asked["bars"]
         t = 0
         for e in s.chords:  # contiguous, whole bars, every symbol parses
             assert e.start_tick == t and e.duration_ticks > 0
@@ -130,19 +159,52 @@ def test_every_plan_meets_its_hard_constraints(spec: dict) -> None:
         assert t == s.bars * meter.bar_ticks
         key = parse_key(s.key)
         last = s.chords[-1].chord()
-        if s.cadence in ("authentic", "plagal"):
-            assert last.root == key.tonic, (s.id, s.cadence, last.symbol)
-        elif s.cadence == "half":
-            assert last.root == (key.tonic + 7) % 12, (s.id, last.symbol)
-        assert s.cadence == cadence_for(song.sections, i)
-    assert song.sections[-1].cadence in ("authentic", "plagal")
+        want = asked.get("cadence") if s.label == "A" else None
+        if want is None and not s.chords_given:
+            want = cadence_for(song.sections, i)
+        if s.modulates_to is not None and s.cadence == "half":  # dominant preparation
+            nxt = parse_key(song.sections[i + 1].key)
+            assert s.modulates_to == str(nxt) and last.root == (nxt.tonic + 7) % 12
+            assert last.quality == "7"
+        elif s.modulates_to is not None:  # a closing tonic, the pivot into the next key
+            nxt = parse_key(song.sections[i + 1].key)
+            assert last.root == key.tonic and last.pitch_classes <= set(nxt.scale)
+        elif want in ROOT:
+            assert last.root == (key.tonic + ROOT[want]) % 12, (s.id, want, last.symbol)
+        elif want == "deceptive":
+            assert last.root == (key.tonic + (9 if key.mode == "major" else 8)) % 12
+        if want is not None and s.modulates_to is None:
+            assert s.cadence == want
+        if s.label == "A" and "chords" in asked:  # pinned chords kept, bar by bar
+            for b, token in enumerate(asked["chords"].split(" | "), start=1):
+                if token != "?":
+                    first = next(e for e in s.chords if e.bar == b)
+                    assert first.chord().pitch_classes == parse_roman(token, key).pitch_classes
     assert song.sections[0].key == song.sections[-1].key == song.key
     for s in song.sections:
         src = song.section(s.source) if s.relation == "repeats" else None
         if src is not None and src.bars == s.bars and s.chords_given is False:
-            keep = s.bars - (0 if s.cadence == src.cadence else TAIL_BARS)
+            same_end = s.cadence == src.cadence and s.modulates_to == src.modulates_to is None
+            keep = s.bars - (0 if same_end else TAIL_BARS)
             mine = [(e.start_tick, e.symbol) for e in s.chords if e.bar <= keep]
             assert mine == [(e.start_tick, e.symbol) for e in src.chords if e.bar <= keep]
+
+
+def test_pinned_chord_against_a_requested_cadence_is_a_plan_error() -> None:
+    from grammar.errors import PlanError
+
+    with pytest.raises(PlanError, match=r"sections\.A\.cadence"):
+        _plan(
+            form="A",
+            key="C major",
+            sections={"A": {"chords": "I | ? | IV | I", "cadence": "authentic"}},
+        )
+    with pytest.raises(PlanError, match="authentic cadence"):
+        _plan(
+            form="A",
+            key="C major",
+            sections={"A": {"chords": "I | ? | ? | IV", "cadence": "authentic"}},
+        )
 
 
 @settings(max_examples=200, deadline=None)

@@ -24,11 +24,11 @@ import numpy as np
 
 from composer.generators.rhythm import Pattern, patterns, pick, to_ticks
 from composer.generators.timeline import ChordTimeline, diatonic_shift
-from composer.tonality import PROFILES
 from grammar.chords import Chord
 from grammar.keys import Key
 from grammar.meter import TimeSignature
 from planners.plan import SectionPlan
+from planners.tonality import PROFILES
 
 Note = tuple[int, int, int]  # onset, duration, pitch
 
@@ -54,7 +54,7 @@ CHROMATIC = 0.5  # a chord tone outside the scale (secondary dominants) is allow
 LEAP, RECOVERY = 5, 3.0  # a leap of >= 5 semitones wants a step back (x3), not more motion
 CONTOUR_SCALE = 4.0  # semitones: how tightly the walk follows the arch
 MIN_VARIATION = 0.25  # share of notes a variation must change
-# Tonal prior: the Krumhansl-Kessler profiles (composer.tonality). Listeners' sense of key comes
+# Tonal prior: the Krumhansl-Kessler profiles (planners.tonality). Listeners' sense of key comes
 # from these proportions, so melodies drawn towards them sound in key: the tonic triad more, the
 # leading tone and the chromatic degrees less.
 TONAL_PULL = 2.0  # exponent on the key profile: 1 imitates it, 2 sharpens the hierarchy

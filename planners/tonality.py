@@ -39,6 +39,12 @@ def correlations(hist: np.ndarray) -> np.ndarray:
     return out
 
 
+def best_key(hist: np.ndarray, candidates: list[Key]) -> Key:
+    """The candidate key whose profile correlates best with ``hist`` (first wins ties)."""
+    r = correlations(hist)
+    return max(candidates, key=lambda k: r[MODES.index(k.mode), k.tonic])
+
+
 def key_fit(features: Mapping[str, float], key: Key) -> tuple[float, bool]:
     """(r with ``key``'s profile, whether ``key`` is the best-correlated of all 24 keys)."""
     r = correlations(histogram(features))

@@ -1,0 +1,274 @@
+"""Progressions from the learned model, under hard constraints, by exact constrained sampling.
+
+A section's progression is a chain of slots (one chord each, with its position in the bar).
+Each slot has an *allowed set*: the style's vocabulary, narrowed by constraints (start on the
+tonic, the cadence formula at the end, chords the user pinned, a phrase head repeated from the
+antecedent). Sampling is forward-filtering backward-sampling turned around: backward messages
+beta_t(s) = sum_s' P(s' | s) * allowed_{t+1}(s') * beta_{t+1}(s') give, at every slot, the
+probability that the rest can still be completed; drawing forward from P(s | prev) *
+allowed * beta then samples *exactly* from the model conditioned on every constraint. No
+rejection, no dead ends: if the constraints cannot be met together, the messages say so at
+once and :class:`~grammar.errors.PlanError` names the constraint that fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from grammar.chords import Chord, parse_roman, roman_numeral
+from grammar.errors import PlanError
+from grammar.keys import Key
+from planners.learn.model import RARE, ProgressionModel
+from planners.tonality import correlations
+
+DATA = Path(__file__).resolve().parent / "data" / "harmony.json"
+
+
+@dataclass(frozen=True)
+class Slot:
+    pos: int  # position in the bar: 0 downbeat, 1 mid-bar
+    allowed: frozenset[str] | None = None  # None: the style's vocabulary
+    why: str = ""  # the constraint, in words, for errors: "pinned chord 'IV' in bar 3"
+
+
+@cache
+def load_models(path: Path = DATA) -> dict[str, dict[str, ProgressionModel]]:
+    """The shipped models: {"chorale": {"major": ..., "minor": ...}, "folk": {...}}."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        name: {mode: ProgressionModel.from_json(m) for mode, m in modes.items()}
+        for name, modes in data["models"].items()
+    }
+
+
+def sample(
+    model: ProgressionModel,
+    slots: Sequence[Slot],
+    vocabulary: frozenset[str],
+    rng: np.random.Generator,
+    previous: str | None = None,
+    temperature: float | None = None,
+    field: str = "harmony",
+) -> list[str]:
+    """A progression satisfying every slot's allowed set, drawn from the model conditioned on
+    them. ``previous``: the chord before the first slot (then the first draw is a transition,
+    not a start). Pinned states unknown to the model move through the model as RARE."""
+    n = len(slots)
+    masks = [_mask(model, s, vocabulary) for s in slots]
+    for t, m in enumerate(masks):
+        if not m.any():
+            raise PlanError(field, f"{slots[t].why or f'slot {t + 1}'}: no chord allowed there")
+    power = 1.0 / (model.temperature if temperature is None else temperature)
+    trans = [model.matrix(s.pos) ** power for s in slots]
+    beta = [np.ones(len(model.states)) for _ in range(n)]
+    for t in range(n - 2, -1, -1):
+        b = trans[t + 1] @ (masks[t + 1] * beta[t + 1])
+        total = b.max()
+        if total <= 0:
+            raise PlanError(field, f"{slots[t + 1].why}: cannot be reached")
+        beta[t] = b / total
+    if previous is not None:
+        first = trans[0][model.index[model.known(previous)]]
+    else:
+        first = model.start_probs**power
+    out: list[int] = []
+    for t in range(n):
+        row = first if t == 0 else trans[t][out[-1]]
+        p = row * masks[t] * beta[t]
+        if p.sum() <= 0:
+            raise PlanError(field, f"{slots[t].why or f'slot {t + 1}'}: cannot be reached")
+        out.append(int(rng.choice(len(p), p=p / p.sum())))
+    return [_name(model, slots[t], out[t]) for t in range(n)]
+
+
+def _mask(model: ProgressionModel, slot: Slot, vocabulary: frozenset[str]) -> np.ndarray:
+    allowed = vocabulary if slot.allowed is None else slot.allowed
+    names = {model.known(a) for a in allowed}
+    if slot.allowed is None:
+        names.discard(RARE)
+    return np.array([s in names for s in model.states], dtype=float)
+
+
+def _name(model: ProgressionModel, slot: Slot, index: int) -> str:
+    """The drawn state; a single pinned chord unknown to the model keeps its own name."""
+    if slot.allowed is not None and len(slot.allowed) == 1:
+        return next(iter(slot.allowed))
+    return model.states[index]
+
+
+TONIC = {"major": "I", "minor": "i"}
+# The last slots of a phrase for each cadence (allowed sets, in order).
+ENDINGS: dict[str, dict[str, tuple[frozenset[str], ...]]] = {
+    mode: {
+        "authentic": (frozenset({"V", "V7"}), frozenset({t})),
+        "half": (frozenset({"V"}),),
+        "plagal": (frozenset({"IV" if mode == "major" else "iv"}), frozenset({t})),
+        "deceptive": (frozenset({"V", "V7"}), frozenset({"vi" if mode == "major" else "VI"})),
+        "none": (),
+    }
+    for mode, t in TONIC.items()
+}
+CONTRAST_START = {"major": frozenset({"IV", "vi", "ii"}), "minor": frozenset({"iv", "VI", "III"})}
+# Vocabularies: "all" is every state the model knows well enough; "triads" the diatonic
+# triads and the dominant seventh (folk, waltz, march, and jazz before its sevenths are added).
+TRIADS = {
+    "major": frozenset({"I", "ii", "iii", "IV", "V", "V7", "vi", "viio"}),
+    "minor": frozenset({"i", "iio", "III", "iv", "V", "V7", "VI", "VII", "viio", "viio7"}),
+}
+MIN_STATE_COUNT = 20  # "all": states seen at least this often in the corpus
+
+
+def state_of_chord(chord: Chord, key: Key) -> str:
+    """A chord's state in ``key``: its roman numeral in root position (the model's alphabet)."""
+    return roman_numeral(replace(chord, bass=chord.root, roman=None), key)
+
+
+def vocabulary(model: ProgressionModel, mode: str, kind: str) -> frozenset[str]:
+    if kind == "triads":
+        return TRIADS[mode] & frozenset(model.states)
+    return frozenset(
+        s for s in model.states if s != RARE and model.unigram.get(s, 0) >= MIN_STATE_COUNT
+    )
+
+
+def inner_cadence(index: int, cadence: str) -> str:
+    """An inner phrase ends opposite to the section (period structure): open before a close."""
+    opens = cadence == "half"
+    return "half" if (index % 2 == 0) != opens else "authentic"
+
+
+def learned_numerals(
+    bars: int,
+    per_bar: int,
+    cadence: str,
+    mode: str,
+    role: str,
+    model: ProgressionModel,
+    vocab: frozenset[str],
+    rng: np.random.Generator,
+    previous: str | None = None,
+    head: bool = True,
+    temperature: float | None = None,
+) -> list[list[str]]:
+    """Numerals, one list per bar, sampled phrase by phrase (four-bar phrases in sections of 8
+    or more bars) under: the opening (tonic, or away from it for a bridge), each phrase's
+    cadence formula, and a consequent phrase repeating its antecedent's first two bars."""
+    phrase = 4 if bars >= 8 and bars % 4 == 0 else bars
+    out: list[list[str]] = []
+    for p_start in range(0, bars, phrase):
+        index = p_start // phrase
+        p_bars = min(phrase, bars - p_start)
+        last = p_start + p_bars >= bars
+        p_cad = cadence if last else inner_cadence(index, cadence)
+        n = (p_bars - 1) * per_bar + 1  # the last bar holds one chord: the phrase's arrival
+        slots = [Slot(pos=j % per_bar) for j in range(n)]
+        ending = ENDINGS[mode].get(p_cad, ())[-n:]
+        for k, allowed in enumerate(ending):
+            j = n - len(ending) + k
+            slots[j] = Slot(slots[j].pos, allowed, f"the {p_cad} cadence of bar {p_start + p_bars}")
+        if p_start == 0 and previous is None and head:
+            start = (
+                CONTRAST_START[mode] if role in ("bridge", "episode") else frozenset({TONIC[mode]})
+            )
+            if slots[0].allowed is None:
+                slots[0] = Slot(0, start & vocab or start, "the opening chord")
+        if index % 2 == 1 and p_bars >= 4 and head:
+            copy = [c for b in out[p_start - phrase : p_start - phrase + 2] for c in b]
+            for j, c in enumerate(copy[: max(0, n - len(ending) - 1)]):
+                slots[j] = Slot(slots[j].pos, frozenset({c}), "the repeated phrase head")
+        prev = out[-1][-1] if out else previous
+        flat = sample(model, slots, vocab, rng, previous=prev, temperature=temperature)
+        bars_out = [flat[i * per_bar : (i + 1) * per_bar] for i in range(p_bars - 1)]
+        bars_out.append(flat[(p_bars - 1) * per_bar :])
+        out.extend(bars_out)
+    return out
+
+
+HARMONY_CANDIDATES = 6  # progressions drawn per section; the one that best states the key wins
+
+
+def key_clarity(bars: Sequence[Sequence[Chord]], key: Key) -> float:
+    """Pearson r of a progression's pitch-class content (each chord's tones, once per chord)
+    with ``key``'s Krumhansl-Kessler profile: how clearly the harmony alone states the key."""
+    hist = np.zeros(12)
+    for bar in bars:
+        for chord in bar:
+            for pc in chord.pitch_classes:
+                hist[pc] += 1.0
+    r = correlations(hist)
+    return float(r[0 if key.mode == "major" else 1, key.tonic])
+
+
+def plan_progression(
+    bars: int,
+    per_bar: int,
+    cadence: str,
+    key: Key,
+    role: str,
+    model: ProgressionModel,
+    vocab: frozenset[str],
+    rng: np.random.Generator,
+    previous: str | None = None,
+    temperature: float | None = None,
+    draws: int = HARMONY_CANDIDATES,
+) -> list[list[str]]:
+    """The progression as the planner plans it: ``draws`` constrained samples, keeping the one
+    whose chords state ``key`` most clearly (inference-time alignment of the plan)."""
+    options = [
+        learned_numerals(
+            bars,
+            per_bar,
+            cadence,
+            key.mode,
+            role,
+            model,
+            vocab,
+            rng,
+            previous,
+            temperature=temperature,
+        )
+        for _ in range(draws)
+    ]
+    return max(
+        options, key=lambda o: key_clarity([[parse_roman(n, key) for n in b] for b in o], key)
+    )
+
+
+def calibrate(
+    model: ProgressionModel,
+    judge: ProgressionModel,
+    target: float,
+    key: Key,
+    vocab: frozenset[str],
+    rng: np.random.Generator,
+    bars: int = 8,
+    per_bar: int = 2,
+    n: int = 40,
+) -> float:
+    """The temperature at which progressions planned from ``model`` (as planned: constraints
+    and the key choice) are as surprising under ``judge`` (a model of *other* pieces) as real
+    music is (``target``: the per-chord likelihood under ``judge`` of ``model``'s own corpus).
+    The constraints make planned progressions more predictable than real ones at temperature
+    1; this puts the surprise back. Bisection on [0.5, 4]: hotter is less likely."""
+    lo, hi = 0.5, 4.0
+    for _ in range(9):
+        t = (lo + hi) / 2
+        lp = count = 0.0
+        for _ in range(n):
+            out = plan_progression(
+                bars, per_bar, "authentic", key, "theme", model, vocab, rng, temperature=t
+            )
+            states = [c for b in out for c in b]
+            lp += judge.logprob(states, [j for b in out for j in range(len(b))])
+            count += len(states)
+        if lp / count > target:
+            lo = t  # still too predictable
+        else:
+            hi = t
+    return round((lo + hi) / 2, 3)
