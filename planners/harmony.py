@@ -225,6 +225,7 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
     meter = song.meter()
     per_bar = harmonic_rhythm(style, meter, song.tempo)
     planned_numerals: dict[str, list[list[str]]] = {}
+    filled: dict[tuple[str, str], tuple[SectionPlan]] = {}  # (chords text, id) -> its plan
     cadences: dict[str, Cadence] = {}
     planned: list[SectionPlan] = []
     for i, sect in enumerate(song.sections):
@@ -233,6 +234,18 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
         asked = _requested_cadence(spec, sect)
         given = _given(spec, sect)
         if given is not None:
+            earlier = filled.get((given[1], sect.source or ""))
+            if earlier is not None and earlier[0].key == sect.key:  # a repeat keeps the chords
+                planned.append(
+                    sect.model_copy(
+                        update={
+                            "chords": earlier[0].chords,
+                            "chords_given": True,
+                            "cadence": earlier[0].cadence,
+                        }
+                    )
+                )
+                continue
             bars, cadence = _given_chords(given, sect, key, asked, style, rng)
             planned.append(
                 sect.model_copy(
@@ -243,6 +256,7 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
                     }
                 )
             )
+            filled[(given[1], sect.id)] = (planned[-1],)
             continue
         cadence = asked or cadence_for(song.sections, i)
         cadences[sect.id] = cadence
@@ -316,7 +330,8 @@ def _given_chords(
     if asked is not None and found != asked:
         raise PlanError(
             field.replace(".chords", ".cadence"),
-            f"asks for a {asked} cadence, but the given chords end with a {found} one",
+            f"asks for {_an(asked)} {asked} cadence, but the given chords end with "
+            f"{_an(found)} {found} one",
         )
     return bars, found
 
@@ -354,7 +369,7 @@ def _fill_holes(
             if flat[j] is not None and not (slots[j].allowed or frozenset()) & allowed:
                 raise PlanError(
                     field.replace(".chords", ".cadence"),
-                    f"a {asked} cadence needs {' or '.join(sorted(allowed))} there, but "
+                    f"{_an(asked)} {asked} cadence needs {' or '.join(sorted(allowed))} there, but "
                     f"{slots[j].why} is not",
                 )
             if flat[j] is None:
@@ -363,6 +378,10 @@ def _fill_holes(
     return [
         [realize(next(states), key) if c is None else _skip(states, c) for c in bar] for bar in pins
     ]
+
+
+def _an(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _skip(states: Iterator[str], chord: Chord) -> Chord:

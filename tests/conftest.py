@@ -34,6 +34,10 @@ SONGS = {
         ["--spec", str(EXAMPLES / "pop_song.yaml"), "--tempo", "110"],
         {"key": "A major", "tempo": 110, "meter": (4, 4), "bars": [4, 8, 8, 8, 8, 8, 8, 4]},
     ),
+    "spec_hymn": (
+        ["--spec", str(EXAMPLES / "hymn.yaml")],
+        {"key": "F major", "tempo": 66, "meter": (4, 4), "bars": [8, 8, 8, 8]},
+    ),
     "spec_blues": (
         ["--spec", str(EXAMPLES / "blues.yaml"), "--candidates", "8"],
         {"key": "E major", "tempo": 84, "meter": (4, 4), "bars": [12, 12]},

@@ -233,3 +233,19 @@ def test_harmonic_rhythm_follows_the_meter(meter: str, per_bar: int) -> None:
     for e in song.sections[0].chords[:-1]:
         bars.setdefault(e.bar, []).append(e)
     assert max(len(v) for v in bars.values()) <= per_bar
+
+
+def test_holes_are_filled_once_and_repeated() -> None:
+    song, _ = _plan(
+        form="A A' B A",
+        key="F major",
+        style="classical",
+        sections={
+            "A": {"bars": 8, "chords": "I | ? | IV | ? | vi | ? | ? | ?", "cadence": "authentic"}
+        },
+    )
+    a1 = [(e.start_tick, e.symbol) for e in song.section("A1").chords]
+    assert [sym for t, sym in a1 if t % 1920 == 0][:5:2] == ["F", "Bb", "Dm"]  # pins kept
+    assert a1[-1][1] == "F" and song.section("A1").cadence == "authentic"
+    for sid in ("A2", "A3"):
+        assert [(e.start_tick, e.symbol) for e in song.section(sid).chords] == a1
