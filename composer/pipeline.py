@@ -109,7 +109,7 @@ def compose_pass(c: Compilation, progress: Progress) -> Compilation:
             src = plan.section(sect.source or "")
             cands = [splice_repeat(cd, source, sect, src, bar_ticks) for cd in cands]
         t1 = time.perf_counter()
-        result = check(cands, sect, plan)
+        result = check(cands, sect, plan, source, previous)
         t2 = time.perf_counter()
         scored = score_batch(result, cands, sect, previous)
         t3 = time.perf_counter()

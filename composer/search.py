@@ -109,9 +109,26 @@ def last_melody_pitch(seg: Segment | None) -> int | None:
     return int(m["pitch"][-1]) if m.size else None
 
 
-def check(candidates: list[Segment], section: SectionPlan, song: SongPlan) -> BatchResult:
-    """Violations and features of every candidate: one batched kernel call."""
-    return check_batch([c.notes for c in candidates], section_arrays(section, song))
+def check(
+    candidates: list[Segment],
+    section: SectionPlan,
+    song: SongPlan,
+    source: Segment | None = None,
+    previous: Segment | None = None,
+) -> BatchResult:
+    """Violations and features of every candidate: one batched kernel call. ``source`` (the
+    material the section repeats or varies, in its key) feeds the ``ref_*`` features,
+    ``previous`` (the section before it) the ``boundary_*`` features."""
+    prev_length = None
+    if previous is not None:
+        prev_length = song.section(previous.section_id).bars * song.meter().bar_ticks
+    return check_batch(
+        [c.notes for c in candidates],
+        section_arrays(section, song),
+        reference=None if source is None else source.notes,
+        previous=None if previous is None else previous.notes,
+        previous_length=prev_length,
+    )
 
 
 def score_batch(

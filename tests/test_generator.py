@@ -81,3 +81,27 @@ def test_diatonic_shift() -> None:
     assert diatonic_shift(71, 1, c) == 72 and diatonic_shift(60, -1, c) == 59
     a = parse_key("A minor")
     assert diatonic_shift(69, 2, a) == 72  # A -> C in A minor
+
+
+def test_kernels_see_the_source_and_the_previous_section() -> None:
+    from composer.search import check
+
+    song = _song(form="AABA", style="pop", key="G major")
+    plan = song.plan
+    bar = plan.meter().bar_ticks
+    from composer.segment import Segment
+    from kernels.notes import shift
+
+    def seg(sid: str) -> Segment:
+        s = plan.section(sid)
+        lo = (s.start_bar - 1) * bar
+        n = song.notes[(song.notes["onset"] >= lo) & (song.notes["onset"] < lo + s.bars * bar)]
+        return Segment(sid, shift(n, ticks=-lo), "rules", 0)
+
+    a1, a3 = seg("A1"), seg("A3")
+    result = check([a3], plan.section("A3"), plan, source=a1, previous=seg("B1"))
+    f = result.feature_dict(0)
+    assert f["has_reference"] == 1.0 and f["has_previous"] == 1.0
+    assert f["ref_bar_match"] > 0.5  # A3 repeats A1 up to its own ending
+    alone = check([a3], plan.section("A3"), plan).feature_dict(0)
+    assert alone["has_reference"] == 0.0 and alone["has_previous"] == 0.0
