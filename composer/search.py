@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.rewards import junction, score
-from composer.segment import Segment
+from composer.segment import Segment, last_pitch
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
-from kernels.notes import TRACK_MELODY, track_notes
+from kernels.notes import TRACK_MELODY
 from planners.plan import SectionPlan, SongPlan
 from planners.tonality import key_fit
 
@@ -102,13 +102,6 @@ def section_arrays(section: SectionPlan, song: SongPlan) -> SectionArrays:
     )
 
 
-def last_melody_pitch(seg: Segment | None) -> int | None:
-    if seg is None:
-        return None
-    m = track_notes(seg.notes, TRACK_MELODY)
-    return int(m["pitch"][-1]) if m.size else None
-
-
 def check(
     candidates: list[Segment],
     section: SectionPlan,
@@ -135,7 +128,7 @@ def score_batch(
     result: BatchResult, candidates: list[Segment], section: SectionPlan, previous: Segment | None
 ) -> list[Scored]:
     """Rewards, and the junction with the previous section, for each checked candidate."""
-    prev_last = last_melody_pitch(previous)
+    prev_last = last_pitch(previous, TRACK_MELODY)
     key = section.key_obj()
     out = []
     for i, cand in enumerate(candidates):

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from kernels.notes import track_notes
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -22,3 +24,12 @@ class Segment:
     generator: str
     seed: int
     provenance: dict[str, Any] = field(default_factory=dict)
+
+
+def last_pitch(seg: Segment | None, track: int) -> int | None:
+    """The pitch of the last note of ``track`` in ``seg`` (None without a segment or notes):
+    where the next section's melody or bass continues from."""
+    if seg is None:
+        return None
+    notes = track_notes(seg.notes, track)
+    return int(notes["pitch"][-1]) if notes.size else None

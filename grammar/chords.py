@@ -459,13 +459,18 @@ def has_holes(text: str) -> bool:
     return HOLE in text.replace("|", " ").split()
 
 
-def _parse_bars(text: str, key: Key, holes: bool) -> list[list[Chord | None]]:
+def bar_texts(text: str) -> list[str]:
+    """The bars of a progression as written: "|" separates them, a run of "|" is one bar line,
+    leading and trailing bar lines are ignored. (Each bar's text, not yet parsed.)"""
     body = re.sub(r"\|{2,}", "|", text.strip())
     if not body.strip("| \t\n"):
         raise GrammarError("no chords")
-    body = body.removeprefix("|").removesuffix("|")
+    return body.removeprefix("|").removesuffix("|").split("|")
+
+
+def _parse_bars(text: str, key: Key, holes: bool) -> list[list[Chord | None]]:
     bars: list[list[Chord | None]] = []
-    for number, bar in enumerate(body.split("|"), start=1):
+    for number, bar in enumerate(bar_texts(text), start=1):
         tokens = bar.split()
         if not tokens:
             raise GrammarError(f"bar {number} is empty")

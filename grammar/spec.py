@@ -10,6 +10,7 @@ form or chord is reported here, naming the field, before any planning starts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -141,12 +142,29 @@ class SongSpec(BaseModel):
             raise ValueError(f"unknown style '{v}' (one of: {', '.join(STYLES)})")
         return v.strip().lower()
 
+    def setting(self, names: Sequence[str], field: str) -> tuple[str, Any] | None:
+        """The first of ``names`` (a marked name like "A'", then its label "A") whose section
+        settings give ``field``: (its dotted path, for messages; the value). Each field falls back
+        on its own, so ``A': {bars: 4}`` still takes A's chords and key."""
+        return _first_setting(self.sections, names, field)
+
     @field_validator("title", "prompt", "generator")
     @classmethod
     def _nonblank(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
             raise ValueError("is empty")
         return v.strip() if v is not None else None
+
+
+def _first_setting(
+    sections: dict[str, SectionSpec], names: Sequence[str], field: str
+) -> tuple[str, Any] | None:
+    for name in names:
+        section = sections.get(name)
+        value = None if section is None else getattr(section, field)
+        if value is not None:
+            return f"sections.{name}.{field}", value
+    return None
 
 
 def _spec_error(exc: ValidationError) -> SpecError:

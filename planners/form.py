@@ -18,7 +18,8 @@ import secrets
 
 import networkx as nx
 
-from grammar.errors import SpecError
+from grammar.chords import bar_texts
+from grammar.errors import GrammarError, SpecError
 from grammar.forms import FormItem, parse_form
 from grammar.keys import parse_key
 from grammar.spec import SongSpec, tempo_word
@@ -105,14 +106,10 @@ def plan_form(spec: SongSpec, song: SongPlan) -> tuple[SongPlan, nx.MultiDiGraph
     for index, item in enumerate(items):
         counts[item.label] = counts.get(item.label, 0) + 1
         sid = f"{item.label}{counts[item.label]}"
-        sect_spec = spec.sections.get(item.name) or spec.sections.get(item.label)
-        base_spec = spec.sections.get(item.label)
-        role = (
-            (sect_spec.role if sect_spec and sect_spec.role else None)
-            or item.role
-            or roles.get(item.label, "theme")
-        )
-        bars = _section_bars(sect_spec, base_spec, role, style.blues_form)
+        names = (item.name, item.label)
+        role_set = spec.setting(names, "role")
+        role = role_set[1] if role_set else item.role or roles.get(item.label, "theme")
+        bars = _section_bars(spec, names, role, style.blues_form)
         relation: Relation = "new"
         source: str | None = None
         if item.name in first_of_name:
@@ -150,17 +147,19 @@ def plan_form(spec: SongSpec, song: SongPlan) -> tuple[SongPlan, nx.MultiDiGraph
     return song.model_copy(update={"sections": tuple(sections)}), graph
 
 
-def _section_bars(sect_spec: object, base_spec: object, role: str, blues: bool) -> int:
-    """Bars of a section: its own spec, else its label's, else the chords' length, else a
+def _section_bars(spec: SongSpec, names: tuple[str, str], role: str, blues: bool) -> int:
+    """Bars of a section: as set for its name or label, else the length of its chords (a
+    progression that fails to parse is reported by the harmony pass, which parses it), else a
     default by role (12 in blues so each section is one chorus of the blues)."""
-    for s in (sect_spec, base_spec):
-        bars = getattr(s, "bars", None)
-        if bars:
-            return int(bars)
-    for s in (sect_spec, base_spec):
-        chords = getattr(s, "chords", None)
-        if chords:
-            return len([b for b in chords.strip().strip("|").split("|") if b.strip()])
+    bars = spec.setting(names, "bars")
+    if bars is not None:
+        return int(bars[1])
+    chords = spec.setting(names, "chords")
+    if chords is not None:
+        try:
+            return len(bar_texts(chords[1]))
+        except GrammarError:
+            pass
     if role in SHORT_ROLES:
         return SHORT_ROLES[role]
     return 12 if blues else DEFAULT_BARS

@@ -176,14 +176,6 @@ def events(bars: list[list[Chord]], meter: TimeSignature, key: Key) -> tuple[Cho
     return tuple(out)
 
 
-def _given(spec: SongSpec, sect: SectionPlan) -> tuple[str, str] | None:
-    for name in (sect.name, sect.label):
-        s = spec.sections.get(name)
-        if s is not None and s.chords:
-            return f"sections.{name}.chords", s.chords
-    return None
-
-
 def numerals(
     bars: int,
     per_bar: int,
@@ -213,11 +205,8 @@ def numerals(
 
 
 def _requested_cadence(spec: SongSpec, sect: SectionPlan) -> Cadence | None:
-    for name in (sect.name, sect.label):
-        s = spec.sections.get(name)
-        if s is not None and s.cadence:
-            return s.cadence
-    return None
+    found = spec.setting((sect.name, sect.label), "cadence")
+    return None if found is None else found[1]
 
 
 def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
@@ -232,7 +221,7 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
         key = sect.key_obj()
         rng = rng_for(song.seed, "harmony", sect.id)
         asked = _requested_cadence(spec, sect)
-        given = _given(spec, sect)
+        given = spec.setting((sect.name, sect.label), "chords")
         if given is not None:
             earlier = filled.get((given[1], sect.source or ""))
             if earlier is not None and earlier[0].key == sect.key:  # a repeat keeps the chords

@@ -29,9 +29,9 @@ def plan_keys(spec: SongSpec, song: SongPlan) -> SongPlan:
     by_label: dict[str, str] = {}
     sections = []
     for sect in song.sections:
-        pinned = spec.sections.get(sect.name) or spec.sections.get(sect.label)
-        if pinned is not None and pinned.key:
-            key = pinned.key
+        pinned = spec.setting((sect.name, sect.label), "key")
+        if pinned is not None:
+            key = pinned[1]
         elif sect.label in by_label:
             key = by_label[sect.label]
         elif modulate and sect.role in CONTRASTING_ROLES:

@@ -15,7 +15,8 @@ from composer.generators.accompaniment import write_bass, write_chords
 from composer.generators.base import GenerationContext
 from composer.generators.melody import MelodyContext, Note, vary_melody, write_melody
 from composer.generators.timeline import ChordTimeline
-from composer.segment import Segment
+from composer.material import same_chord_bars
+from composer.segment import Segment, last_pitch
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY, make_notes, track_notes
 from planners.plan import SectionPlan
 from planners.styles import get_style
@@ -50,9 +51,9 @@ class RuleGenerator:
         comp = style.comp[min(context.variant, len(style.comp) - 1)]
         chords = write_chords(comp, meter, timeline, length, _last_voicing(context.previous))
         bass = write_bass(
-            style.bass, meter, timeline, length, _last_pitch(context.previous, TRACK_BASS)
+            style.bass, meter, timeline, length, last_pitch(context.previous, TRACK_BASS)
         )
-        lead_in = _last_pitch(context.previous, TRACK_MELODY)
+        lead_in = last_pitch(context.previous, TRACK_MELODY)
         source = _melody(context.source) if context.source is not None else None
         fixed = _fixed_bars(section, source, context, meter.bar_ticks)
         out = []
@@ -84,19 +85,10 @@ def _fixed_bars(
     if section.relation != "repeats" or source is None or context.source is None:
         return {}
     src_section = context.song.section(context.source.section_id)
-    mine, theirs = ChordTimeline.of(section), ChordTimeline.of(src_section)
-    fixed: dict[int, list[Note]] = {}
-    for bar in range(min(section.bars, src_section.bars)):
-        if mine.bar_symbols(bar, bar_ticks) == theirs.bar_symbols(bar, bar_ticks):
-            fixed[bar] = [n for n in source if n[0] // bar_ticks == bar]
-    return fixed
-
-
-def _last_pitch(seg: Segment | None, track: int) -> int | None:
-    if seg is None:
-        return None
-    t = track_notes(seg.notes, track)
-    return int(t["pitch"][-1]) if t.size else None
+    return {
+        bar: [n for n in source if n[0] // bar_ticks == bar]
+        for bar in same_chord_bars(section, src_section, bar_ticks)
+    }
 
 
 def _last_voicing(seg: Segment | None) -> tuple[int, ...] | None:
