@@ -175,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so in one line; --debug shows where
         if "--debug" in (argv if argv is not None else sys.argv):
             raise
+        text = " ".join(str(exc).split())  # one line, even for multi-line messages
         print(
-            f"internal error: {type(exc).__name__}: {exc} (a bug; rerun with --debug for the "
+            f"internal error: {type(exc).__name__}: {text} (a bug; rerun with --debug for the "
             "traceback)",
             file=sys.stderr,
         )

@@ -54,6 +54,7 @@ BAD = [
         "sections.A.chords",
     ),
     ("repeat sign in bar 1", "form: AB\nsections:\n  A: {chords: '% | G'}\n", "sections.A.chords"),
+    ("only bar lines", "form: AB\nsections:\n  A: {chords: '| |'}\n", "sections.A.chords"),
     ("unknown field", "form: AB\ntempi: 90\n", "tempi"),
     ("unknown section field", "form: AB\nsections:\n  A: {bar: 8}\n", "sections.A.bar"),
     ("section not in form", "form: AB\nsections:\n  C: {bars: 8}\n", "sections.C"),
@@ -209,13 +210,14 @@ def test_a_bug_is_one_line_unless_debug(
     from composer import api
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("boom")
+        raise RuntimeError("boom\n  on two lines")
 
     monkeypatch.setattr(api, "compose", broken)
     out = str(tmp_path / "s.mid")
     assert main(["--form", "AB", "-q", "-o", out]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("internal error: RuntimeError: boom") and err.count("\n") == 1
+    assert err.startswith("internal error: RuntimeError: boom on two lines")
+    assert err.count("\n") == 1
     with pytest.raises(RuntimeError):
         main(["--form", "AB", "-q", "--debug", "-o", out])
 
