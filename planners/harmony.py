@@ -214,7 +214,7 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
     meter = song.meter()
     per_bar = harmonic_rhythm(style, meter, song.tempo)
     planned_numerals: dict[str, list[list[str]]] = {}
-    filled: dict[tuple[str, str], tuple[SectionPlan]] = {}  # (chords text, id) -> its plan
+    filled: dict[tuple[str, str], SectionPlan] = {}  # (chords text, section id) -> its plan
     cadences: dict[str, Cadence] = {}
     planned: list[SectionPlan] = []
     for i, sect in enumerate(song.sections):
@@ -224,13 +224,13 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
         given = spec.setting((sect.name, sect.label), "chords")
         if given is not None:
             earlier = filled.get((given[1], sect.source or ""))
-            if earlier is not None and earlier[0].key == sect.key:  # a repeat keeps the chords
+            if earlier is not None and earlier.key == sect.key:  # a repeat keeps the chords
                 planned.append(
                     sect.model_copy(
                         update={
-                            "chords": earlier[0].chords,
+                            "chords": earlier.chords,
                             "chords_given": True,
-                            "cadence": earlier[0].cadence,
+                            "cadence": earlier.cadence,
                         }
                     )
                 )
@@ -245,7 +245,7 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
                     }
                 )
             )
-            filled[(given[1], sect.id)] = (planned[-1],)
+            filled[(given[1], sect.id)] = planned[-1]
             continue
         cadence = asked or cadence_for(song.sections, i)
         cadences[sect.id] = cadence
