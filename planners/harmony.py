@@ -186,10 +186,9 @@ def numerals(
     rng: np.random.Generator,
     previous: str | None = None,
 ) -> list[list[str]]:
-    """Numerals per bar from the style's planner: the blues changes, the learned model (best of
-    HARMONY_CANDIDATES draws by how clearly they state the key: inference-time alignment of
-    the plan), or the rule planner; sevenths and secondary dominants for the styles that use
-    them."""
+    """Numerals per bar from the style's planner: the blues changes, the learned model (at its
+    calibrated temperature, the first of up to HARMONY_CANDIDATES draws that states the key),
+    or the rule planner; sevenths and secondary dominants for the styles that use them."""
     mode = key.mode
     if style.blues_form and bars % 12 == 0 and mode == "major":
         return _blues(bars, cadence)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from grammar.errors import PlanError
 from grammar.keys import parse_key
+from planners.harmony import realize
 from planners.learn.harmoniser import harmonise
 from planners.learn.labelling import best_chord, state_of
 from planners.learn.model import ALPHA, RARE, fit
@@ -150,7 +151,34 @@ def test_build_is_bit_for_bit(tmp_path) -> None:
     from planners.learn.build import main
 
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    main(["--chorales", "6", "--tunes", "20", "--out", str(a)])
-    main(["--chorales", "6", "--tunes", "20", "--out", str(b)])
+    quick = ["--chorales", "6", "--tunes", "20", "--plans", "10"]
+    main([*quick, "--out", str(a)])
+    main([*quick, "--out", str(b)])
     assert a.read_bytes() == b.read_bytes()
     assert json.loads(a.read_text())["corpus"]["chorale_key_runs"]["major"] > 0
+
+
+def test_key_lead_catches_the_dominant_key() -> None:
+    from grammar.chords import parse_chord
+    from planners.progression import KEY_CLARITY_MIN, KEY_MARGIN, key_lead
+
+    def bars(*names: str) -> list[list]:
+        return [[parse_chord(n)] for n in names]
+
+    clarity, lead = key_lead(bars("C", "F", "G7", "C"), C)
+    assert clarity >= KEY_CLARITY_MIN and lead >= KEY_MARGIN
+    _, lead = key_lead(bars("G", "C", "D7", "G"), C)  # I-IV-V-I of G: heard in G, not C
+    assert lead < 0
+
+
+def test_planned_progressions_state_their_key() -> None:
+    from planners.progression import KEY_MARGIN, key_lead, plan_progression, vocabulary
+
+    model = load_models()["chorale"]["major"]
+    vocab = vocabulary(model, "major", "all")
+    rng = np.random.default_rng(3)
+    leads = []
+    for _ in range(20):
+        out = plan_progression(8, 2, "authentic", C, "theme", model, vocab, rng)
+        leads.append(key_lead([[realize(n, C) for n in bar] for bar in out], C)[1])
+    assert sum(lead >= KEY_MARGIN for lead in leads) >= 18

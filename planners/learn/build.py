@@ -1,6 +1,7 @@
 """Rebuild the shipped harmony model from music21's corpus, bit for bit.
 
     python -m planners.learn.build [--out planners/data/harmony.json] [--chorales N] [--tunes N]
+                                   [--plans N]
 
 1. Every four-part Bach chorale is labelled beat by beat (``chorales.py``: template matching in
    the phrase's local key) and read at the planner's harmonic rhythm, in runs of one local key
@@ -8,7 +9,11 @@
 2. A progression model per mode is fitted on those chorale progressions (``model.py``).
 3. Folk melodies (``folk.py``: a fixed subset of the Essen collection) are harmonised bar by
    bar with that model (``harmoniser.py``), and a folk model per mode is fitted on the result.
-The output is sorted JSON of integer counts; the same corpus gives the same bytes.
+4. Each model's sampling temperature is calibrated on its own corpus (``calibration.py``), at
+   the harmonic rhythm and vocabulary of the style that uses it (chorale: two chords a bar, every
+   chord the model knows; folk: one a bar, diatonic triads).
+The output is sorted JSON of integer counts and the temperatures; the same corpus gives the same
+bytes (calibration draws from fixed seeds).
 """
 
 from __future__ import annotations
@@ -17,15 +22,21 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grammar.keys import parse_key
+from planners.learn.calibration import PLANS, calibrate
 from planners.learn.chorales import by_mode, iter_chorales
 from planners.learn.folk import DEFAULT_FILES, iter_tunes
 from planners.learn.harmoniser import harmonise
 from planners.learn.model import fit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: models carry calibrated temperatures
+KEYS = {"major": parse_key("C major"), "minor": parse_key("A minor")}
+# (vocabulary, chords per bar) each corpus's model is calibrated at: its styles' usage
+USAGE = {"chorale": ("all", 2), "folk": ("triads", 1)}
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "harmony.json"
 
 
@@ -33,7 +44,15 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def build(chorale_limit: int | None, tune_limit: int | None) -> dict[str, Any]:
+def _calibrated(corpus: str, mode: str, seqs: list[tuple[list[str], list[int]]], plans: int) -> Any:
+    t0 = time.perf_counter()
+    kind, per_bar = USAGE[corpus]
+    temperature = calibrate(seqs, KEYS[mode], kind, per_bar, plans=plans)
+    _log(f"{corpus} {mode}: temperature {temperature} ({time.perf_counter() - t0:.0f} s)")
+    return replace(fit(seqs), temperature=temperature).to_json()
+
+
+def build(chorale_limit: int | None, tune_limit: int | None, plans: int = PLANS) -> dict[str, Any]:
     t0 = time.perf_counter()
     pieces = iter_chorales(chorale_limit)
     _log(f"chorales: {len(pieces)} labelled in {time.perf_counter() - t0:.0f} s")
@@ -43,7 +62,7 @@ def build(chorale_limit: int | None, tune_limit: int | None) -> dict[str, Any]:
     for mode in ("major", "minor"):
         seqs = by_mode(pieces, mode)
         chorale[mode] = fit(seqs)
-        models["chorale"][mode] = chorale[mode].to_json()
+        models["chorale"][mode] = _calibrated("chorale", mode, seqs, plans)
         counts["chorale"][mode] = len(seqs)
     t1 = time.perf_counter()
     tunes = iter_tunes(DEFAULT_FILES, tune_limit)
@@ -53,7 +72,7 @@ def build(chorale_limit: int | None, tune_limit: int | None) -> dict[str, Any]:
         for tune in (t for t in tunes if t.key.mode == mode):
             states = harmonise(tune.bars, tune.key, chorale[mode])
             seqs.append((states, [0] * len(states)))
-        models["folk"][mode] = fit(seqs).to_json()
+        models["folk"][mode] = _calibrated("folk", mode, seqs, plans)
         counts["folk"][mode] = len(seqs)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -73,8 +92,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--chorales", type=int, default=None, help="only the first N (for a quick try)")
     ap.add_argument("--tunes", type=int, default=None, help="only the first N folk tunes")
+    ap.add_argument(
+        "--plans", type=int, default=PLANS, help="progressions per calibration step (quick tries)"
+    )
     args = ap.parse_args(argv)
-    data = build(args.chorales, args.tunes)
+    if args.plans < 1:
+        ap.error("--plans must be at least 1")
+    data = build(args.chorales, args.tunes, args.plans)
     text = json.dumps(data, sort_keys=True, indent=1) + "\n"
     args.out.write_text(text, encoding="utf-8")
     _log(f"wrote {args.out} ({len(text) // 1024} KiB)")
