@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo test lint bench harmony-model clean
+.PHONY: venv demo test lint bench harmony-model reward-model eval-alignment model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,29 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_kernels.py
 	$(BIN)/python benchmarks/bench_harmony.py
 
-# Rebuild planners/data/harmony.json from music21's corpus (about 3 minutes; bit for bit).
+# Rebuild planners/data/harmony.json from music21's corpus (7-10 minutes on 2 cores; bit for bit).
 harmony-model: $(STAMP)
 	$(BIN)/python -m planners.learn.build
+
+# Rebuild composer/data/reward_model.json (the learned reward, ~4 minutes, bit for bit for a seed)
+# and composer/data/eval_reference.json (melody statistics of the held-out test pieces).
+reward-model: $(STAMP)
+	$(BIN)/compose train-reward --seed 0
+	$(BIN)/python -m composer.reward_model.reference
+
+# Best-of-16 with lattice stitching against one candidate (the README's alignment table).
+eval-alignment: $(STAMP)
+	$(BIN)/python benchmarks/eval_alignment.py --output out/alignment
+
+# Rebuild the `transformer` generator's checkpoint: parse music21's corpus (cached under
+# ~/.cache/songc; ~6 min the first time), train (~20 min; one thread: on a shared 2-core
+# machine a second torch thread waits for a busy core, 4x slower), measure, write the model card.
+CK := composer/learned/checkpoint
+model: $(STAMP)
+	$(BIN)/compose train --steps 600 --threads 1 --max-minutes 38 --no-resume
+	$(BIN)/python benchmarks/bench_sampling.py --out $(CK)/bench_sampling.json
+	$(BIN)/python benchmarks/eval_generators.py --out $(CK)/eval_generators.json
+	$(BIN)/python -m composer.learned.card
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ import numpy as np
 
 from composer.leadsheet import LeadSheet
 from composer.output import check_midi_path, report_path, write_files
-from composer.pipeline import PLANNING, Progress, compile_song, song_notes
+from composer.pipeline import PLANNING, Progress, compile_song, search_config, song_notes
 from composer.registry import Factory, available, register
 from composer.report import Report, build_report
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
@@ -58,7 +58,8 @@ def compose(
     """Compile a spec into a song (all passes)."""
     c = compile_song(_as_spec(spec), progress=progress, debug=debug)
     assert c.plan is not None
-    return Song(plan=c.plan, notes=song_notes(c), midi=c.midi, report=build_report(c))
+    report = build_report(c, search_config(c.spec, c.plan))
+    return Song(plan=c.plan, notes=song_notes(c), midi=c.midi, report=report)
 
 
 def plan(spec: SongSpec | dict[str, Any]) -> LeadSheet:
@@ -66,6 +67,36 @@ def plan(spec: SongSpec | dict[str, Any]) -> LeadSheet:
     c = compile_song(_as_spec(spec), stop_after=PLANNING[-1])
     assert c.plan is not None and c.graph is not None
     return LeadSheet(c.plan, c.graph)
+
+
+def evaluate(
+    folder: str | Path,
+    out_dir: str | Path,
+    seeds: list[int] | tuple[int, ...] = (1, 2, 3),
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compose every ``*.yaml`` spec in ``folder`` for each seed into ``out_dir`` and measure
+    the songs (:mod:`composer.eval_harness`); writes ``eval.json`` and ``eval.md`` there."""
+    from composer.eval_harness import evaluate as run
+    from composer.eval_harness import write
+
+    out = Path(out_dir)
+    results = run(Path(folder), out, seeds, overrides)
+    write(results, out / "eval.json")
+    return results
+
+
+def train_reward(seed: int = 0, output: str | Path | None = None, limit: int | None = None) -> dict:
+    """Rebuild the learned reward model from music21's corpus (minutes; bit for bit for a
+    seed) and write it (default: the shipped file). Returns its held-out accuracy per kind."""
+    from composer.reward_model import MODEL_PATH, default_model
+    from composer.reward_model.train import train
+
+    trained = train(seed, limit, log=lambda _msg: None)
+    path = Path(output) if output is not None else MODEL_PATH
+    path.write_text(trained.model.to_json(), encoding="utf-8")
+    default_model.cache_clear()
+    return {"accuracy": trained.accuracy, "pairs": trained.counts, "path": str(path)}
 
 
 def spec_schema() -> dict[str, Any]:

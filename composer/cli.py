@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,6 +157,77 @@ def generators_cmd() -> None:
     """List the section generators available (built-in and from plugins)."""
     for name in api.generators():
         typer.echo(name)
+
+
+@app.command("eval")
+def eval_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder of *.yaml specs.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for the songs, eval.json, eval.md.")
+    ] = Path("eval"),
+    seed: Annotated[
+        list[int] | None, typer.Option(help="Seeds to compose each spec with (repeatable).")
+    ] = None,
+    candidates: CandOpt = None,
+) -> None:
+    """Compose every spec in FOLDER for each seed and measure the MIDI written."""
+    from composer.eval_harness import table
+
+    overrides = {} if candidates is None else {"candidates": candidates}
+    results = api.evaluate(folder, output, seed or [1, 2, 3], overrides)
+    typer.echo(table({"run": results}), nl=False)
+
+
+@app.command("train-reward")
+def train_reward_cmd(
+    seed: Annotated[int, typer.Option(help="Training seed (same seed = same file).")] = 0,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Default: the shipped model file.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Read at most this many chorales (quick runs).")
+    ] = None,
+) -> None:
+    """Rebuild the learned reward model from music21's corpus; print held-out accuracy."""
+    out = api.train_reward(seed, output, limit)
+    typer.echo(json.dumps(out, indent=2))
+
+
+@app.command("train")
+def train_cmd(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder of MIDI/MusicXML/ABC files (default: music21's corpus)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoint folder (default: the one shipped in the package)."),
+    ] = None,
+    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 600,
+    max_minutes: Annotated[
+        float | None, typer.Option(min=0, help="Stop early (after a save) past this time.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu, or cuda for a GPU.")] = "cpu",
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads for torch.")] = 2,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Train the melody model of the `transformer` generator (resumable; logs validation loss)."""
+    from composer.learned.progress import train_progress
+    from composer.learned.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        steps=steps, device=device, threads=threads, data=data, max_minutes=max_minutes
+    )
+    if out is not None:
+        cfg = replace(cfg, out=out)
+    with train_progress(quiet) as progress:
+        m = train(cfg, progress, resume=resume)
+    if not quiet:
+        typer.echo(
+            f"wrote {cfg.out}: {m['parameters']:,} parameters, {m['steps']} steps, validation "
+            f"loss {m['valid_loss']:.3f}, test perplexity {m['test_perplexity']:.2f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,8 +5,9 @@
 Each pass is a function ``(Compilation, Progress) -> Compilation`` owned by the package that does
 the work; this module only sequences them, times them and, with ``debug=True``, validates the
 plan after each one (:func:`composer.validate.validate`). Generation, checking, scoring and
-stitching run section by section inside ``compose``, because a repeat is generated from the
-candidate chosen for its source; their times are reported separately.
+stitching run section by section inside ``compose`` (a beam search over partial songs,
+:mod:`composer.lattice`), because a repeat is generated from the candidate chosen for its
+source on the same path; their times are reported separately.
 """
 
 from __future__ import annotations
@@ -19,20 +20,18 @@ from typing import Protocol
 import networkx as nx
 import numpy as np
 
-from composer.generators.base import GenerationContext
-from composer.material import source_in_key, splice_repeat
+from composer.lattice import SearchConfig, search
 from composer.midi import write_midi
 from composer.registry import get_generator
-from composer.search import Choice, check, choose, score_batch
-from composer.segment import Segment
-from grammar.errors import GeneratorError
-from grammar.spec import SongSpec, fill_from_prompt
-from kernels.notes import NOTE_DTYPE, empty_notes, shift, sort_notes, validate_notes
-from planners.form import generation_order, plan_form, resolve_song
+from composer.reward_model import default_model
+from composer.rewards import resolve_weights
+from composer.search import Choice
+from grammar.spec import Preferences, SongSpec, fill_from_prompt, load_profile
+from kernels.notes import empty_notes, shift, sort_notes
+from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
-from planners.seeding import rng_for
 
 
 class Progress(Protocol):
@@ -83,55 +82,32 @@ def harmony_pass(c: Compilation, progress: Progress) -> Compilation:
 
 
 def compose_pass(c: Compilation, progress: Progress) -> Compilation:
-    """Per section, in generation order: generate N candidates, splice repeats, check them in
-    one kernel call, score them, and choose (stitching to the section chosen before it)."""
+    """Per section, in generation order: generate candidates, splice repeats, check them in one
+    kernel call per path, score them; stitch the song as the best path through the lattice of
+    candidates (:mod:`composer.lattice`)."""
     plan = c.need_plan()
     assert c.graph is not None
-    gen = get_generator(plan.generator)
-    bar_ticks = plan.meter().bar_ticks
-    order = generation_order(c.graph)
-    chosen: dict[str, Segment] = {}
-    choices: dict[str, Choice] = {}
-    t = dict.fromkeys(("generate", "check", "score", "stitch"), 0.0)
-    for k, sid in enumerate(order):
-        sect = plan.section(sid)
-        prev = plan.sections[sect.index - 1] if sect.index else None
-        previous = chosen.get(prev.id) if prev is not None else None
-        source = None
-        if sect.source is not None:
-            src = plan.section(sect.source)
-            source = source_in_key(chosen[sect.source], src, sect, bar_ticks)
-        ctx = GenerationContext(plan, source, previous, 1 if sect.relation == "varies" else 0)
-        t0 = time.perf_counter()
-        cands = gen.generate(sect, ctx, plan.candidates, rng_for(plan.seed, "generate", sid))
-        _check_candidates(gen.name, sect.id, cands, sect.bars * bar_ticks)
-        if sect.relation == "repeats" and source is not None:
-            src = plan.section(sect.source or "")
-            cands = [splice_repeat(cd, source, sect, src, bar_ticks) for cd in cands]
-        t1 = time.perf_counter()
-        result = check(cands, sect, plan, source, previous)
-        t2 = time.perf_counter()
-        scored = score_batch(result, cands, sect, previous)
-        t3 = time.perf_counter()
-        choices[sid] = choose(scored)
-        chosen[sid] = choices[sid].chosen.segment
-        t4 = time.perf_counter()
-        for name, dt in zip(t, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-            t[name] += dt
-        progress.section_done(k + 1, len(order), sid)
+    choices, t = search(
+        plan,
+        c.graph,
+        get_generator(plan.generator),
+        search_config(c.spec, plan),
+        progress.section_done,
+    )
     return replace(c, choices=choices, timings={**c.timings, **t})
 
 
-def _check_candidates(name: str, sid: str, cands: object, length: int) -> None:
-    if not isinstance(cands, list) or not cands:
-        raise GeneratorError("generator", f"'{name}' returned no candidates for section {sid}")
-    for cand in cands:
-        if not isinstance(cand, Segment) or getattr(cand.notes, "dtype", None) != NOTE_DTYPE:
-            raise GeneratorError("generator", f"'{name}' returned a non-Segment for {sid}")
-        try:
-            validate_notes(cand.notes, length)
-        except ValueError as exc:
-            raise GeneratorError("generator", f"'{name}' wrote bad notes in {sid}: {exc}") from None
+def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
+    """The search settings of a song: the spec's ``preferences:`` (beam, diversity, learned
+    reward on or off) and the reward weights from style, user profile and spec."""
+    prefs = spec.preferences or Preferences()
+    profile = load_profile(prefs.profile) if prefs.profile else None
+    return SearchConfig(
+        weights=resolve_weights(plan.style, profile, prefs.weights),
+        beam=prefs.beam,
+        diversity=prefs.diversity,
+        model=default_model() if prefs.learned else None,
+    )
 
 
 def song_notes(c: Compilation) -> np.ndarray:

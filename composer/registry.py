@@ -21,6 +21,7 @@ Factory = Callable[[], SectionGenerator]
 # Built-in generators: name -> (module, attribute), imported on first use.
 BUILTINS: dict[str, tuple[str, str]] = {
     "rules": ("composer.generators.rules", "RuleGenerator"),
+    "transformer": ("composer.generators.transformer", "TransformerGenerator"),
 }
 
 _FACTORIES: dict[str, Factory] = {}

@@ -11,10 +11,11 @@ from kernels.notes import TICKS_PER_BEAT
 from planners.plan import TrackPlan
 
 if TYPE_CHECKING:
+    from composer.lattice import SearchConfig
     from composer.pipeline import Compilation
     from composer.search import Choice
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: search settings, per-reward margins, path margin, diversity
 
 
 class _Model(BaseModel):
@@ -30,16 +31,35 @@ class ChordReport(_Model):
 
 class ChoiceReport(_Model):
     candidate: int = Field(ge=0, description="index of the chosen candidate")
-    candidates: int = Field(ge=1, description="how many were proposed")
-    pruned: int = Field(ge=0, description="dropped for more hard violations than the best")
+    candidates: int = Field(ge=1, description="how many were proposed on its search path")
+    proposed: int = Field(ge=1, description="how many were proposed over all search paths")
+    pruned: int = Field(
+        ge=0, description="of its path's candidates, dropped for more hard violations than the best"
+    )
     objective: float
     runner_up_objective: float | None = None
     margin: float | None = Field(
         None, description="objective lead over the runner-up (negative if it won on violations)"
     )
     runner_up_violations: int | None = None
-    decided_by: str = Field(description="violations, score, or only candidate")
-    junction: float = Field(description="smoothness of the seam with the previous section, 0..1")
+    decided_by: str = Field(
+        description="violations, score, path (a better song with a lower-scoring candidate "
+        "here: better seams or later sections), or only candidate"
+    )
+    reward_margins: dict[str, float] = Field(
+        default_factory=dict,
+        description="per reward, the chosen candidate's value minus the runner-up's",
+    )
+    path_margin: float | None = Field(
+        None,
+        description="per bar, how much better the song is than the best other song the search "
+        "kept that chose differently here (None: every kept song chose this one)",
+    )
+    duplicates: int = Field(0, ge=0, description="dropped as near-duplicates of a better one")
+    diversity: float = Field(
+        0.0, description="mean pairwise melody dissimilarity of the candidates, 0..1"
+    )
+    junction: float = Field(description="smoothness of the seams with its neighbours, 0..1")
     material: str = Field(description="new, repeat or variation")
     seed: int = Field(description="the candidate's seed")
 
@@ -67,6 +87,13 @@ class EdgeReport(_Model):
     relation: str
 
 
+class SearchReport(_Model):
+    beam: int
+    diversity: float
+    weights: dict[str, float]
+    learned_model: str | None = Field(description="the learned reward model used, if any")
+
+
 class Report(_Model):
     schema_version: int = SCHEMA_VERSION
     title: str
@@ -81,6 +108,7 @@ class Report(_Model):
     generator: str
     seed: int
     candidates: int
+    search: SearchReport | None = None
     sections: list[SectionReport]
     form_graph: list[EdgeReport]
     timings: dict[str, float] = Field(description="seconds per pass")
@@ -96,20 +124,32 @@ def choice_report(ch: Choice) -> ChoiceReport:
     return ChoiceReport(
         candidate=ch.chosen.index,
         candidates=ch.candidates,
+        proposed=ch.proposed or ch.candidates,
         pruned=ch.pruned,
         objective=round(ch.chosen.objective, 4),
         runner_up_objective=None if runner is None else _r(runner.objective),
         margin=_r(ch.margin),
         runner_up_violations=None if runner is None else runner.hard,  # hard ones only
         decided_by=ch.decided_by,
+        reward_margins={}
+        if runner is None
+        else {
+            k: round(v - runner.rewards[k], 4)
+            for k, v in ch.chosen.rewards.items()
+            if k in runner.rewards
+        },
+        path_margin=_r(ch.path_margin),
+        duplicates=ch.duplicates,
+        diversity=round(ch.diversity, 4),
         junction=round(ch.chosen.junction, 4),
         material=str(ch.chosen.segment.provenance.get("material", "new")),
         seed=ch.chosen.segment.seed,
     )
 
 
-def build_report(c: Compilation) -> Report:
-    """The report of a finished compilation (every pass run)."""
+def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
+    """The report of a finished compilation (every pass run); ``config``: the search settings
+    it was composed with (:func:`composer.pipeline.search_config`)."""
     plan = c.need_plan()
     assert c.graph is not None
     sections = [
@@ -152,6 +192,14 @@ def build_report(c: Compilation) -> Report:
                 "seed",
                 "candidates",
             }
+        ),
+        search=None
+        if config is None
+        else SearchReport(
+            beam=config.beam,
+            diversity=config.diversity,
+            weights={k: round(v, 4) for k, v in config.weights.items()},
+            learned_model=None if config.model is None else config.model.meta.get("name"),
         ),
         bars=plan.total_bars,
         duration_seconds=round(quarters * 60 / plan.tempo, 2),

@@ -1,31 +1,36 @@
-"""Check, score and choose: one section's candidates against the kernels and the rewards.
+"""Check, score and rank: one batch of candidates for one section.
 
-Per section, all candidates go to the kernels in one batched call
-(:func:`kernels.batch.check_batch`).
-Candidates with the fewest hard-constraint violations (:data:`HARD`) survive (the rest are
-pruned): the kernels' checks that are errors, plus ``off_key``, a section that a
+All candidates of a batch go to the kernels in one call (:func:`kernels.batch.check_batch`).
+Candidates with the fewest hard-constraint violations (:data:`HARD`) survive; the rest are
+pruned: the kernels' checks that are errors, plus ``off_key``, a section that a
 Krumhansl-Schmuckler key finder does not hear in its planned key (:mod:`planners.tonality`).
-Among the survivors
-the best objective wins: the weighted reward total, plus a junction term for how smoothly the
-melody enters from the section already chosen before it (stitching). The runner-up is kept so
-the report can say by how much the choice won.
+Survivors are scored by the rewards (:mod:`composer.rewards`, with the learned reward model's
+score among them), near-duplicates are dropped, and the rest are ranked by their objective,
+optionally perturbed by Gumbel noise so the search does not over-optimise (the ``diversity``
+knob, see :func:`rank`). The lattice search (:mod:`composer.lattice`) joins the batches of
+consecutive sections into a song.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from composer.rewards import junction, score
-from composer.segment import Segment, last_pitch
+from composer.reward_model import RewardModel
+from composer.rewards import RELATIONS, STYLE_ORDER, score
+from composer.segment import Segment
+from composer.similarity import contour_similarity, melody, motif_set, motif_similarity
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
-from kernels.notes import TRACK_MELODY
 from planners.plan import SectionPlan, SongPlan
 from planners.tonality import key_fit
 
-JUNCTION_WEIGHT = 0.15  # share of the objective given to the seam with the previous section
+JUNCTION_WEIGHT = 0.15  # share of a section's objective given to its seams with its neighbours
+# Gumbel noise scale at diversity 1: the spread of rewards between good candidates is ~0.05, so
+# at diversity 1 the choice is close to a draw among the good ones; at 0 it is the argmax.
+NOISE_AT_FULL_DIVERSITY = 0.05
 # What prunes a candidate: errors, not taste. The kernels also count direct fifths/octaves (Bach
 # writes ~2,900 in the chorales), strong-beat non-chord tones (appoggiaturas), unresolved leaps,
 # tessitura and spacing: reported for every section, left to the rewards, never pruned on.
@@ -49,12 +54,16 @@ HARD = frozenset(
 
 @dataclass(frozen=True)
 class Scored:
+    """One checked and scored candidate. ``objective`` = (1 - JUNCTION_WEIGHT) * reward total +
+    JUNCTION_WEIGHT * junction, filled in by the lattice once the neighbours are known."""
+
     index: int
     segment: Segment
     violations: dict[str, int]
-    rewards: dict[str, float]  # every reward and 'total'
-    junction: float
-    objective: float
+    rewards: dict[str, float]  # every applicable reward and 'total'
+    junction: float = 1.0
+    objective: float = 0.0
+    motifs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     @property
     def hard(self) -> int:
@@ -63,23 +72,46 @@ class Scored:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A section's candidates after checking: ``ranked`` survivors best first (by the perturbed
+    objective), and what was dropped."""
+
+    scored: tuple[Scored, ...]  # every candidate, in proposal order
+    ranked: tuple[Scored, ...]  # survivors, best first
+    pruned: int  # dropped for more hard violations than the best
+    duplicates: int  # dropped as near-duplicates of a better survivor
+    diversity: float  # mean pairwise melody dissimilarity of the candidates, 0..1
+    noise: dict[int, float] = field(default_factory=dict)  # candidate index -> Gumbel noise
+
+
+@dataclass(frozen=True)
 class Choice:
+    """What the search chose for one section, and against what."""
+
     chosen: Scored
-    runner_up: Scored | None
-    candidates: int
-    pruned: int  # candidates dropped for having more violations than the best
+    runner_up: Scored | None  # the best other candidate of the chosen one's batch
+    candidates: int  # in the chosen one's batch (proposed on its path)
+    pruned: int  # of that batch: more hard violations than its best
+    duplicates: int = 0  # of that batch: near-duplicates of a better one
+    diversity: float = 0.0  # of that batch
+    path_margin: float | None = None  # lead of the best song over the best with another choice here
+    proposed: int = 0  # candidates proposed for the section over all paths of the beam
 
     @property
     def margin(self) -> float | None:
-        """Objective lead over the runner-up (negative when the choice won on violations)."""
+        """Objective lead over the runner-up (negative when the choice won on violations, or
+        on the path: a better seam or a better later section)."""
         return None if self.runner_up is None else self.chosen.objective - self.runner_up.objective
 
     @property
     def decided_by(self) -> str:
-        """'violations' if the runner-up had more, 'score' if it scored lower, 'only candidate'."""
+        """'violations' if the runner-up had more, 'score' if it scored lower, 'path' if it
+        scored higher here but the song was better with this one, 'only candidate'."""
         if self.runner_up is None:
             return "only candidate"
-        return "violations" if self.runner_up.hard > self.chosen.hard else "score"
+        if self.runner_up.hard > self.chosen.hard:
+            return "violations"
+        return "score" if self.chosen.objective >= self.runner_up.objective else "path"
 
 
 def section_arrays(section: SectionPlan, song: SongPlan) -> SectionArrays:
@@ -124,34 +156,120 @@ def check(
     )
 
 
+@dataclass(frozen=True)
+class SongContext:
+    """What the rewards need to know about the song around a section (see
+    :data:`composer.rewards.CONTEXT_FEATURES`)."""
+
+    beats_per_bar: int
+    style: str
+    source: Segment | None = None  # the chosen material it repeats or varies, in its key
+    others: Sequence[np.ndarray] = ()  # motif sets of chosen sections of other labels
+    contrasts: Sequence[np.ndarray] = ()  # motif sets of the chosen sections it contrasts
+
+
 def score_batch(
-    result: BatchResult, candidates: list[Segment], section: SectionPlan, previous: Segment | None
+    result: BatchResult,
+    candidates: list[Segment],
+    section: SectionPlan,
+    context: SongContext,
+    weights: Mapping[str, float],
+    model: RewardModel | None = None,
 ) -> list[Scored]:
-    """Rewards, and the junction with the previous section, for each checked candidate."""
-    prev_last = last_pitch(previous, TRACK_MELODY)
+    """Rewards of each checked candidate; its objective assumes perfect seams (junction 1)
+    until the lattice knows its neighbours."""
     key = section.key_obj()
+    learned = None if model is None else model.score(result.features, key.tonic)
+    style = STYLE_ORDER.index(context.style) if context.style in STYLE_ORDER else 0
+    src_mel = None if context.source is None else melody(context.source.notes)
     out = []
     for i, cand in enumerate(candidates):
         feats = result.feature_dict(i)
-        rewards = score(feats, section)
+        mel = melody(cand.notes)
+        motifs = motif_set(mel)
+        feats.update(
+            ctx_beats_per_bar=float(context.beats_per_bar),
+            ctx_style=float(style),
+            ctx_relation=float(RELATIONS.index(section.relation)),
+            ctx_melody_similarity=feats["ref_note_similarity"] if src_mel is not None else -1.0,
+            ctx_contour_similarity=(
+                contour_similarity(mel, src_mel) if src_mel is not None else -1.0
+            ),
+            ctx_novelty_similarity=_max_sim(motifs, context.others),
+            ctx_contrast_similarity=_max_sim(motifs, context.contrasts),
+        )
+        r, heard = key_fit(feats, key)
+        feats["ctx_key_r"] = r
+        if learned is not None:
+            feats["learned_score"] = float(learned[i])
+        rewards = score(feats, section, weights)
         violations = result.violation_dict(i)
-        violations["off_key"] = 0 if key_fit(feats, key)[1] else 1
-        first = int(feats["first_pitch"])
-        j = junction(prev_last, first if first >= 0 else None)
-        objective = (1 - JUNCTION_WEIGHT) * rewards["total"] + JUNCTION_WEIGHT * j
-        out.append(Scored(i, cand, violations, rewards, j, objective))
+        violations["off_key"] = 0 if heard else 1
+        objective = (1 - JUNCTION_WEIGHT) * rewards["total"] + JUNCTION_WEIGHT
+        out.append(Scored(i, cand, violations, rewards, 1.0, objective, motifs))
     return out
 
 
-def choose(scored: list[Scored]) -> Choice:
-    """Fewest violations first (the rest pruned), then the highest objective; ties to the
-    earliest candidate, so the choice is deterministic."""
+def _max_sim(motifs: np.ndarray, others: Sequence[np.ndarray]) -> float:
+    return max((motif_similarity(motifs, o) for o in others), default=-1.0)
+
+
+def rank(
+    scored: list[Scored], diversity: float = 0.0, rng: np.random.Generator | None = None
+) -> Batch:
+    """Prune, de-duplicate and rank one batch.
+
+    Candidates with more hard violations than the fewest are pruned. Survivors are ordered by
+    objective plus ``diversity * NOISE_AT_FULL_DIVERSITY`` times Gumbel noise from ``rng``
+    (sampling from a softmax of the rewards instead of taking the argmax: at 0 the order is
+    the argmax order, ties to the earliest candidate). Walking that order, a candidate whose
+    melody motifs are a near-duplicate of a kept one's (Jaccard similarity above
+    ``1 - diversity / 2``, so identical melodies always) is dropped.
+    """
     if not scored:
-        raise ValueError("no candidates to choose from")
+        raise ValueError("no candidates to rank")
     fewest = min(s.hard for s in scored)
     alive = [s for s in scored if s.hard == fewest]
-    ranked = sorted(alive, key=lambda s: (-s.objective, s.index))
-    others = sorted(
-        (s for s in scored if s is not ranked[0]), key=lambda s: (s.hard, -s.objective, s.index)
+    noise = np.zeros(len(alive))
+    if diversity > 0 and rng is not None:
+        noise = rng.gumbel(size=len(alive)) * diversity * NOISE_AT_FULL_DIVERSITY
+    order = sorted(
+        range(len(alive)), key=lambda k: (-(alive[k].objective + noise[k]), alive[k].index)
     )
-    return Choice(ranked[0], others[0] if others else None, len(scored), len(scored) - len(alive))
+    threshold = 1.0 - diversity / 2.0
+    kept: list[Scored] = []
+    for k in order:
+        s = alive[k]
+        if any(_duplicate(s, o, threshold) for o in kept):
+            continue
+        kept.append(s)
+    return Batch(
+        tuple(scored),
+        tuple(kept),
+        len(scored) - len(alive),
+        len(alive) - len(kept),
+        batch_diversity(scored),
+        {alive[k].index: float(noise[k]) for k in range(len(alive))},
+    )
+
+
+def _duplicate(a: Scored, b: Scored, threshold: float) -> bool:
+    if a.motifs.size == 0 and b.motifs.size == 0:
+        return bool(np.array_equal(melody(a.segment.notes), melody(b.segment.notes)))
+    if motif_similarity(a.motifs, b.motifs) < threshold:
+        return False
+    return threshold < 1.0 or np.array_equal(melody(a.segment.notes), melody(b.segment.notes))
+
+
+def batch_diversity(scored: Sequence[Scored]) -> float:
+    """Mean over pairs of candidates of 1 - the Jaccard similarity of their melody motif sets
+    (0 when all are the same or there is one candidate). [0, 1], higher = more diverse."""
+    n = len(scored)
+    if n < 2:
+        return 0.0
+    total = sum(
+        1.0 - motif_similarity(scored[i].motifs, scored[j].motifs)
+        for i in range(n)
+        for j in range(i + 1, n)
+    )
+    return total / (n * (n - 1) / 2)

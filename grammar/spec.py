@@ -90,6 +90,58 @@ class SectionSpec(BaseModel):
         return v
 
 
+def _reward_names() -> tuple[str, ...]:
+    from composer.rewards import REWARDS  # the reward table lives with the rewards
+
+    return tuple(REWARDS)
+
+
+def _check_weights(v: dict[str, float]) -> dict[str, float]:
+    names = _reward_names()
+    for name, w in v.items():
+        if name not in names:
+            raise ValueError(f"unknown reward '{name}' (one of: {', '.join(names)})")
+        if not 0.0 <= w <= 100.0:
+            raise ValueError(f"weight of '{name}' must be in 0..100, got {w}")
+    return v
+
+
+class Preferences(BaseModel):
+    """How the search chooses among candidates (``preferences:`` in a spec)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Reward weights by name (harmonic_fit, step_balance, groove, novelty, "
+        "learned, ...), 0..100; they replace the style's and the profile's.",
+    )
+    profile: str | None = Field(
+        None, description="A YAML file of a user's reward weights: {weights: {name: w}}."
+    )
+    beam: int = Field(4, ge=1, le=16, description="Partial songs kept by the search (1 = greedy).")
+    diversity: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="0 takes the best-scoring candidates; higher drops near-duplicates and "
+        "samples among good candidates instead of optimising hard.",
+    )
+    learned: bool = Field(True, description="Use the learned reward model.")
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_weights(v)
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("is empty")
+        return v
+
+
 class SongSpec(BaseModel):
     """A request for a song. Every field is optional; see the README for defaults."""
 
@@ -117,6 +169,9 @@ class SongSpec(BaseModel):
         None, ge=CANDIDATES_RANGE[0], le=CANDIDATES_RANGE[1], description="Candidates per section."
     )
     generator: str | None = Field(None, description="Section generator name (compose generators).")
+    preferences: Preferences | None = Field(
+        None, description="How candidates are chosen: reward weights, profile, beam, diversity."
+    )
 
     @field_validator("key")
     @classmethod
@@ -173,7 +228,9 @@ def _spec_error(exc: ValidationError) -> SpecError:
     field = ".".join(str(p) for p in err["loc"]) or "spec"
     msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        parent = SectionSpec if len(err["loc"]) > 1 else SongSpec
+        parent: type[BaseModel] = SongSpec
+        if len(err["loc"]) > 1:
+            parent = Preferences if err["loc"][0] == "preferences" else SectionSpec
         msg = f"unknown field (allowed: {', '.join(parent.model_fields)})"
     elif err["type"] in {"int_parsing", "int_type", "int_from_float"}:
         msg = f"must be a whole number, got {err.get('input')!r}"
@@ -207,6 +264,30 @@ def load_spec(path: str | Path) -> SongSpec:
     if not isinstance(data, dict):
         raise SpecError("--spec", f"'{p}' must hold a mapping of fields, not {type(data).__name__}")
     return validate_spec(data)
+
+
+def load_profile(path: str | Path) -> dict[str, float]:
+    """A user profile: a YAML mapping ``{weights: {reward: weight}}``; SpecError naming
+    ``preferences.profile`` on any problem."""
+    field = "preferences.profile"
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise SpecError(field, f"no such file '{p}'")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise SpecError(field, f"'{p}' is not a YAML file") from None
+    if not isinstance(data, dict) or set(data) - {"weights"}:
+        raise SpecError(field, f"'{p}' must hold a mapping with one field, weights")
+    weights = data.get("weights") or {}
+    if not isinstance(weights, dict) or not all(
+        isinstance(w, int | float) and not isinstance(w, bool) for w in weights.values()
+    ):
+        raise SpecError(field, f"'{p}': weights must map reward names to numbers")
+    try:
+        return _check_weights({str(k): float(w) for k, w in weights.items()})
+    except ValueError as exc:
+        raise SpecError(field, f"'{p}': {exc}") from None
 
 
 def merge_overrides(spec: SongSpec, overrides: dict[str, Any]) -> SongSpec:

@@ -49,6 +49,8 @@ def test_repeats_copy_their_source_and_choices_are_explained() -> None:
             assert c.margin is not None and c.margin >= 0 and c.runner_up_violations == hard
         elif c.decided_by == "violations":
             assert c.runner_up_violations is not None and c.runner_up_violations > hard
+        elif c.decided_by == "path":  # lower here, but the song scored better with it
+            assert c.margin is not None and c.margin < 0 and c.runner_up_violations == hard
         else:
             assert c.candidates == 1 and c.margin is None
 

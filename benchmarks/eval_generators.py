@@ -1,0 +1,236 @@
+"""Side by side: the ``transformer`` and ``rules`` generators on the same specs, seeds and
+candidate counts, measured against held-out corpus pieces.
+
+    python benchmarks/eval_generators.py [--random 50] [--candidates 8] [--out FILE]
+
+Specs: every ``examples/*.yaml`` plus ``--random`` random specs (key, meter, style, form,
+tempo drawn from a generator seeded with 0). Each is composed once per generator with the same
+seed. Metrics (from :mod:`composer.evaluation`, on the chosen melody of every song):
+
+- ``hard_violations`` per section (the pipeline's pruning constraints, ``composer.search.HARD``)
+  and ``all_violations`` per section, from the report;
+- ``chord_tone_strong``: share of melody notes on strong beats that are tones of the planned
+  chord (``chord_tone_ratio`` on those notes), against the corpus's own figure on the test
+  split of the training data (soprano/tune against its labelled/harmonised chords);
+- ``pitch_class_entropy`` and its gap to the held-out reference; ``interval_overlap`` and
+  ``rhythm_overlap`` with the held-out reference histograms
+  (``composer/data/eval_reference.json``).
+
+For the transformer, every sampled candidate (not only the chosen ones) is checked: invalid
+token sequences (:func:`composer.learned.validate.problems`) and exact length (a note in every
+bar, none past the section's end). The verdict: the generator better on at least 3 of
+hard violations, |chord-tone gap|, entropy gap, interval overlap, rhythm overlap. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from composer import api, evaluation, registry  # noqa: E402
+from composer.generators.transformer import TransformerGenerator  # noqa: E402
+from composer.search import HARD  # noqa: E402
+from kernels.notes import TRACK_MELODY  # noqa: E402
+
+TONICS = ("C", "G", "D", "A", "E", "F", "Bb", "Eb", "Ab", "B", "F#", "C#")
+METERS = ("4/4", "3/4", "6/8", "2/4")
+STYLES = ("classical", "folk", "pop", "jazz", "waltz", "march")
+FORMS = ("AABA", "A A' B A", "ABAB", "A B A'", "verse chorus verse chorus", "AAB")
+
+
+def random_specs(n: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        out.append(
+            {
+                "title": f"random {i}",
+                "key": f"{rng.choice(TONICS)} {rng.choice(['major', 'minor'])}",
+                "time_signature": str(rng.choice(METERS)),
+                "style": str(rng.choice(STYLES)),
+                "form": str(rng.choice(FORMS)),
+                "tempo": int(rng.integers(60, 160)),
+                "seed": int(rng.integers(2**31)),
+            }
+        )
+    return out
+
+
+def example_specs() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for p in sorted((ROOT / "examples").glob("*.yaml")):
+        spec = yaml.safe_load(p.read_text())
+        spec.setdefault("seed", 1)
+        out.append((p.stem, spec))
+    return out
+
+
+class Recording(TransformerGenerator):
+    """The transformer, keeping every candidate's provenance for the validity counts."""
+
+    seen: ClassVar[list[tuple[int, int, Any]]] = []
+
+    def generate(self, section: Any, context: Any, n: int, rng: Any) -> Any:
+        out = super().generate(section, context, n, rng)
+        length = section.bars * context.song.meter().bar_ticks
+        bar = context.song.meter().bar_ticks
+        for seg in out:
+            mel = seg.notes[seg.notes["track"] == TRACK_MELODY]
+            exact = bool(
+                mel.size
+                and int((mel["onset"] + mel["duration"]).max()) <= length
+                and set((mel["onset"] // bar).tolist()) == set(range(section.bars))
+            )
+            self.seen.append((len(seg.provenance.get("problems", [])), int(exact), seg.provenance))
+        return out
+
+
+def song_metrics(song: Any) -> dict[str, float]:
+    plan = song.plan
+    meter = plan.meter()
+    notes = song.notes
+    mel = notes[notes["track"] == TRACK_MELODY]
+    mel = mel[np.argsort(mel["onset"], kind="stable")]
+    spans = []
+    for s in plan.sections:
+        start = plan.section_start_tick(s)
+        for c in s.chords:
+            spans.append(
+                (start + c.start_tick, start + c.start_tick + c.duration_ticks, c.chord().mask)
+            )
+    strong = np.isin(mel["onset"] % meter.bar_ticks, meter.strong_offsets)
+    m = evaluation.melody_metrics(mel["pitch"], mel["duration"], 480)
+    viol = [s.violations for s in song.report.sections]
+    return {
+        "hard_violations": float(np.mean([sum(v[k] for k in HARD if k in v) for v in viol])),
+        "all_violations": float(np.mean([sum(v.values()) for v in viol])),
+        "chord_tone_strong": evaluation.chord_tone_ratio(
+            mel["pitch"][strong], mel["onset"][strong], spans
+        ),
+        "chord_tone_all": evaluation.chord_tone_ratio(mel["pitch"], mel["onset"], spans),
+        **m,
+    }
+
+
+def corpus_chord_tone_strong() -> dict[str, float]:
+    """The same strong-beat chord-tone share on the test split of the training data."""
+    from composer.learned.data import build_examples, chord_pcs, split_of
+    from grammar.meter import parse_time_signature
+
+    hits = {"chorale": [0, 0], "folk": [0, 0]}
+    for ex in build_examples(workers=1):
+        if split_of(ex.path) != "test":
+            continue
+        ts = parse_time_signature(ex.meter)
+        strong = {o / 480 for o in ts.strong_offsets}
+        beat = ts.beat_ticks / 480
+        for bar, chords in zip(ex.bars, ex.chords, strict=True):
+            for on, _, p in bar:
+                if on in strong:
+                    pcs = chord_pcs(chords[min(int(on / beat), len(chords) - 1)])
+                    if pcs:
+                        hits[ex.corpus][0] += int((p - ex.tonic) % 12 in pcs)
+                        hits[ex.corpus][1] += 1
+    total = [sum(h[0] for h in hits.values()), sum(h[1] for h in hits.values())]
+    return {
+        "all": total[0] / total[1],
+        **{k: h[0] / h[1] for k, h in hits.items() if h[1]},
+        "notes": total[1],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--random", type=int, default=50)
+    ap.add_argument("--candidates", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--temperature", type=float, default=None)
+    ap.add_argument("--chord-bias", type=float, default=None)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    kw: dict[str, float] = {}
+    if args.temperature is not None:
+        kw["temperature"] = args.temperature
+    if args.chord_bias is not None:
+        kw["chord_tones"] = args.chord_bias
+    registry.register("transformer", lambda: Recording(**kw))  # type: ignore[arg-type]
+    specs = example_specs() + [(s["title"], s) for s in random_specs(args.random)]
+    per: dict[str, list[dict[str, float]]] = {"rules": [], "transformer": []}
+    seconds = {"rules": 0.0, "transformer": 0.0}
+    failures: dict[str, list[str]] = {"rules": [], "transformer": []}
+    for name, spec in specs:
+        for gen in ("rules", "transformer"):
+            t0 = time.perf_counter()
+            try:
+                song = api.compose({**spec, "generator": gen, "candidates": args.candidates})
+            except Exception as exc:  # recorded, not hidden: a failure counts against it
+                failures[gen].append(f"{name}: {type(exc).__name__}: {exc}")
+                continue
+            seconds[gen] += time.perf_counter() - t0
+            per[gen].append(song_metrics(song))
+    summary = {g: {k: round(float(np.mean([m[k] for m in ms])), 4) for k in ms[0]}
+               for g, ms in per.items() if ms}  # fmt: skip
+    corpus = corpus_chord_tone_strong()
+    ref = evaluation.reference()
+    seen = Recording.seen
+    wins = {"rules": 0, "transformer": 0}
+    decided = {}
+    for key, better in (("hard_violations", min), ("chord_tone_gap", min), ("entropy_gap", min),
+                        ("interval_overlap", max), ("rhythm_overlap", max)):  # fmt: skip
+        vals = {}
+        for g in summary:
+            vals[g] = (abs(summary[g]["chord_tone_strong"] - corpus["all"])
+                       if key == "chord_tone_gap" else summary[g][key])  # fmt: skip
+        if len(set(vals.values())) > 1:
+            w = better(vals, key=lambda g: vals[g])
+            wins[w] += 1
+            decided[key] = {**{g: round(v, 4) for g, v in vals.items()}, "better": w}
+    result = {
+        "benchmark": "generators side by side",
+        "specs": len(specs),
+        "examples": [n for n, _ in example_specs()],
+        "candidates": args.candidates,
+        "summary": summary,
+        "corpus": {
+            "chord_tone_strong": {k: round(v, 4) for k, v in corpus.items()},
+            "pitch_class_entropy": ref["pitch_class_entropy"],
+            "reference_pieces": len(ref["pieces"])
+            if isinstance(ref.get("pieces"), list)
+            else ref.get("pieces"),
+        },
+        "transformer_candidates": {
+            "sampled": len(seen),
+            "invalid_sequences": sum(1 for p, _, _ in seen if p),
+            "exact_length": sum(e for _, e, _ in seen),
+            "fallback_to_rules": sum(1 for _, _, pv in seen if "fallback" in pv),
+        },
+        "seconds": {g: round(s, 1) for g, s in seconds.items()},
+        "failures": failures,
+        "decided": decided,
+        "wins": wins,
+        "winner": max(wins, key=lambda g: wins[g]) if max(wins.values()) >= 3 else "none",
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()

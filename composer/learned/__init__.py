@@ -1,0 +1,16 @@
+"""The learned melody model behind the ``transformer`` section generator.
+
+| module | concept |
+|---|---|
+| ``data.py`` | corpus or a user's folder -> one ``Example`` per piece; the fixed split |
+| ``windows.py`` | a piece -> training sections (4-16 bars, key-relative, role, source material) |
+| ``tokens.py`` | the vocabulary: miditok REMI notes + conditioning tokens; encode/decode |
+| ``model.py`` | the decoder's configuration (Llama) and loading of the shipped checkpoint |
+| ``train.py`` | ``compose train``: tokenised splits, the resumable training loop, metrics |
+| ``sampling.py`` | batched sampling with a KV cache |
+| ``processors.py`` | grammar-safe decoding: ``LogitsProcessor``s (grammar, range, key, leaps) |
+| ``validate.py`` | an independent checker of generated sequences |
+| ``card.py`` | the model card from the measured figures |
+
+torch, transformers and miditok are imported only when a model is trained or sampled.
+"""

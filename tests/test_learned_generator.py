@@ -1,0 +1,232 @@
+"""The learned generator with the shipped checkpoint: grammar-safe batched sampling, the masks,
+the generator in the pipeline, and `compose train` (errors, a tiny resumable run)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import LogitsProcessorList
+
+from composer.generators.transformer import TransformerGenerator, load, register_shift
+from composer.learned import processors as P
+from composer.learned.data import chord_pcs
+from composer.learned.sampling import sample
+from composer.learned.tokens import Section
+from composer.learned.validate import problems
+from grammar.keys import parse_key
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "data" / "learned"
+CHORDS_34 = (("0m", "0m", "0m"), ("77", "77", "77"), ("5m", "5m", "77"), ("0m", "0m", "0m"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _threads() -> None:
+    torch.set_num_threads(1)
+
+
+def _sample(rows: int, seed: int, chord_tones: bool = False) -> tuple[list[list[int]], object]:
+    model, vocab = load()
+    sec = Section("minor", "3/4", "inner", 4, CHORDS_34)
+    g = P.SectionGrammar(vocab, rows, 12, sec.chords, 4)
+    procs = [
+        P.GrammarProcessor(g),
+        P.PitchRangeProcessor(g, 62, 79),
+        P.KeyProcessor(g, frozenset({0, 2, 3, 5, 7, 8, 10, 9, 11})),
+        P.LeapProcessor(g, 7),
+    ]
+    if chord_tones:
+        procs.append(P.ChordToneProcessor(g, frozenset({0})))
+        floor = np.full(48, -1)
+        floor[12:24] = 70  # bar 2: nothing below 70
+        procs.append(P.FloorProcessor(g, floor))
+    gen = torch.Generator().manual_seed(seed)
+    eos, pad = vocab["EOS_None"], vocab["PAD_None"]
+    ids = sample(model, vocab.prefix(sec), rows, LogitsProcessorList(procs), 165, eos, pad, gen)
+    return [r.tolist() for r in ids], vocab
+
+
+def test_batched_samples_are_valid_and_exact() -> None:
+    rows, vocab = _sample(8, 0, chord_tones=True)
+    scale = {0, 2, 3, 5, 7, 8, 10, 9, 11}
+    for ids in rows:
+        assert problems(vocab, ids, CHORDS_34, 12) == []  # type: ignore[arg-type]
+        notes = vocab.decode_notes(ids, "3/4")  # type: ignore[attr-defined]
+        assert {o // 12 for o, _, _ in notes} == {0, 1, 2, 3}  # a note in each of the 4 bars
+        assert max(o + d for o, d, _ in notes) <= 48
+        pitches = [p for _, _, p in notes]
+        assert all(62 <= p <= 79 for p in pitches)
+        assert all(abs(a - b) <= 7 for a, b in itertools.pairwise(pitches))
+        for o, _, p in notes:
+            chord = CHORDS_34[o // 12][(o % 12) // 4]
+            assert p % 12 in scale | chord_pcs(chord)
+            if o % 12 == 0:  # the chord-tone mask on the downbeat
+                assert p % 12 in chord_pcs(chord)
+            if 12 <= o < 24:
+                assert p >= 70  # the floor
+
+
+def test_sampling_is_deterministic_and_varied() -> None:
+    a, _ = _sample(4, 5)
+    b, _ = _sample(4, 5)
+    c, _ = _sample(4, 6)
+    assert a == b
+    assert a != c
+    assert len({tuple(r) for r in a}) > 1  # the rows of a batch differ
+
+
+def test_fast_decoder_gives_the_models_logits() -> None:
+    from transformers import DynamicCache
+
+    from composer.learned.decoder import FastDecoder
+
+    model, _ = load()
+    ids = torch.randint(3, 300, (3, 12), generator=torch.Generator().manual_seed(0))
+    dec = FastDecoder(model, 3, 20)
+    cache = DynamicCache()
+    with torch.inference_mode():
+        ref = model(input_ids=ids, past_key_values=cache, use_cache=True).logits[:, -1]
+        assert torch.allclose(dec.prefill(model, ids), ref, atol=1e-5)
+        for t in (5, 77, 120):
+            tok = torch.full((3,), t)
+            ref = model(input_ids=tok[:, None], past_key_values=cache, use_cache=True).logits
+            assert torch.allclose(dec.step(tok), ref[:, -1], atol=1e-4)
+
+
+def test_processors_never_edit_logits_in_place() -> None:
+    _, vocab = load()
+    g = P.SectionGrammar(vocab, 2, 16, (("0M",) * 4,), 4)
+    scores = torch.randn(2, len(vocab))
+    before = scores.clone()
+    ids = torch.tensor([[vocab["BOS_None"]], [vocab["BOS_None"]]])
+    out = P.GrammarProcessor(g)(ids, scores)
+    assert torch.equal(scores, before)
+    assert torch.isfinite(out).sum(dim=1).tolist() == [1, 1]  # only Bar_None may open a section
+    assert int(out[0].argmax()) == vocab["Bar_None"]
+
+
+def test_pitch_masks_step_aside_rather_than_forbid_everything() -> None:
+    _, vocab = load()
+    g = P.SectionGrammar(vocab, 1, 16, (("0M",) * 4,), 4)
+    g.update(torch.tensor([[vocab["BOS_None"]]]))
+    g.update(torch.tensor([[vocab["BOS_None"], vocab["Bar_None"]] + [vocab["Chord_0M"]] * 4
+                           + [vocab["Position_0"]]]))  # fmt: skip
+    scores = P.GrammarProcessor(g)(torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, len(vocab)))
+    empty = P.PitchRangeProcessor(g, 200, 300)(torch.zeros(1, 1, dtype=torch.long), scores)
+    assert torch.equal(torch.isfinite(empty), torch.isfinite(scores))  # no pitch is in range
+    narrow = P.PitchRangeProcessor(g, 60, 62)(torch.zeros(1, 1, dtype=torch.long), scores)
+    assert int(torch.isfinite(narrow).sum()) == 3
+
+
+def test_chord_tone_bias_adds_not_masks() -> None:
+    _, vocab = load()
+    g = P.SectionGrammar(vocab, 1, 16, (("0M",) * 4,), 4)
+    g.update(torch.tensor([[vocab["BOS_None"]]]))
+    opened = [vocab["BOS_None"], vocab["Bar_None"]] + [vocab["Chord_0M"]] * 4
+    g.update(torch.tensor([[*opened, vocab["Position_0"]]]))
+    scores = torch.zeros(1, len(vocab))
+    out = P.ChordToneProcessor(g, frozenset({0}), bias=1.0)(torch.zeros(1, 1), scores)
+    assert torch.equal(scores, torch.zeros(1, len(vocab)))
+    assert float(out[0, vocab["Pitch_64"]]) == 1.0  # E: a tone of C
+    assert float(out[0, vocab["Pitch_65"]]) == 0.0  # F: still possible, not favoured
+
+
+def test_register_shift_centres_the_range() -> None:
+    shift = register_shift(parse_key("Eb major"), 62, 81)
+    assert shift % 12 == 3
+    assert 60 <= (62 + 81) / 2 - shift <= 80
+
+
+def _song(generator: str, **extra: object) -> object:
+    from composer import api
+
+    spec = {"form": "A A' B A", "prompt": "a folk song in D minor, 3/4", "seed": 4,
+            "candidates": 4, "generator": generator, "sections": {"A": {"bars": 4}},
+            **extra}  # fmt: skip
+    return api.compose(spec)
+
+
+def test_transformer_in_the_pipeline() -> None:
+    from kernels.notes import TRACK_MELODY
+
+    song = _song("transformer")
+    r = song.report  # type: ignore[attr-defined]
+    assert r.generator == "transformer"
+    assert [s.bars for s in r.sections] == [4, 4, 8, 4]
+    hard = {"out_of_key", "melody_range", "melody_overlap", "large_leaps", "empty_bars"}
+    for s in r.sections:
+        assert all(s.violations[k] == 0 for k in hard), (s.id, s.violations)
+    notes = song.notes  # type: ignore[attr-defined]
+    mel = notes[notes["track"] == TRACK_MELODY]
+    assert mel.size and set(np.unique(notes["track"])) == {0, 1, 2}
+
+
+def test_unsupported_meter_falls_back_to_rules() -> None:
+    from composer.api import plan
+    from composer.generators.base import GenerationContext
+
+    lead = plan({"form": "A", "time_signature": "4/8", "seed": 1})
+    sect = lead.plan.sections[0]  # type: ignore[attr-defined]
+    out = TransformerGenerator().generate(
+        sect,
+        GenerationContext(lead.plan),
+        2,
+        np.random.default_rng(0),  # type: ignore[attr-defined]
+    )
+    assert out and all("rules" in s.provenance["fallback"] for s in out)
+
+
+def _compose(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "composer.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+        timeout=300,
+    )
+
+
+def test_compose_cli_with_the_transformer(tmp_path: Path) -> None:
+    out = tmp_path / "song.mid"
+    p = _compose("--form", "AB", "--generator", "transformer", "--candidates", "2", "--seed", "3",
+                 "-q", "-o", str(out))  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["generator"] == "transformer"
+    assert "transformer" in _compose("generators").stdout.split()
+
+
+def test_train_missing_data_is_one_line_exit_2(tmp_path: Path) -> None:
+    p = _compose("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "ck"))
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [f"error: data: no such folder: {tmp_path / 'nope'}"]
+    assert not (tmp_path / "ck").exists()
+
+
+def test_train_on_a_folder_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from composer.learned.model import ModelConfig
+    from composer.learned.train import TrainConfig, train
+
+    monkeypatch.setenv("SONGC_CACHE", str(tmp_path / "cache"))
+    tiny = ModelConfig(hidden=32, layers=1, heads=2, ffn=64)
+    cfg = TrainConfig(out=tmp_path / "ck", data=FIXTURES, steps=2, eval_every=1, workers=1,
+                      threads=1, batch_tokens=1024, model=tiny)  # fmt: skip
+    m1 = train(cfg, resume=True)
+    assert m1["steps"] == 2 and len(m1["log"]) == 2
+    assert m1["sections"]["valid"] >= 1 and m1["sections"]["test"] >= 1
+    from dataclasses import replace
+
+    m2 = train(replace(cfg, steps=3), resume=True)
+    assert [e["step"] for e in m2["log"]] == [1, 2, 3]  # continued, not restarted
+    saved = json.loads((tmp_path / "ck" / "training.json").read_text())
+    assert saved["test_perplexity"] == pytest.approx(np.exp(saved["test_loss"]))
+    assert (tmp_path / "ck" / "model.safetensors").exists()
+    assert (tmp_path / "ck" / "vocab.json").exists()
