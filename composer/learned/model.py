@@ -61,8 +61,16 @@ def new_model(cfg: ModelConfig, vocab_size: int, pad_id: int, bos_id: int, eos_i
 def load_model(folder: Path = CHECKPOINT) -> Any:
     """The checkpoint in ``folder`` (HF format), in eval mode; never touches the network."""
     from transformers import LlamaForCausalLM
+    from transformers.utils import logging as hf_logging
 
-    model = LlamaForCausalLM.from_pretrained(str(folder), local_files_only=True)
+    # `compose` prints its own progress; the library's "Loading weights" bar is noise there
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = LlamaForCausalLM.from_pretrained(str(folder), local_files_only=True)
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
     model.eval()
     return model
 
