@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 from composer import api
 from composer.output import check_midi_path, check_targets, report_path, write_files
 from composer.progress import progress_for
-from grammar.errors import ComposeError
+from grammar.errors import ComposeError, SpecError
 
 app = typer.Typer(
     add_completion=False,
@@ -201,7 +201,7 @@ def train_cmd(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Checkpoint folder (default: the one shipped in the package)."),
+        typer.Option(help="Checkpoint folder (default: the shipped one; required with --data)."),
     ] = None,
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 600,
     max_minutes: Annotated[
@@ -216,6 +216,9 @@ def train_cmd(
     from composer.learned.progress import train_progress
     from composer.learned.train import TrainConfig, train
 
+    if data is not None and out is None:
+        # a model of the user's own music never replaces the shipped one (or an earlier run)
+        raise SpecError("out", "--data needs --out: name a new checkpoint folder for this model")
     cfg = TrainConfig(
         steps=steps, device=device, threads=threads, data=data, max_minutes=max_minutes
     )

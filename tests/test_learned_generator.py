@@ -211,6 +211,18 @@ def test_train_missing_data_is_one_line_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "ck").exists()
 
 
+def test_train_on_own_data_needs_an_out_folder(tmp_path: Path) -> None:
+    from composer.learned.model import CHECKPOINT
+
+    before = (CHECKPOINT / "model.safetensors").stat().st_mtime_ns
+    p = _compose("train", "--data", str(FIXTURES))
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [
+        "error: out: --data needs --out: name a new checkpoint folder for this model"
+    ]
+    assert (CHECKPOINT / "model.safetensors").stat().st_mtime_ns == before
+
+
 def test_train_on_a_folder_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from composer.learned.model import ModelConfig
     from composer.learned.train import TrainConfig, train

@@ -137,8 +137,9 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         "",
         "or `make model`. The validation loss above is logged during training "
         "(`training.json`, `log`); the test perplexity is exp(test loss) of the saved checkpoint. "
-        "`compose train --data DIR` trains on a folder of MIDI/MusicXML/ABC files; "
-        "`--device cuda` on a GPU.",
+        "`compose train --data DIR --out NEW` trains a new model on a folder of MIDI/MusicXML/ABC "
+        "files (use it from Python: `TransformerGenerator(checkpoint=NEW)`); `--device cuda` on "
+        "a GPU.",
         "",
         "## Limits",
         "",
