@@ -57,6 +57,11 @@ class FastDecoder:
                     m.down_proj.weight.t().contiguous(),
                 )
             )
+        # rotary angles for every position, once (the model's own module computes them)
+        positions = torch.arange(max_len)[None, :]
+        with torch.no_grad():
+            cos, sin = self.rotary(self.embed[:1][None], positions)
+        self.cos, self.sin = cos[0], sin[0]  # (max_len, head_dim)
         shape = (len(self.layers), rows, self.kv_heads, max_len, self.head_dim)
         self.keys = torch.zeros(shape)
         self.values = torch.zeros(shape)
@@ -83,8 +88,7 @@ class FastDecoder:
         """Logits after feeding one token per row at the next position."""
         pos = self.length
         x = self.embed[tokens]
-        position = torch.full((self.rows, 1), pos, dtype=torch.long)
-        cos, sin = self.rotary(x[:, None, :], position)
+        cos, sin = self.cos[pos : pos + 1], self.sin[pos : pos + 1]
         hq, hk, d = self.heads, self.kv_heads, self.head_dim
         for i, (ln1, qkv, o, ln2, gate_up, down) in enumerate(self.layers):
             h = self._rms(x, ln1) @ qkv
