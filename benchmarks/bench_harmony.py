@@ -25,29 +25,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from grammar.keys import parse_key
 from planners import rule_harmony
-from planners.harmony import realize
-from planners.learn.calibration import calibrate, cross_validated
+from planners.learn.calibration import REFERENCE_KEYS, as_sequence, calibrate, cross_validated
 from planners.learn.chorales import by_mode, iter_chorales
 from planners.learn.model import fit, per_chord
 from planners.progression import (
     TRIADS,
     plan_progression,
-    state_of_chord,
     vocabulary,
 )
 from planners.styles import get_style
-
-KEYS = {"major": parse_key("C major"), "minor": parse_key("A minor")}
-
-
-def flatten(bars: list[list[str]], mode: str) -> tuple[list[str], list[int]]:
-    """Numerals per bar -> model states and bar positions (the last bar's one chord at 0)."""
-    key = KEYS[mode]
-    states = [state_of_chord(realize(n, key), key) for bar in bars for n in bar]
-    positions = [j for bar in bars for j in range(len(bar))]
-    return states, positions
 
 
 def main() -> None:
@@ -68,7 +55,7 @@ def main() -> None:
         he = by_mode(held, mode)
         learner, judge = fit(tr), fit(he)
         vocab = vocabulary(learner, mode, "all")
-        key = KEYS[mode]
+        key = REFERENCE_KEYS[mode]
         t = calibrate(tr, key, "all", 2)  # TRAIN only, as the build does
         calibrated = replace(learner, temperature=t)
 
@@ -80,25 +67,25 @@ def main() -> None:
         }
         for _ in range(args.progressions):
             planned["learned"].append(
-                flatten(
+                as_sequence(
                     plan_progression(
                         args.bars, 2, "authentic", key, "theme", calibrated, vocab, rng
                     ),
-                    mode,
+                    key,
                 )
             )
             planned["learned_uncalibrated"].append(
-                flatten(
+                as_sequence(
                     plan_progression(args.bars, 2, "authentic", key, "theme", learner, vocab, rng),
-                    mode,
+                    key,
                 )
             )
             planned["rules"].append(
-                flatten(
+                as_sequence(
                     rule_harmony.plan_numerals(
                         args.bars, 2, "authentic", mode, style, "theme", rng
                     ),
-                    mode,
+                    key,
                 )
             )
             triads = sorted(t for t in TRIADS[mode] if not t.endswith("7"))
@@ -108,7 +95,7 @@ def main() -> None:
                 [tonic] + [triads[int(rng.integers(len(triads)))] for _ in range(n - 2)] + [tonic]
             )
             bars = [rand[i * 2 : i * 2 + 2] for i in range(args.bars - 1)] + [rand[-1:]]
-            planned["random"].append(flatten(bars, mode))
+            planned["random"].append(as_sequence(bars, key))
         row = {"real": per_chord(judge, tr)}
         row.update({name: per_chord(judge, seqs) for name, seqs in planned.items()})
         results[mode] = {k: round(v, 4) for k, v in row.items()}

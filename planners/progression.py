@@ -195,25 +195,17 @@ KEY_CLARITY_MIN = 0.6
 KEY_MARGIN = 0.1
 
 
-def _key_correlations(bars: Sequence[Sequence[Chord]]) -> np.ndarray:
+def key_lead(bars: Sequence[Sequence[Chord]], key: Key) -> tuple[float, float]:
+    """(key clarity, its lead over the best other key). Key clarity is the Pearson r of the
+    progression's pitch-class content (each chord's tones, once per chord) with ``key``'s
+    Krumhansl-Kessler profile; the lead is negative when the harmony alone would be heard in
+    another key."""
     hist = np.zeros(12)
     for bar in bars:
         for chord in bar:
             for pc in chord.pitch_classes:
                 hist[pc] += 1.0
-    return correlations(hist)
-
-
-def key_clarity(bars: Sequence[Sequence[Chord]], key: Key) -> float:
-    """Pearson r of a progression's pitch-class content (each chord's tones, once per chord)
-    with ``key``'s Krumhansl-Kessler profile: how clearly the harmony alone states the key."""
-    return float(_key_correlations(bars)[0 if key.mode == "major" else 1, key.tonic])
-
-
-def key_lead(bars: Sequence[Sequence[Chord]], key: Key) -> tuple[float, float]:
-    """(key clarity, its lead over the best other key): the lead is negative when the harmony
-    alone would be heard in another key."""
-    r = _key_correlations(bars)
+    r = correlations(hist)
     row = 0 if key.mode == "major" else 1
     mine = float(r[row, key.tonic])
     others = r.copy()

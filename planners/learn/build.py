@@ -26,15 +26,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grammar.keys import parse_key
-from planners.learn.calibration import PLANS, calibrate
+from planners.learn.calibration import PLANS, REFERENCE_KEYS, calibrate
 from planners.learn.chorales import by_mode, iter_chorales
 from planners.learn.folk import DEFAULT_FILES, iter_tunes
 from planners.learn.harmoniser import harmonise
-from planners.learn.model import fit
+from planners.learn.model import ProgressionModel, fit
 
 SCHEMA_VERSION = 2  # 2: models carry calibrated temperatures
-KEYS = {"major": parse_key("C major"), "minor": parse_key("A minor")}
 # (vocabulary, chords per bar) each corpus's model is calibrated at: its styles' usage
 USAGE = {"chorale": ("all", 2), "folk": ("triads", 1)}
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "harmony.json"
@@ -44,12 +42,15 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _calibrated(corpus: str, mode: str, seqs: list[tuple[list[str], list[int]]], plans: int) -> Any:
+def _calibrated(
+    corpus: str, mode: str, seqs: list[tuple[list[str], list[int]]], plans: int
+) -> ProgressionModel:
+    """The model of ``seqs`` at the temperature calibrated for ``corpus``'s usage."""
     t0 = time.perf_counter()
     kind, per_bar = USAGE[corpus]
-    temperature = calibrate(seqs, KEYS[mode], kind, per_bar, plans=plans)
+    temperature = calibrate(seqs, REFERENCE_KEYS[mode], kind, per_bar, plans=plans)
     _log(f"{corpus} {mode}: temperature {temperature} ({time.perf_counter() - t0:.0f} s)")
-    return replace(fit(seqs), temperature=temperature).to_json()
+    return replace(fit(seqs), temperature=temperature)
 
 
 def build(chorale_limit: int | None, tune_limit: int | None, plans: int = PLANS) -> dict[str, Any]:
@@ -61,8 +62,8 @@ def build(chorale_limit: int | None, tune_limit: int | None, plans: int = PLANS)
     chorale = {}
     for mode in ("major", "minor"):
         seqs = by_mode(pieces, mode)
-        chorale[mode] = fit(seqs)
-        models["chorale"][mode] = _calibrated("chorale", mode, seqs, plans)
+        chorale[mode] = _calibrated("chorale", mode, seqs, plans)  # the harmoniser's model too
+        models["chorale"][mode] = chorale[mode].to_json()
         counts["chorale"][mode] = len(seqs)
     t1 = time.perf_counter()
     tunes = iter_tunes(DEFAULT_FILES, tune_limit)
@@ -72,7 +73,7 @@ def build(chorale_limit: int | None, tune_limit: int | None, plans: int = PLANS)
         for tune in (t for t in tunes if t.key.mode == mode):
             states = harmonise(tune.bars, tune.key, chorale[mode])
             seqs.append((states, [0] * len(states)))
-        models["folk"][mode] = _calibrated("folk", mode, seqs, plans)
+        models["folk"][mode] = _calibrated("folk", mode, seqs, plans).to_json()
         counts["folk"][mode] = len(seqs)
     return {
         "schema_version": SCHEMA_VERSION,

@@ -29,9 +29,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grammar.keys import Key
+from grammar.keys import Key, parse_key
 from planners.learn.model import ProgressionModel, Sequence_, fit, per_chord
-from planners.progression import plan_progression, vocabulary
+from planners.progression import plan_progression, state_of_chord, vocabulary
+
+# The key a mode's progressions are planned and read in (numerals are key-relative: any tonic)
+REFERENCE_KEYS = {"major": parse_key("C major"), "minor": parse_key("A minor")}
 
 FOLDS = 10  # cross-validation folds for the real corpus's surprise
 PLANS = 400  # progressions planned per temperature (and per simulated planner): the estimate's
@@ -71,6 +74,14 @@ def simulate(
     return out
 
 
+def as_sequence(numerals: Sequence[Sequence[str]], key: Key) -> Sequence_:
+    """Planned numerals, one list per bar -> the model's states and bar positions."""
+    from planners.harmony import realize  # harmony imports progression: import at call time
+
+    states = [state_of_chord(realize(n, key), key) for bar in numerals for n in bar]
+    return states, [j for bar in numerals for j in range(len(bar))]
+
+
 def _plans(
     model: ProgressionModel,
     key: Key,
@@ -81,9 +92,6 @@ def _plans(
     seed: int,
     plans: int,
 ) -> list[Sequence_]:
-    from planners.harmony import realize  # harmony imports progression: import at call time
-    from planners.progression import state_of_chord
-
     rng = np.random.default_rng(seed)
     vocab = vocabulary(model, key.mode, kind)
     out: list[Sequence_] = []
@@ -91,8 +99,7 @@ def _plans(
         numerals = plan_progression(
             bars, per_bar, "authentic", key, "theme", model, vocab, rng, temperature=temperature
         )
-        states = [state_of_chord(realize(n, key), key) for bar in numerals for n in bar]
-        out.append((states, [j for bar in numerals for j in range(len(bar))]))
+        out.append(as_sequence(numerals, key))
     return out
 
 
