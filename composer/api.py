@@ -17,7 +17,7 @@ import numpy as np
 
 from composer.leadsheet import LeadSheet
 from composer.output import check_midi_path, report_path, write_files
-from composer.pipeline import PLANNING, Progress, compile_song, search_config, song_notes
+from composer.pipeline import PLANNING, Progress, compile_song, song_notes
 from composer.registry import Factory, available, register
 from composer.report import Report, build_report
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
@@ -57,8 +57,8 @@ def compose(
 ) -> Song:
     """Compile a spec into a song (all passes)."""
     c = compile_song(_as_spec(spec), progress=progress, debug=debug)
-    assert c.plan is not None
-    report = build_report(c, search_config(c.spec, c.plan))
+    assert c.plan is not None and c.config is not None
+    report = build_report(c, c.config)
     return Song(plan=c.plan, notes=song_notes(c), midi=c.midi, report=report)
 
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -207,7 +206,3 @@ def melody_metrics(
         "pitch_class_entropy": ent,
         "entropy_gap": abs(ent - float(ref["pitch_class_entropy"])),
     }
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

@@ -151,7 +151,7 @@ def search(
             proposed[sid] = proposed.get(sid, 0) + len(cands)
             if sect.relation == "repeats" and source is not None:
                 src = plan.section(sect.source or "")
-                cands = [splice_repeat(cd, source, sect, src, bar_ticks) for cd in cands]
+                cands = splice_repeat(cands, source, sect, src, bar_ticks)
             t1 = time.perf_counter()
             result = check(cands, sect, plan, source, previous)
             t2 = time.perf_counter()

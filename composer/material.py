@@ -41,15 +41,18 @@ def same_chord_bars(section: SectionPlan, src: SectionPlan, bar_ticks: int) -> l
 
 
 def splice_repeat(
-    cand: Segment, source: Segment, section: SectionPlan, src: SectionPlan, bar_ticks: int
-) -> Segment:
-    """``cand`` with every bar whose chords match the source replaced by the source's notes.
-    ``source`` must already be in ``section``'s key (see :func:`source_in_key`)."""
-    bars = same_chord_bars(section, src, bar_ticks)
+    cands: list[Segment], source: Segment, section: SectionPlan, src: SectionPlan, bar_ticks: int
+) -> list[Segment]:
+    """``cands``, each with every bar whose chords match the source replaced by the source's
+    notes. ``source`` must already be in ``section``'s key (see :func:`source_in_key`)."""
+    bars = same_chord_bars(section, src, bar_ticks)  # the plan's: once for all candidates
     if not bars:
-        return cand
-    keep = ~np.isin(cand.notes["onset"] // bar_ticks, bars)
-    take = np.isin(source.notes["onset"] // bar_ticks, bars)
-    notes = sort_notes(np.concatenate([cand.notes[keep], source.notes[take]]))
-    prov = dict(cand.provenance, repeated_bars=len(bars))
-    return Segment(cand.section_id, notes, cand.generator, cand.seed, prov)
+        return cands
+    take = source.notes[np.isin(source.notes["onset"] // bar_ticks, bars)]
+    out = []
+    for cand in cands:
+        keep = ~np.isin(cand.notes["onset"] // bar_ticks, bars)
+        notes = sort_notes(np.concatenate([cand.notes[keep], take]))
+        prov = dict(cand.provenance, repeated_bars=len(bars))
+        out.append(Segment(cand.section_id, notes, cand.generator, cand.seed, prov))
+    return out

@@ -53,6 +53,7 @@ class Compilation:
     plan: SongPlan | None = None
     graph: nx.MultiDiGraph | None = None
     choices: Mapping[str, Choice] = field(default_factory=dict)
+    config: SearchConfig | None = None  # the search settings the compose pass used
     midi: bytes = b""
     timings: Mapping[str, float] = field(default_factory=dict)
 
@@ -87,14 +88,9 @@ def compose_pass(c: Compilation, progress: Progress) -> Compilation:
     candidates (:mod:`composer.lattice`)."""
     plan = c.need_plan()
     assert c.graph is not None
-    choices, t = search(
-        plan,
-        c.graph,
-        get_generator(plan.generator),
-        search_config(c.spec, plan),
-        progress.section_done,
-    )
-    return replace(c, choices=choices, timings={**c.timings, **t})
+    config = search_config(c.spec, plan)
+    choices, t = search(plan, c.graph, get_generator(plan.generator), config, progress.section_done)
+    return replace(c, choices=choices, config=config, timings={**c.timings, **t})
 
 
 def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:

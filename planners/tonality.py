@@ -27,16 +27,22 @@ def histogram(features: Mapping[str, float]) -> np.ndarray:
     return np.array([features[f"pc_{pc}"] for pc in range(12)], dtype=float)
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` centred and scaled to length 1 (along the last axis): Pearson r is then a dot."""
+    c = x - x.mean(axis=-1, keepdims=True)
+    return c / np.linalg.norm(c, axis=-1, keepdims=True)
+
+
+# every key's profile, centred and normalised once: [mode index, tonic, pitch class]
+_KEYS = _unit(np.array([[np.roll(PROFILES[mode], tonic) for tonic in range(12)] for mode in MODES]))
+
+
 def correlations(hist: np.ndarray) -> np.ndarray:
     """Pearson r of ``hist`` with every key's profile: shape (2, 12), [mode index, tonic].
     All zeros for an empty or flat histogram (no key can be heard)."""
-    out = np.zeros((2, 12))
     if hist.sum() <= 0 or np.ptp(hist) == 0:
-        return out
-    for m, mode in enumerate(MODES):
-        for tonic in range(12):
-            out[m, tonic] = np.corrcoef(hist, np.roll(PROFILES[mode], tonic))[0, 1]
-    return out
+        return np.zeros((2, 12))
+    return _KEYS @ _unit(np.asarray(hist, dtype=float))
 
 
 def best_key(hist: np.ndarray, candidates: list[Key]) -> Key:
