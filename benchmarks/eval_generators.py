@@ -1,25 +1,30 @@
 """Side by side: the ``transformer`` and ``rules`` generators on the same specs, seeds and
-candidate counts, measured against held-out corpus pieces.
+candidate counts, each song measured as ``compose eval`` measures it.
 
-    python benchmarks/eval_generators.py [--random 50] [--candidates 8] [--out FILE]
+    python benchmarks/eval_generators.py [--random 50] [--candidates 8] [--threads 1]
+        [--temperature T] [--chord-bias B] [--out FILE]
 
-Specs: every ``examples/*.yaml`` plus ``--random`` random specs (key, meter, style, form,
-tempo drawn from a generator seeded with 0). Each is composed once per generator with the same
-seed. Metrics (from :mod:`composer.evaluation`, on the chosen melody of every song):
+Specs: every ``examples/*.yaml`` (seed 1 unless it sets one) plus ``--random`` random specs
+(key, meter, style, form, tempo drawn from a generator seeded with 0). Each is composed once per
+generator with the same seed, written to a MIDI file and measured by
+:func:`composer.eval_harness.song_metrics`, the metrics of ``compose eval`` (the MIDI read
+back, with the report's sections, keys and chords; ``hard_violations`` summed over the song's
+sections; rhythm in the meter's beat; see :mod:`composer.evaluation` for each metric's range and
+direction). Two more, for this comparison only:
 
-- ``hard_violations`` per section (the pipeline's pruning constraints, ``composer.search.HARD``)
-  and ``all_violations`` per section, from the report;
-- ``chord_tone_strong``: share of melody notes on strong beats that are tones of the planned
-  chord (``chord_tone_ratio`` on those notes), against the corpus's own figure on the test
-  split of the training data (soprano/tune against its labelled/harmonised chords);
-- ``pitch_class_entropy`` and its gap to the held-out reference; ``interval_overlap`` and
-  ``rhythm_overlap`` with the held-out reference histograms
-  (``composer/data/eval_reference.json``).
+- ``chord_tone_strong``: share of melody notes on the meter's strong beats that are tones of the
+  report's chord at their onset (``chord_tone_ratio`` on those notes), against the corpus's own
+  figure on the test split of the training data (soprano/tune against its labelled/harmonised
+  chords);
+- ``all_violations``: every violation in the report (hard and soft), summed over sections.
 
-For the transformer, every sampled candidate (not only the chosen ones) is checked: invalid
-token sequences (:func:`composer.learned.validate.problems`) and exact length (a note in every
-bar, none past the section's end). The verdict: the generator better on at least 3 of
-hard violations, |chord-tone gap|, entropy gap, interval overlap, rhythm overlap. Prints JSON.
+The summary is the mean over songs of each metric (a metric that is None for a song, such as
+``structure`` without repeated and contrasting sections, is left out of its mean, as in
+``compose eval``). For the transformer, every sampled candidate (not only the chosen ones) is
+checked: invalid token sequences (:func:`composer.learned.validate.problems`) and exact length (a
+note in every bar, none past the section's end). The verdict: the generator better on at least 3
+of hard violations, |chord-tone gap|, entropy gap, interval overlap, rhythm overlap (directions
+as in :data:`composer.eval_harness.DIRECTION`). Prints JSON.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,15 +45,24 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from composer import api, evaluation, registry  # noqa: E402
+from composer import api, eval_harness, evaluation, registry  # noqa: E402
 from composer.generators.transformer import TransformerGenerator  # noqa: E402
-from composer.search import HARD  # noqa: E402
-from kernels.notes import TRACK_MELODY  # noqa: E402
+from composer.midiread import read_midi  # noqa: E402
+from grammar.meter import parse_time_signature  # noqa: E402
+from kernels.notes import TICKS_PER_BEAT, TRACK_MELODY  # noqa: E402
 
 TONICS = ("C", "G", "D", "A", "E", "F", "Bb", "Eb", "Ab", "B", "F#", "C#")
 METERS = ("4/4", "3/4", "6/8", "2/4")
 STYLES = ("classical", "folk", "pop", "jazz", "waltz", "march")
 FORMS = ("AABA", "A A' B A", "ABAB", "A B A'", "verse chorus verse chorus", "AAB")
+# The verdict's criteria; chord_tone_gap is |chord_tone_strong - the corpus's|, lower = better.
+CRITERIA = (
+    "hard_violations",
+    "chord_tone_gap",
+    "entropy_gap",
+    "interval_overlap",
+    "rhythm_overlap",
+)
 
 
 def random_specs(n: int) -> list[dict[str, Any]]:
@@ -97,45 +112,41 @@ class Recording(TransformerGenerator):
         return out
 
 
-def song_metrics(song: Any) -> dict[str, float]:
-    plan = song.plan
-    meter = plan.meter()
-    notes = song.notes
+def song_metrics(song: Any, midi: Path) -> dict[str, float | None]:
+    """``compose eval``'s metrics of one song, written to ``midi`` and read back, with this
+    benchmark's ``chord_tone_strong`` and ``all_violations``."""
+    song.save(midi, force=True)
+    report = song.report
+    meter = parse_time_signature(report.time_signature)
+    notes = read_midi(midi).notes
     mel = notes[notes["track"] == TRACK_MELODY]
-    mel = mel[np.argsort(mel["onset"], kind="stable")]
-    spans = []
-    for s in plan.sections:
-        start = plan.section_start_tick(s)
-        for c in s.chords:
-            spans.append(
-                (start + c.start_tick, start + c.start_tick + c.duration_ticks, c.chord().mask)
-            )
     strong = np.isin(mel["onset"] % meter.bar_ticks, meter.strong_offsets)
-    m = evaluation.melody_metrics(mel["pitch"], mel["duration"], 480)
-    viol = [s.violations for s in song.report.sections]
     return {
-        "hard_violations": float(np.mean([sum(v[k] for k in HARD if k in v) for v in viol])),
-        "all_violations": float(np.mean([sum(v.values()) for v in viol])),
+        **eval_harness.song_metrics(midi, report),
         "chord_tone_strong": evaluation.chord_tone_ratio(
-            mel["pitch"][strong], mel["onset"][strong], spans
+            mel["pitch"][strong], mel["onset"][strong], eval_harness.chord_spans(report)
         ),
-        "chord_tone_all": evaluation.chord_tone_ratio(mel["pitch"], mel["onset"], spans),
-        **m,
+        "all_violations": float(sum(v for s in report.sections for v in s.violations.values())),
     }
+
+
+def mean(rows: list[dict[str, float | None]], key: str) -> float | None:
+    """The mean of ``key`` over the rows where it is not None (None if there are none)."""
+    vals = [v for r in rows if (v := r.get(key)) is not None]
+    return round(float(np.mean(vals)), 4) if vals else None
 
 
 def corpus_chord_tone_strong() -> dict[str, float]:
     """The same strong-beat chord-tone share on the test split of the training data."""
-    from composer.learned.data import build_examples, chord_pcs, split_of
-    from grammar.meter import parse_time_signature
+    from composer.learned.data import build_examples, chord_pcs
 
     hits = {"chorale": [0, 0], "folk": [0, 0]}
     for ex in build_examples(workers=1):
-        if split_of(ex.path) != "test":
+        if evaluation.corpus_split(ex.path) != "test":
             continue
         ts = parse_time_signature(ex.meter)
-        strong = {o / 480 for o in ts.strong_offsets}
-        beat = ts.beat_ticks / 480
+        strong = {o / TICKS_PER_BEAT for o in ts.strong_offsets}  # the corpus counts quarters
+        beat = ts.beat_ticks / TICKS_PER_BEAT
         for bar, chords in zip(ex.bars, ex.chords, strict=True):
             for on, _, p in bar:
                 if on in strong:
@@ -170,33 +181,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         kw["chord_tones"] = args.chord_bias
     registry.register("transformer", lambda: Recording(**kw))  # type: ignore[arg-type]
     specs = example_specs() + [(s["title"], s) for s in random_specs(args.random)]
-    per: dict[str, list[dict[str, float]]] = {"rules": [], "transformer": []}
+    per: dict[str, list[dict[str, float | None]]] = {"rules": [], "transformer": []}
     seconds = {"rules": 0.0, "transformer": 0.0}
     failures: dict[str, list[str]] = {"rules": [], "transformer": []}
-    for name, spec in specs:
-        for gen in ("rules", "transformer"):
-            t0 = time.perf_counter()
-            try:
-                song = api.compose({**spec, "generator": gen, "candidates": args.candidates})
-            except Exception as exc:  # recorded, not hidden: a failure counts against it
-                failures[gen].append(f"{name}: {type(exc).__name__}: {exc}")
-                continue
-            seconds[gen] += time.perf_counter() - t0
-            per[gen].append(song_metrics(song))
-    summary = {g: {k: round(float(np.mean([m[k] for m in ms])), 4) for k in ms[0]}
-               for g, ms in per.items() if ms}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, spec) in enumerate(specs):
+            for gen in ("rules", "transformer"):
+                t0 = time.perf_counter()
+                try:
+                    song = api.compose({**spec, "generator": gen, "candidates": args.candidates})
+                except Exception as exc:  # recorded, not hidden: a failure counts against it
+                    failures[gen].append(f"{name}: {type(exc).__name__}: {exc}")
+                    continue
+                seconds[gen] += time.perf_counter() - t0
+                per[gen].append(song_metrics(song, Path(tmp) / f"{i}-{gen}.mid"))
+    summary = {g: {k: mean(ms, k) for k in ms[0]} for g, ms in per.items() if ms}
     corpus = corpus_chord_tone_strong()
     ref = evaluation.reference()
     seen = Recording.seen
     wins = {"rules": 0, "transformer": 0}
     decided = {}
-    for key, better in (("hard_violations", min), ("chord_tone_gap", min), ("entropy_gap", min),
-                        ("interval_overlap", max), ("rhythm_overlap", max)):  # fmt: skip
-        vals = {}
+    for key in CRITERIA:
+        vals: dict[str, float] = {}
         for g in summary:
-            vals[g] = (abs(summary[g]["chord_tone_strong"] - corpus["all"])
-                       if key == "chord_tone_gap" else summary[g][key])  # fmt: skip
-        if len(set(vals.values())) > 1:
+            v = summary[g]["chord_tone_strong" if key == "chord_tone_gap" else key]
+            if v is not None:
+                vals[g] = abs(v - corpus["all"]) if key == "chord_tone_gap" else v
+        better = min if eval_harness.DIRECTION.get(key, -1) < 0 else max
+        if len(vals) > 1 and len(set(vals.values())) > 1:
             w = better(vals, key=lambda g: vals[g])
             wins[w] += 1
             decided[key] = {**{g: round(v, 4) for g, v in vals.items()}, "better": w}

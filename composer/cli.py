@@ -48,6 +48,14 @@ TitleOpt = Annotated[str | None, typer.Option(help="Song title (MIDI track name,
 SeedOpt = Annotated[int | None, typer.Option(help="Random seed; same spec + seed = same MIDI.")]
 CandOpt = Annotated[int | None, typer.Option(help="Candidates per section (1-256, default 16).")]
 GenOpt = Annotated[str | None, typer.Option(help="Section generator (see `compose generators`).")]
+CheckpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="MODELDIR",
+        help="With --generator transformer: compose with this model (a folder written by "
+        "`compose train --data DIR --out MODELDIR`) instead of the shipped one.",
+    ),
+]
 
 
 # The options that are spec fields (typer parameter name -> SongSpec field).
@@ -63,6 +71,7 @@ SPEC_FLAGS = {
         "seed",
         "candidates",
         "generator",
+        "checkpoint",
     )
 } | {"meter": "time_signature"}
 
@@ -86,6 +95,7 @@ def compose(
     seed: SeedOpt = None,
     candidates: CandOpt = None,
     generator: GenOpt = None,
+    checkpoint: CheckpointOpt = None,
     output: Annotated[
         Path,
         typer.Option(
@@ -201,7 +211,10 @@ def train_cmd(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Checkpoint folder (default: the shipped one; required with --data)."),
+        typer.Option(
+            help="Checkpoint folder (default: the shipped one; required with --data); compose "
+            "with it by `compose --generator transformer --checkpoint OUT`."
+        ),
     ] = None,
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 600,
     max_minutes: Annotated[
@@ -227,9 +240,12 @@ def train_cmd(
     with train_progress(quiet) as progress:
         m = train(cfg, progress, resume=resume)
     if not quiet:
+        use = (
+            "" if out is None else f"; compose with it: --generator transformer --checkpoint {out}"
+        )
         typer.echo(
             f"wrote {cfg.out}: {m['parameters']:,} parameters, {m['steps']} steps, validation "
-            f"loss {m['valid_loss']:.3f}, test perplexity {m['test_perplexity']:.2f}"
+            f"loss {m['valid_loss']:.3f}, test perplexity {m['test_perplexity']:.2f}{use}"
         )
 
 

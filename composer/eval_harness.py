@@ -54,6 +54,23 @@ DIRECTION = {
 }
 
 
+def chord_spans(report: Report) -> list[tuple[int, int, int]]:
+    """(start tick, end tick, 12-bit pitch-class mask) of every chord in the report, ticks from
+    the song's start: the spans :func:`composer.evaluation.chord_tone_ratio` takes."""
+    meter = parse_time_signature(report.time_signature)
+    bar, beat = meter.bar_ticks, meter.beat_ticks
+    out = []
+    for s in report.sections:
+        start = (s.start_bar - 1) * bar
+        spans = [start + (c.bar - 1) * bar + round((c.beat - 1) * beat) for c in s.chords]
+        ends = [*spans[1:], start + s.bars * bar]
+        out += [
+            (a, b, parse_chord(c.symbol).mask)
+            for a, b, c in zip(spans, ends, s.chords, strict=True)
+        ]
+    return out
+
+
 def song_metrics(midi_path: Path, report: Report, ref: dict | None = None) -> dict[str, float]:
     """Every metric of one composed song: its MIDI file and its report."""
     midi = read_midi(midi_path)
@@ -62,17 +79,12 @@ def song_metrics(midi_path: Path, report: Report, ref: dict | None = None) -> di
     notes = midi.notes
     mel = notes[notes["track"] == TRACK_MELODY]
     length = report.bars * bar
-    keys, chords, sections = [], [], []
+    chords = chord_spans(report)
+    keys, sections = [], []
     for s in report.sections:
         start = (s.start_bar - 1) * bar
         k = parse_key(s.key)
         keys.append((start, k.tonic, k.mode))
-        spans = [start + (c.bar - 1) * bar + round((c.beat - 1) * beat) for c in s.chords]
-        ends = [*spans[1:], start + s.bars * bar]
-        chords += [
-            (a, b, parse_chord(c.symbol).mask)
-            for a, b, c in zip(spans, ends, s.chords, strict=True)
-        ]
         inside = mel[(mel["onset"] >= start) & (mel["onset"] < start + s.bars * bar)]
         sections.append((s.label, inside["pitch"].astype(np.int64)))
     weights = np.array([s.bars for s in report.sections], dtype=np.float64)

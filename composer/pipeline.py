@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Protocol
 
 import networkx as nx
@@ -89,7 +90,9 @@ def compose_pass(c: Compilation, progress: Progress) -> Compilation:
     plan = c.need_plan()
     assert c.graph is not None
     config = search_config(c.spec, plan)
-    choices, t = search(plan, c.graph, get_generator(plan.generator), config, progress.section_done)
+    checkpoint = None if plan.checkpoint is None else Path(plan.checkpoint)
+    gen = get_generator(plan.generator, checkpoint)
+    choices, t = search(plan, c.graph, gen, config, progress.section_done)
     return replace(c, choices=choices, config=config, timings={**c.timings, **t})
 
 

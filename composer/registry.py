@@ -3,6 +3,11 @@
 Built-ins register at import; third-party packages register through the entry-point group
 ``composer.generators`` (an entry point names a class or factory taking no arguments), loaded
 the first time a name is looked up. Unknown names fail with the list of what is available.
+
+A generator that runs a model of the user's (``--checkpoint DIR``) is one whose factory takes a
+``checkpoint`` keyword (a folder; the built-in ``transformer``'s is checked and loaded by
+:func:`composer.generators.checkpoint.transformer`); a checkpoint given to any other generator
+is an error.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from importlib.metadata import entry_points
+from inspect import signature
+from pathlib import Path
 
 from composer.generators.base import SectionGenerator
 from grammar.errors import GeneratorError
@@ -21,7 +28,7 @@ Factory = Callable[[], SectionGenerator]
 # Built-in generators: name -> (module, attribute), imported on first use.
 BUILTINS: dict[str, tuple[str, str]] = {
     "rules": ("composer.generators.rules", "RuleGenerator"),
-    "transformer": ("composer.generators.transformer", "TransformerGenerator"),
+    "transformer": ("composer.generators.checkpoint", "transformer"),
 }
 
 _FACTORIES: dict[str, Factory] = {}
@@ -62,8 +69,17 @@ def available() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def get_generator(name: str) -> SectionGenerator:
-    """An instance of generator ``name``; GeneratorError if unknown, broken or malformed."""
+def takes_checkpoint(factory: Callable[..., object]) -> bool:
+    """Whether ``factory`` accepts a ``checkpoint`` keyword (a model folder)."""
+    try:
+        return "checkpoint" in signature(factory).parameters
+    except (TypeError, ValueError):  # a callable without an inspectable signature
+        return False
+
+
+def get_generator(name: str, checkpoint: Path | None = None) -> SectionGenerator:
+    """An instance of generator ``name``, on the model in ``checkpoint`` if given;
+    GeneratorError if unknown, broken or malformed, or if it takes no checkpoint."""
     _load_entry_points()
     if name in _LOAD_ERRORS:
         raise GeneratorError("generator", f"plugin '{name}' failed to load ({_LOAD_ERRORS[name]})")
@@ -74,7 +90,17 @@ def get_generator(name: str) -> SectionGenerator:
             f"unknown generator '{name}' (available: {', '.join(available())}; a plugin package "
             f"adds one under the entry-point group '{ENTRY_POINT_GROUP}')",
         )
-    gen = factory()
+    if checkpoint is None:
+        gen = factory()
+    elif takes_checkpoint(factory):
+        build: Callable[..., SectionGenerator] = factory
+        gen = build(checkpoint=checkpoint)
+    else:
+        takers = [n for n in available() if takes_checkpoint(_FACTORIES[n])]
+        raise GeneratorError(
+            "checkpoint",
+            f"the '{name}' generator takes no checkpoint (generators that do: {', '.join(takers)})",
+        )
     if not isinstance(gen, SectionGenerator):
         raise GeneratorError("generator", f"'{name}' has no name attribute or generate() method")
     return gen

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from composer.pipeline import Compilation
     from composer.search import Choice
 
-SCHEMA_VERSION = 2  # 2: search settings, per-reward margins, path margin, diversity
+SCHEMA_VERSION = 3  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
 
 
 class _Model(BaseModel):
@@ -106,6 +106,9 @@ class Report(_Model):
     duration_seconds: float
     tracks: list[TrackPlan]
     generator: str
+    checkpoint: str | None = Field(
+        None, description="the generator's model folder, if one was given (None: its own model)"
+    )
     seed: int
     candidates: int
     search: SearchReport | None = None
@@ -189,6 +192,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
                 "tempo",
                 "time_signature",
                 "generator",
+                "checkpoint",
                 "seed",
                 "candidates",
             }

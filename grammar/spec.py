@@ -169,6 +169,12 @@ class SongSpec(BaseModel):
         None, ge=CANDIDATES_RANGE[0], le=CANDIDATES_RANGE[1], description="Candidates per section."
     )
     generator: str | None = Field(None, description="Section generator name (compose generators).")
+    checkpoint: str | None = Field(
+        None,
+        description="Model folder of the transformer generator, written by `compose train "
+        "--data DIR --out MODELDIR` (default: the shipped model); relative to the working "
+        "directory.",
+    )
     preferences: Preferences | None = Field(
         None, description="How candidates are chosen: reward weights, profile, beam, diversity."
     )
@@ -203,7 +209,7 @@ class SongSpec(BaseModel):
         on its own, so ``A': {bars: 4}`` still takes A's chords and key."""
         return _first_setting(self.sections, names, field)
 
-    @field_validator("title", "prompt", "generator")
+    @field_validator("title", "prompt", "generator", "checkpoint")
     @classmethod
     def _nonblank(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():

@@ -13,7 +13,7 @@ once and shared by every candidate.
 
 Numba's on-disk cache keys each kernel on a hash of ITS OWN source file only, so editing
 ``kernels/checker.py`` would leave a cached ``_batch_kernel`` (which inlines the checker) stale.
-:func:`_share_cache_stamp` therefore stamps every kernel cache in the package with one hash of all
+:func:`share_cache_stamp` therefore stamps every kernel cache in the package with one hash of all
 kernel modules at import, so editing any of them recompiles all. It touches numba internals and
 degrades to numba's default behaviour if those change; if in doubt, delete
 ``kernels/__pycache__/*.nbi``.
@@ -370,7 +370,7 @@ def check_batch(
     return BatchResult(violations, feats, pairs, voices)
 
 
-def _share_cache_stamp(modules: Sequence[ModuleType]) -> None:
+def share_cache_stamp(modules: Sequence[ModuleType]) -> None:
     """Key the on-disk cache of every njit kernel in ``modules`` on all of their sources.
 
     Replaces each cache's per-file source stamp with a SHA-256 of the concatenated module files,
@@ -388,7 +388,7 @@ def _share_cache_stamp(modules: Sequence[ModuleType]) -> None:
                 cache_file._source_stamp = stamp
 
 
-_share_cache_stamp(
+share_cache_stamp(
     (
         notes,
         context,

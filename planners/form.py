@@ -15,6 +15,7 @@ time, so a source is always composed before the sections that reuse it.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import networkx as nx
 
@@ -58,6 +59,11 @@ def resolve_song(spec: SongSpec) -> SongPlan:
         seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
         candidates=spec.candidates or DEFAULT_CANDIDATES,
         generator=spec.generator or DEFAULT_GENERATOR,
+        # a folder as written (~ and relative to the working directory, like a profile), made
+        # absolute so that the report says exactly which model was used
+        checkpoint=None
+        if spec.checkpoint is None
+        else str(Path(spec.checkpoint).expanduser().resolve()),
         melody_low=style.melody_range[0],
         melody_high=style.melody_range[1],
         tracks=tracks,

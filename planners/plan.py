@@ -80,6 +80,9 @@ class SongPlan(_Model):
     seed: int
     candidates: int
     generator: str
+    checkpoint: str | None = Field(
+        None, description="the generator's model folder, absolute (None: its own model)"
+    )
     melody_low: int = Field(ge=0, le=127)
     melody_high: int = Field(ge=0, le=127)
     tracks: tuple[TrackPlan, ...]

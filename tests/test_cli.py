@@ -38,6 +38,7 @@ BAD = [
     ("unknown style", ["--style", "polka"], "style"),
     ("zero candidates", ["--candidates", "0"], "candidates"),
     ("unknown generator", ["--generator", "nope"], "generator"),
+    ("checkpoint without transformer", ["--checkpoint", "model"], "checkpoint"),
     ("missing spec file", ["--spec", "/nonexistent/song.yaml"], "--spec"),
     ("unknown option", ["--tmepo", "90"], "--tmepo"),
     ("zero bars", "form: AB\nsections:\n  A: {bars: 0}\n", "sections.A.bars"),
@@ -164,6 +165,7 @@ def test_help_lists_the_options() -> None:
         "--seed",
         "--candidates",
         "--generator",
+        "--checkpoint",
         "--output",
     ):
         assert opt in res.stdout

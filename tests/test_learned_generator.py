@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers import LogitsProcessorList
+from transformers import LogitsProcessor
 
 from composer.generators.transformer import TransformerGenerator, load, register_shift
 from composer.learned import processors as P
@@ -32,7 +32,9 @@ def _threads() -> None:
     torch.set_num_threads(1)
 
 
-def _sample(rows: int, seed: int, chord_tones: bool = False) -> tuple[list[list[int]], object]:
+def _sample(
+    rows: int, seed: int, chord_tones: bool = False, fast: bool = True, extra: object = None
+) -> tuple[list[list[int]], object]:
     model, vocab = load()
     sec = Section("minor", "3/4", "inner", 4, CHORDS_34)
     g = P.SectionGrammar(vocab, rows, 12, sec.chords, 4)
@@ -47,14 +49,30 @@ def _sample(rows: int, seed: int, chord_tones: bool = False) -> tuple[list[list[
         floor = np.full(48, -1)
         floor[12:24] = 70  # bar 2: nothing below 70
         procs.append(P.FloorProcessor(g, floor))
-    gen = torch.Generator().manual_seed(seed)
+    if extra is not None:
+        procs.append(extra)
     eos, pad = vocab["EOS_None"], vocab["PAD_None"]
-    ids = sample(model, vocab.prefix(sec), rows, LogitsProcessorList(procs), 165, eos, pad, gen)
+    ids = sample(model, vocab.prefix(sec), rows, procs, 165, eos, pad, seed, fast)
     return [r.tolist() for r in ids], vocab
 
 
-def test_batched_samples_are_valid_and_exact() -> None:
-    rows, vocab = _sample(8, 0, chord_tones=True)
+class _Identity(LogitsProcessor):
+    """A processor of the caller's own: the sampler cannot fuse it and calls it every step."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.Tensor:
+        self.calls += 1
+        return scores
+
+
+@pytest.mark.parametrize("path", ["compiled", "decoder + processors", "forward"])
+def test_batched_samples_are_valid_and_exact(path: str) -> None:
+    extra = _Identity() if path != "compiled" else None
+    rows, vocab = _sample(8, 0, chord_tones=True, fast=path != "forward", extra=extra)
+    if extra is not None:
+        assert extra.calls > 40  # it ran at every step
     scale = {0, 2, 3, 5, 7, 8, 10, 9, 11}
     for ids in rows:
         assert problems(vocab, ids, CHORDS_34, 12) == []  # type: ignore[arg-type]
@@ -93,11 +111,104 @@ def test_fast_decoder_gives_the_models_logits() -> None:
     cache = DynamicCache()
     with torch.inference_mode():
         ref = model(input_ids=ids, past_key_values=cache, use_cache=True).logits[:, -1]
-        assert torch.allclose(dec.prefill(model, ids), ref, atol=1e-5)
-        for t in (5, 77, 120):
-            tok = torch.full((3,), t)
+        np.testing.assert_allclose(dec.prefill(model, ids), ref.numpy(), atol=1e-5)
+        for t in (5, 77, 120, 3):
+            tok = torch.tensor([t, t + 1, t + 2])
             ref = model(input_ids=tok[:, None], past_key_values=cache, use_cache=True).logits
-            assert torch.allclose(dec.step(tok), ref[:, -1], atol=1e-4)
+            np.testing.assert_allclose(dec.step(tok.numpy()), ref[:, -1].numpy(), atol=1e-4)
+        with pytest.raises(ValueError, match="holds 20 positions"):
+            for _ in range(5):
+                dec.step(tok.numpy())
+
+
+def test_fast_decoder_steps_only_the_rows_still_writing() -> None:
+    from composer.learned.decoder import FastDecoder
+
+    model, _ = load()
+    ids = torch.randint(3, 300, (4, 10), generator=torch.Generator().manual_seed(1))
+    full, part = FastDecoder(model, 4, 16), FastDecoder(model, 4, 16)
+    full.prefill(model, ids)
+    part.prefill(model, ids)
+    for k, tokens in enumerate(([7, 8, 9, 10], [11, 12, 13, 14], [15, 16, 17, 18])):
+        want = full.step(np.array(tokens))[[1, 3]]
+        if k == 0:  # all rows write the first token, then rows 0 and 2 have finished
+            got = part.step(np.array(tokens))[[1, 3]]
+        else:
+            got = part.step(np.array(tokens)[[1, 3]], np.array([1, 3]))
+        np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_the_compiled_draw_is_the_processors_distribution() -> None:
+    """At every step of a walk through the grammar, the fused step's distribution equals the
+    softmax of what the LogitsProcessors (grammar, range, key, leaps, floor, chord-tone bias,
+    temperature, top-p) leave, row by row."""
+    from composer.learned import jit
+
+    _, vocab = load()
+    rows = 6
+    floor = np.full(48, -1)
+    floor[12:30] = 67
+    procs = P.section_processors(
+        vocab, rows, 12, CHORDS_34, 4, pitch_range=(60, 79),
+        scale=frozenset({0, 2, 3, 5, 7, 8, 10}), max_leap=7, temperature=0.8, top_p=0.9,
+        floor=floor, strong=frozenset({0, 4}), chord_bias=1.5,
+    )  # fmt: skip
+    fused = P.fuse(procs)
+    assert fused is not None and fused.temperature == 0.8 and fused.top_p == 0.9
+    assert [int(m) for m in fused.rules[0]] == [jit.RULE_MASK] * 2 + [jit.RULE_LEAP] + [
+        jit.RULE_MASK, jit.RULE_BIAS]  # fmt: skip
+    gen = torch.Generator().manual_seed(3)
+    seq = torch.full((rows, 3), vocab["BOS_None"])
+    states = set()
+    for _ in range(70):
+        logits = torch.randn(rows, len(vocab), generator=gen) * 3
+        scores = logits
+        for proc in procs:
+            scores = proc(seq, scores)
+        want = torch.softmax(scores, dim=-1).numpy()
+        got = np.zeros((rows, len(vocab)))
+        jit.probs_all(logits.numpy(), fused.grammar.st, fused.grammar.tables, fused.rules,
+                      fused.temperature, fused.top_p, got)  # fmt: skip
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        states.update(int(s) for s in fused.grammar.state)
+        nxt = torch.multinomial(torch.from_numpy(want), 1, generator=gen)
+        seq = torch.cat([seq, nxt], dim=1)
+    assert {jit.S_CHORD, jit.S_PITCH, jit.S_DUR, jit.S_NEXT} <= states
+
+
+def test_fuse_declines_what_it_cannot_compile() -> None:
+    _, vocab = load()
+    procs = P.section_processors(vocab, 2, 16, (("0M",) * 4,), 4, pitch_range=(60, 72),
+                                 scale=frozenset({0, 2, 4, 5, 7, 9, 11}), max_leap=12,
+                                 temperature=1.0, top_p=0.95)  # fmt: skip
+    assert P.fuse(procs) is not None
+    assert P.fuse([*procs, _Identity()]) is None  # a processor of the caller's own
+    assert P.fuse([procs[0], procs[-1], procs[-2]]) is None  # top-p before temperature
+    assert P.fuse(procs[1:]) is None  # no grammar first
+
+
+def test_the_draw_inverts_the_cumulative_distribution() -> None:
+    from composer.learned import jit
+
+    _, vocab = load()
+    procs = P.section_processors(vocab, 1, 16, (("0M",) * 4,), 4, pitch_range=(60, 72),
+                                 scale=frozenset({0, 2, 4, 5, 7, 9, 11}), max_leap=12,
+                                 temperature=1.0, top_p=1.0)  # fmt: skip
+    fused = P.fuse(procs)
+    assert fused is not None
+    g = fused.grammar
+    for tok in ("Bar_None", "Chord_0M", "Chord_0M", "Chord_0M", "Chord_0M"):
+        jit.advance(g.st, 0, vocab[tok], g.tables)
+    logits = np.zeros((1, len(vocab)), dtype=np.float32)  # every allowed position equally likely
+    positions = np.flatnonzero(g.allowed()[0])
+    assert len(positions) == 16
+    for u, want in ((0.0, 0), (0.5 - 1e-9, 7), (0.5 + 1e-9, 8), (1.0 - 1e-9, 15)):
+        st = g.st.copy()
+        out = np.zeros(1, dtype=np.int64)
+        jit.draw_rows(logits, np.array([0]), st, g.tables, fused.rules, 1.0, 1.0,
+                      np.array([u]), out)  # fmt: skip
+        assert out[0] == positions[want]
+        assert st[0, jit.ST_STATE] == jit.S_PITCH
 
 
 def test_processors_never_edit_logits_in_place() -> None:

@@ -1,15 +1,20 @@
 """Chords and bass under a melody: voicings led smoothly, patterns from the style.
 
 Every note written here is a tone of the chord sounding at its onset (the bass plays the slash
-bass when there is one), so explicit chords are heard as written.
+bass when there is one), so explicit chords are heard as written. :func:`accompany` is what a
+section generator calls (``rules`` and ``transformer`` both do, so their tracks match).
 """
 
 from __future__ import annotations
 
+from composer.generators.base import GenerationContext
 from composer.generators.timeline import ChordTimeline
+from composer.segment import Segment, last_pitch
 from grammar.chords import Chord
 from grammar.meter import TimeSignature
-from planners.styles import Pattern
+from kernels.notes import TRACK_BASS, TRACK_CHORDS, track_notes
+from planners.plan import SectionPlan
+from planners.styles import Pattern, get_style
 
 Note = tuple[int, int, int]  # onset, duration, pitch
 
@@ -121,3 +126,29 @@ def write_bass(
         out.append((t, dur, p))
         prev = p
     return out
+
+
+def accompany(section: SectionPlan, context: GenerationContext) -> tuple[list[Note], list[Note]]:
+    """(chords, bass) of one section, ticks from its start: the style's comp pattern (its
+    second texture for a variation, ``context.variant``) and bass pattern over the section's
+    chords, voicing and bass led on from where the section before ended."""
+    song = context.song
+    meter = song.meter()
+    style = get_style(song.style)
+    timeline = ChordTimeline.of(section)
+    length = section.bars * meter.bar_ticks
+    comp = style.comp[min(context.variant, len(style.comp) - 1)]
+    chords = write_chords(comp, meter, timeline, length, _last_voicing(context.previous))
+    bass = write_bass(style.bass, meter, timeline, length, last_pitch(context.previous, TRACK_BASS))
+    return chords, bass
+
+
+def _last_voicing(seg: Segment | None) -> tuple[int, ...] | None:
+    """The pitches of the last chord in ``seg``, low to high (None without one)."""
+    if seg is None:
+        return None
+    t = track_notes(seg.notes, TRACK_CHORDS)
+    if not t.size:
+        return None
+    last = t["onset"][-1]
+    return tuple(int(p) for p in sorted(t["pitch"][t["onset"] == last]))

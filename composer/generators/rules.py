@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.generators.accompaniment import write_bass, write_chords
+from composer.generators.accompaniment import accompany
 from composer.generators.base import GenerationContext
 from composer.generators.melody import MelodyContext, Note, vary_melody, write_melody
 from composer.generators.timeline import ChordTimeline
@@ -19,7 +19,6 @@ from composer.material import same_chord_bars
 from composer.segment import Segment, last_pitch
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY, make_notes, track_notes
 from planners.plan import SectionPlan
-from planners.styles import get_style
 
 SLOW_TEMPO = 96  # at or below this, busier melodic rhythms are likelier
 VELOCITY = {TRACK_MELODY: 88, TRACK_CHORDS: 60, TRACK_BASS: 78}
@@ -36,23 +35,16 @@ class RuleGenerator:
     ) -> list[Segment]:
         song = context.song
         meter = song.meter()
-        style = get_style(song.style)
-        timeline = ChordTimeline.of(section)
-        length = section.bars * meter.bar_ticks
         ctx = MelodyContext(
             section=section,
             meter=meter,
             key=section.key_obj(),
-            timeline=timeline,
+            timeline=ChordTimeline.of(section),
             low=song.melody_low,
             high=song.melody_high,
             slow=song.tempo <= SLOW_TEMPO,
         )
-        comp = style.comp[min(context.variant, len(style.comp) - 1)]
-        chords = write_chords(comp, meter, timeline, length, _last_voicing(context.previous))
-        bass = write_bass(
-            style.bass, meter, timeline, length, last_pitch(context.previous, TRACK_BASS)
-        )
+        chords, bass = accompany(section, context)
         lead_in = last_pitch(context.previous, TRACK_MELODY)
         source = _melody(context.source) if context.source is not None else None
         fixed = _fixed_bars(section, source, context, meter.bar_ticks)
@@ -66,7 +58,7 @@ class RuleGenerator:
             else:
                 melody = write_melody(ctx, cand_rng, lead_in, fixed)
                 how = "repeat" if fixed else "new"
-            notes = _assemble(melody, chords, bass, section.role, meter.bar_ticks, cand_rng)
+            notes = assemble(melody, chords, bass, section.role, meter.bar_ticks, cand_rng)
             out.append(Segment(section.id, notes, self.name, seed, {"material": how}))
             if fixed and len(fixed) == section.bars:
                 break  # a literal repeat has only one candidate
@@ -91,17 +83,7 @@ def _fixed_bars(
     }
 
 
-def _last_voicing(seg: Segment | None) -> tuple[int, ...] | None:
-    if seg is None:
-        return None
-    t = track_notes(seg.notes, TRACK_CHORDS)
-    if not t.size:
-        return None
-    last = t["onset"][-1]
-    return tuple(int(p) for p in sorted(t["pitch"][t["onset"] == last]))
-
-
-def _assemble(
+def assemble(
     melody: list[Note],
     chords: list[Note],
     bass: list[Note],
@@ -109,7 +91,9 @@ def _assemble(
     bar_ticks: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """One NoteArray; velocities accent the downbeat, follow the role, and breathe a little."""
+    """One NoteArray of a section's melody, chords and bass (onset, duration, pitch lists);
+    velocities accent the downbeat, follow the role, and breathe a little (one draw from
+    ``rng`` a note, in melody, chords, bass order)."""
     lift = ROLE_DYNAMICS.get(role, 0)
     rows = []
     for track, notes in ((TRACK_MELODY, melody), (TRACK_CHORDS, chords), (TRACK_BASS, bass)):

@@ -21,19 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from composer.generators.accompaniment import write_bass, write_chords
+from composer.generators.accompaniment import accompany
 from composer.generators.base import GenerationContext
-from composer.generators.rules import RuleGenerator, _assemble, _last_voicing
+from composer.generators.rules import RuleGenerator, assemble
 from composer.generators.timeline import ChordTimeline
 from composer.learned.model import CHECKPOINT
 from composer.learned.tokens import METERS, TICKS_PER_POS, Section, bar_positions
 from composer.learned.windows import CENTRE
-from composer.segment import Segment, last_pitch
+from composer.segment import Segment
 from grammar.errors import GeneratorError
 from grammar.keys import Key
-from kernels.notes import TRACK_BASS, TRACK_MELODY, track_notes
+from kernels.notes import TRACK_MELODY, track_notes
 from planners.plan import SectionPlan
-from planners.styles import get_style
 
 TEMPERATURE = 1.0  # the model's own distribution; the search, not the sampler, picks the best
 TOP_P = 0.95  # cut the long tail of unlikely tokens (a stray 16th in a chorale)
@@ -47,15 +46,21 @@ CHORD_TONE_BIAS: float | None = 1.0
 SAMPLING_THREADS = 1
 
 
+# What `compose train` writes that loading needs: the weights, their shape, the token ids.
+REQUIRED = ("config.json", "model.safetensors", "vocab.json")
+
+
 @lru_cache(maxsize=2)
 def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
     """(model, vocab) of a checkpoint folder, loaded once per process."""
     from composer.learned.model import load_model
     from composer.learned.tokens import Vocab
 
-    if not (folder / "model.safetensors").exists():
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:  # checked first: weights without their config.json load as a default-size Llama
         raise GeneratorError(
-            "generator", f"no trained model in {folder} (run `compose train` or `make model`)"
+            "generator",
+            f"no {', '.join(missing)} in {folder} (run `compose train` or `make model`)",
         )
     vocab = Vocab()
     try:
@@ -127,14 +132,8 @@ class TransformerGenerator:
                 for s in out
             ]
         key = section.key_obj()
-        style = get_style(song.style)
-        timeline = ChordTimeline.of(section)
         length = section.bars * meter.bar_ticks
-        comp = style.comp[min(context.variant, len(style.comp) - 1)]
-        chords = write_chords(comp, meter, timeline, length, _last_voicing(context.previous))
-        bass = write_bass(
-            style.bass, meter, timeline, length, last_pitch(context.previous, TRACK_BASS)
-        )
+        chords, bass = accompany(section, context)
         shift = register_shift(key, song.melody_low, song.melody_high)
         material = {"varies": "vary", "repeats": "repeat"}.get(section.relation, "new")
         source = _source_notes(context.source, shift) if context.source is not None else None
@@ -165,7 +164,7 @@ class TransformerGenerator:
         for i, mel in enumerate(melodies):
             notes = [(o * TICKS_PER_POS, d * TICKS_PER_POS, p + shift) for o, d, p in mel]
             cand_rng = np.random.default_rng([seed, i])
-            arr = _assemble(notes, chords, bass, section.role, meter.bar_ticks, cand_rng)
+            arr = assemble(notes, chords, bass, section.role, meter.bar_ticks, cand_rng)
             prov = {"material": material, "row": i, "problems": invalid[i]}
             out.append(Segment(section.id, arr, self.name, seed, prov))
         return out
@@ -183,40 +182,34 @@ class TransformerGenerator:
         """``rows`` key-relative melodies (onset, duration in 16ths, pitch) for ``sec``, and
         what an independent reader finds wrong with each token sequence (empty lists: none)."""
         import torch
-        from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
 
-        from composer.learned import processors as P
+        from composer.learned.processors import section_processors
         from composer.learned.sampling import sample
         from grammar.meter import parse_time_signature
 
         model, vocab = load(self.checkpoint)
         ts = parse_time_signature(sec.meter)
         per_bar = bar_positions(ts)
-        grammar = P.SectionGrammar(vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS)
-        scale = frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1)
-        procs: list[Any] = [
-            P.GrammarProcessor(grammar),
-            P.PitchRangeProcessor(grammar, *pitch_range),
-            P.KeyProcessor(grammar, scale),
-            P.LeapProcessor(grammar, MAX_LEAP),
-        ]
-        if floor is not None:
-            procs.append(P.FloorProcessor(grammar, floor))
-        if self.chord_tones is not None:
-            strong = frozenset(t // TICKS_PER_POS for t in strong_ticks)
-            bias = None if self.chord_tones == float("inf") else self.chord_tones
-            procs.append(P.ChordToneProcessor(grammar, strong, bias))
-        procs += [TemperatureLogitsWarper(self.temperature), TopPLogitsWarper(self.top_p)]
+        procs = section_processors(
+            vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS,
+            pitch_range=pitch_range,
+            scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
+            max_leap=MAX_LEAP,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            floor=floor,
+            strong=None if self.chord_tones is None
+            else frozenset(t // TICKS_PER_POS for t in strong_ticks),
+            chord_bias=self.chord_tones,
+        )  # fmt: skip
         prefix = vocab.prefix(sec)
-        gen = torch.Generator().manual_seed(seed)
         max_new = sec.bars * (1 + len(sec.chords[0]) + 3 * per_bar) + 1
         threads = torch.get_num_threads()
         torch.set_num_threads(SAMPLING_THREADS)
         try:
             ids = sample(
-                model, prefix, rows, LogitsProcessorList(procs), max_new,
-                vocab["EOS_None"], vocab["PAD_None"], gen,
-            )  # fmt: skip
+                model, prefix, rows, procs, max_new, vocab["EOS_None"], vocab["PAD_None"], seed
+            )
         finally:
             torch.set_num_threads(threads)
         from composer.learned.validate import problems

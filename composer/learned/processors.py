@@ -17,22 +17,28 @@ place):
 
 The pitch processors leave a row alone where they would forbid every pitch, so a mask can
 narrow the choice but never make a section impossible. All processors share one tracker and
-call its idempotent ``update``, so they work in our sampler and in ``model.generate``.
+call its idempotent ``update``, so they work in ``model.generate``. Each pitch processor is a
+*rule*: a table of the pitches it allows at every (bar, position) of the section (or a leap
+limit), applied by the compiled functions of :mod:`composer.learned.jit`. :func:`fuse` turns a
+list of these processors (plus temperature and top-p) into one compiled step, which is how our
+own sampler (:mod:`composer.learned.sampling`) runs them; :func:`section_processors` builds the
+list the ``transformer`` generator uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from transformers import LogitsProcessor
+from transformers import LogitsProcessor, TemperatureLogitsWarper, TopPLogitsWarper
 
-from composer.learned.tokens import BAR, CHORD, DURATION, EOS, PAD, PITCH, POSITION, Vocab
+from composer.learned import jit
+from composer.learned.tokens import DURATION, PITCH, POSITION, Vocab
 
-# What a row expects next.
-S_BAR, S_CHORD, S_FIRST, S_PITCH, S_DUR, S_NEXT, S_DONE = range(7)
+Rules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class SectionGrammar:
@@ -51,36 +57,45 @@ class SectionGrammar:
         self.per_bar = per_bar
         self.bars = len(chords)
         self.beat_positions = beat_positions
-        self.chord_ids = [[vocab.chord_id(c) for c in bar] for bar in chords]
         self.chords = [list(bar) for bar in chords]
         self.seen: int | None = None
-        self.state = np.full(rows, S_BAR)
-        self.bar = np.full(rows, -1)
-        self.chord_k = np.zeros(rows, dtype=np.int64)
-        self.cursor = np.zeros(rows, dtype=np.int64)  # first free position in the bar
-        self.pos = np.zeros(rows, dtype=np.int64)  # position of the note being written
-        self.pitch = np.full(rows, -1)  # pitch of the note being written
-        self.last_pitch = np.full(rows, -1)  # pitch of the previous note
-        self._tables()
-
-    def _tables(self) -> None:
-        v, V = self.vocab, len(self.vocab)
-        kind, value = v.kind, v.value
-        self.only = {
-            tok: np.arange(V) == tok for tok in (v["Bar_None"], v["EOS_None"], v["PAD_None"])
-        }
-        self.pitches = kind == PITCH
+        self.st = jit.new_state(rows)
+        kind, value = vocab.kind, vocab.value
+        widest = max(1, max(len(bar) for bar in chords))
+        chord_ids = np.zeros((self.bars, widest), dtype=np.int64)
+        for b, bar in enumerate(chords):
+            chord_ids[b, : len(bar)] = [vocab.chord_id(c) for c in bar]
         # positions from c to the end of the bar, c = 0 .. per_bar
-        self.positions_from = np.stack(
-            [
-                (kind == POSITION) & (value >= c) & (value < self.per_bar)
-                for c in range(self.per_bar + 1)
-            ]
+        positions_from = np.stack(
+            [(kind == POSITION) & (value >= c) & (value < per_bar) for c in range(per_bar + 1)]
         )
         # durations that fit in r positions, r = 0 .. per_bar
-        self.durations_upto = np.stack(
-            [(kind == DURATION) & (value >= 1) & (value <= r) for r in range(self.per_bar + 1)]
+        durations_upto = np.stack(
+            [(kind == DURATION) & (value >= 1) & (value <= r) for r in range(per_bar + 1)]
         )
+        special = np.array([vocab["Bar_None"], vocab["EOS_None"], vocab["PAD_None"]])
+        n_chords = np.array([len(bar) for bar in chords], dtype=np.int64)
+        self.tables = (kind, value, chord_ids, n_chords, positions_from, durations_upto,
+                       kind == PITCH, special)  # fmt: skip
+        self.pitch_ids = np.flatnonzero(kind == PITCH)
+        self.pitch_values = value[self.pitch_ids]
+
+    # the state, column by column (views)
+    @property
+    def state(self) -> np.ndarray:
+        return self.st[:, jit.ST_STATE]
+
+    @property
+    def bar(self) -> np.ndarray:
+        return self.st[:, jit.ST_BAR]
+
+    @property
+    def pos(self) -> np.ndarray:
+        return self.st[:, jit.ST_POS]
+
+    @property
+    def last_pitch(self) -> np.ndarray:
+        return self.st[:, jit.ST_LAST]
 
     def update(self, input_ids: torch.Tensor) -> None:
         """Consume the tokens added since the last call (the first call marks the prefix)."""
@@ -90,64 +105,24 @@ class SectionGrammar:
             return
         if n <= self.seen:
             return
-        new = input_ids[:, self.seen :].cpu().numpy()
+        new = np.ascontiguousarray(input_ids[:, self.seen :].cpu().numpy(), dtype=np.int64)
         self.seen = n
-        for col in range(new.shape[1]):
-            for r in range(self.rows):
-                self._step(r, int(new[r, col]))
-
-    def _step(self, r: int, tok: int) -> None:
-        k = self.vocab.kind[tok]
-        if k == BAR:
-            self.bar[r] += 1
-            self.cursor[r] = 0
-            self.chord_k[r] = 0
-            self.state[r] = S_CHORD if self.chord_ids[self.bar[r]] else S_FIRST
-        elif k == CHORD:
-            self.chord_k[r] += 1
-            if self.chord_k[r] >= len(self.chord_ids[self.bar[r]]):
-                self.state[r] = S_FIRST
-        elif k == POSITION:
-            self.pos[r] = self.vocab.value[tok]
-            self.state[r] = S_PITCH
-        elif k == PITCH:
-            self.pitch[r] = self.vocab.value[tok]
-            self.state[r] = S_DUR
-        elif k == DURATION:
-            self.cursor[r] = self.pos[r] + self.vocab.value[tok]
-            self.last_pitch[r] = self.pitch[r]
-            self.state[r] = S_NEXT
-        elif k in (EOS, PAD):
-            self.state[r] = S_DONE
+        jit.advance_all(self.st, new, self.tables)
 
     def allowed(self) -> np.ndarray:
         """(rows, vocab) booleans: the tokens each row may take next."""
         out = np.zeros((self.rows, len(self.vocab)), dtype=bool)
-        v = self.vocab
-        for r in range(self.rows):
-            s = self.state[r]
-            if s == S_BAR:
-                out[r] = self.only[v["Bar_None"]]
-            elif s == S_CHORD:
-                out[r, self.chord_ids[self.bar[r]][self.chord_k[r]]] = True
-            elif s == S_FIRST:
-                out[r] = self.positions_from[0]
-            elif s == S_PITCH:
-                out[r] = self.pitches
-            elif s == S_DUR:
-                out[r] = self.durations_upto[self.per_bar - self.pos[r]]
-            elif s == S_NEXT:
-                out[r] = self.positions_from[min(self.cursor[r], self.per_bar)]
-                last = self.bar[r] >= self.bars - 1
-                out[r, v["EOS_None"] if last else v["Bar_None"]] = True
-            else:
-                out[r] = self.only[v["PAD_None"]]
+        jit.allowed_all(self.st, self.tables, out)
         return out
+
+    def chord_at_cell(self, bar: int, pos: int) -> str:
+        """The chord token sounding at position ``pos`` of bar ``bar``."""
+        chords = self.chords[max(bar, 0)]
+        return chords[min(pos // self.beat_positions, len(chords) - 1)] if chords else "N"
 
     def chord_at(self, r: int) -> str:
         """The chord token at the position of row ``r``'s note being written."""
-        bar = self.chords[max(self.bar[r], 0)]
-        return bar[min(int(self.pos[r]) // self.beat_positions, len(bar) - 1)] if bar else "N"
+        return self.chord_at_cell(int(self.bar[r]), int(self.pos[r]))
 
 
 def _masked(scores: torch.Tensor, allowed: np.ndarray) -> torch.Tensor:
@@ -165,30 +140,40 @@ class GrammarProcessor(LogitsProcessor):
 
 
 class _PitchProcessor(LogitsProcessor):
-    """Base: a per-row set of allowed pitches, applied only where a pitch comes next, and only
-    if it leaves at least one pitch that the earlier processors allowed."""
+    """Base: a rule over the pitches, applied only where a pitch comes next (a mask applies only
+    if it leaves at least one pitch that the earlier processors allowed). Subclasses say which
+    pitches are allowed at a (bar, position) (``ok_at``) or override :meth:`rule`."""
+
+    mode = jit.RULE_MASK
+    param = 0.0
 
     def __init__(self, grammar: SectionGrammar) -> None:
         self.grammar = grammar
-        self.pitch_ids = np.flatnonzero(grammar.vocab.kind == PITCH)
-        self.pitch_values = grammar.vocab.value[self.pitch_ids]
+        self.pitch_ids = grammar.pitch_ids
+        self.pitch_values = grammar.pitch_values
+        self._table: np.ndarray | None = None
 
-    def pitch_ok(self, r: int) -> np.ndarray:  # over self.pitch_values
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:  # over self.pitch_values
         raise NotImplementedError
+
+    def table(self) -> np.ndarray:
+        """(bars, per_bar, pitches) booleans: ``ok_at`` of every cell, computed once."""
+        if self._table is None:
+            g = self.grammar
+            self._table = np.array(
+                [[self.ok_at(b, p) for p in range(g.per_bar)] for b in range(g.bars)], dtype=bool
+            ).reshape(g.bars, g.per_bar, len(self.pitch_values))
+        return self._table
+
+    def rule(self) -> tuple[int, float, np.ndarray]:
+        return self.mode, self.param, self.table()
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> Any:
         g = self.grammar
         g.update(input_ids)
-        rows = np.flatnonzero(g.state == S_PITCH)
-        if rows.size == 0:
-            return scores
-        allowed = np.ones(tuple(scores.shape), dtype=bool)
-        finite = torch.isfinite(scores[:, self.pitch_ids]).cpu().numpy()
-        for r in rows:
-            ok = self.pitch_ok(int(r))
-            if (ok & finite[r]).any():
-                allowed[r, self.pitch_ids[~ok]] = False
-        return _masked(scores, allowed)
+        out = scores.detach().to("cpu", torch.float32).numpy().copy()
+        jit.apply_rules_all(out, g.st, rules_of([self], g))
+        return torch.from_numpy(out).to(scores.device)
 
 
 class PitchRangeProcessor(_PitchProcessor):
@@ -196,7 +181,7 @@ class PitchRangeProcessor(_PitchProcessor):
         super().__init__(grammar)
         self.ok = (self.pitch_values >= low) & (self.pitch_values <= high)
 
-    def pitch_ok(self, r: int) -> np.ndarray:
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
         return self.ok
 
 
@@ -206,16 +191,12 @@ class KeyProcessor(_PitchProcessor):
     def __init__(self, grammar: SectionGrammar, scale_pcs: frozenset[int]) -> None:
         super().__init__(grammar)
         self.scale = scale_pcs
-        self._cache: dict[str, np.ndarray] = {}
 
-    def pitch_ok(self, r: int) -> np.ndarray:
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
         from composer.learned.data import chord_pcs
 
-        chord = self.grammar.chord_at(r)
-        if chord not in self._cache:
-            pcs = self.scale | chord_pcs(chord)
-            self._cache[chord] = np.isin(self.pitch_values % 12, sorted(pcs))
-        return self._cache[chord]
+        pcs = self.scale | chord_pcs(self.grammar.chord_at_cell(bar, pos))
+        return np.isin(self.pitch_values % 12, sorted(pcs))
 
 
 class ChordToneProcessor(_PitchProcessor):
@@ -228,42 +209,29 @@ class ChordToneProcessor(_PitchProcessor):
         super().__init__(grammar)
         self.strong = strong
         self.bias = bias
-        self.all = np.ones(len(self.pitch_values), dtype=bool)
+        if bias is not None:
+            self.mode, self.param = jit.RULE_BIAS, float(bias)
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> Any:
-        if self.bias is None:
-            return super().__call__(input_ids, scores)
-        g = self.grammar
-        g.update(input_ids)
-        add = np.zeros(tuple(scores.shape), dtype=np.float32)
-        for r in np.flatnonzero(g.state == S_PITCH):
-            ok = self.pitch_ok(int(r))
-            if not ok.all():
-                add[r, self.pitch_ids[ok]] = self.bias
-        return scores + torch.from_numpy(add).to(scores.device)  # a new tensor
-
-    def pitch_ok(self, r: int) -> np.ndarray:
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
         from composer.learned.data import chord_pcs
 
-        if int(self.grammar.pos[r]) not in self.strong:
-            return self.all
-        pcs = chord_pcs(self.grammar.chord_at(r))
-        return np.isin(self.pitch_values % 12, sorted(pcs)) if pcs else self.all
+        pcs = chord_pcs(self.grammar.chord_at_cell(bar, pos)) if pos in self.strong else None
+        return np.isin(self.pitch_values % 12, sorted(pcs)) if pcs else self.pitch_values >= 0
 
 
 class LeapProcessor(_PitchProcessor):
     """No melodic interval wider than ``max_leap`` semitones from the previous note."""
 
+    mode = jit.RULE_LEAP
+
     def __init__(self, grammar: SectionGrammar, max_leap: int = 12) -> None:
         super().__init__(grammar)
         self.max_leap = max_leap
-        self.all = np.ones(len(self.pitch_values), dtype=bool)
+        self.param = float(max_leap)
 
-    def pitch_ok(self, r: int) -> np.ndarray:
-        last = int(self.grammar.last_pitch[r])
-        if last < 0:
-            return self.all
-        return np.abs(self.pitch_values - last) <= self.max_leap
+    def table(self) -> np.ndarray:  # the rule reads the previous pitch, not a table
+        g = self.grammar
+        return np.ones((g.bars, g.per_bar, len(self.pitch_values)), dtype=bool)
 
 
 class FloorProcessor(_PitchProcessor):
@@ -273,10 +241,109 @@ class FloorProcessor(_PitchProcessor):
     def __init__(self, grammar: SectionGrammar, floor: np.ndarray) -> None:
         super().__init__(grammar)
         self.floor = floor
-        self.all = np.ones(len(self.pitch_values), dtype=bool)
 
-    def pitch_ok(self, r: int) -> np.ndarray:
-        t = int(self.grammar.bar[r]) * self.grammar.per_bar + int(self.grammar.pos[r])
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
+        t = bar * self.grammar.per_bar + pos
         if not 0 <= t < len(self.floor) or self.floor[t] < 0:
-            return self.all
+            return self.pitch_values >= 0
         return self.pitch_values >= self.floor[t]
+
+
+def rules_of(processors: Sequence[_PitchProcessor], grammar: SectionGrammar) -> Rules:
+    """The pitch processors (in order) as the arrays :mod:`composer.learned.jit` applies."""
+    parts = [p.rule() for p in processors]
+    shape = (grammar.bars, grammar.per_bar, len(grammar.pitch_ids))
+    tables = np.stack([t for _, _, t in parts]) if parts else np.ones((0, *shape), dtype=bool)
+    return (
+        np.array([m for m, _, _ in parts], dtype=np.int64),
+        np.array([p for _, p, _ in parts], dtype=np.float64),
+        np.ascontiguousarray(tables),
+        grammar.pitch_ids,
+        grammar.pitch_values,
+    )
+
+
+@dataclass
+class Fused:
+    """A processor list as one compiled step (:func:`composer.learned.jit.draw_rows`)."""
+
+    grammar: SectionGrammar
+    rules: Rules
+    temperature: float
+    top_p: float
+
+    def draw(
+        self, logits: np.ndarray, active: np.ndarray, uniforms: np.ndarray, out: np.ndarray
+    ) -> None:
+        """The next token of each row of ``active`` (``logits[i]`` and ``uniforms[i]`` are row
+        ``active[i]``'s) into ``out[row]``; their grammar advances."""
+        jit.draw_rows(logits, active, self.grammar.st, self.grammar.tables, self.rules,
+                      self.temperature, self.top_p, uniforms, out)  # fmt: skip
+
+
+def fuse(processors: Sequence[Any]) -> Fused | None:
+    """One compiled step doing what ``processors`` do, or None when it cannot: the list must be
+    a :class:`GrammarProcessor`, then pitch processors of the same grammar, then at most a
+    ``TemperatureLogitsWarper`` and a ``TopPLogitsWarper`` (keeping one token at least, removing
+    to -inf), in that order. Anything else (a user's own processor) runs step by step."""
+    procs = list(processors)
+    if not procs or type(procs[0]) is not GrammarProcessor:
+        return None
+    grammar = procs[0].grammar
+    pitch: list[_PitchProcessor] = []
+    i = 1
+    while i < len(procs) and isinstance(procs[i], _PitchProcessor):
+        if (
+            procs[i].grammar is not grammar
+            or type(procs[i]).__call__ is not _PitchProcessor.__call__
+        ):
+            return None
+        pitch.append(procs[i])
+        i += 1
+    temperature, top_p = 1.0, 1.0
+    if i < len(procs) and type(procs[i]) is TemperatureLogitsWarper:
+        temperature = float(procs[i].temperature)
+        i += 1
+    if i < len(procs) and type(procs[i]) is TopPLogitsWarper:
+        w = procs[i]
+        if w.min_tokens_to_keep != 1 or w.filter_value != float("-inf"):
+            return None
+        top_p = float(w.top_p)
+        i += 1
+    if i != len(procs):
+        return None
+    return Fused(grammar, rules_of(pitch, grammar), temperature, top_p)
+
+
+def section_processors(
+    vocab: Vocab,
+    rows: int,
+    per_bar: int,
+    chords: Sequence[Sequence[str]],
+    beat_positions: int,
+    *,
+    pitch_range: tuple[int, int],
+    scale: frozenset[int],
+    max_leap: int,
+    temperature: float,
+    top_p: float,
+    floor: np.ndarray | None = None,
+    strong: frozenset[int] | None = None,
+    chord_bias: float | None = None,
+) -> list[Any]:
+    """The processors of one section's sampling, in the order they apply: grammar, range, key,
+    leaps, floor (with ``floor``), chord tones on the ``strong`` positions (with ``strong``:
+    required if ``chord_bias`` is None or inf, else that logit bias), temperature, top-p."""
+    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions)
+    procs: list[Any] = [
+        GrammarProcessor(g),
+        PitchRangeProcessor(g, *pitch_range),
+        KeyProcessor(g, scale),
+        LeapProcessor(g, max_leap),
+    ]
+    if floor is not None:
+        procs.append(FloorProcessor(g, floor))
+    if strong is not None:
+        bias = None if chord_bias is None or chord_bias == float("inf") else chord_bias
+        procs.append(ChordToneProcessor(g, strong, bias))
+    return [*procs, TemperatureLogitsWarper(temperature), TopPLogitsWarper(top_p)]
