@@ -59,6 +59,15 @@ def corpus_split(path: str) -> str:
     return "test" if h == 0 else "valid" if h == 1 else "train"
 
 
+def tune_path(rel: str, metadata_number: object, index: int, opus: bool) -> str:
+    """The corpus path string of one tune of ``rel`` (what :func:`corpus_split` reads): a tune
+    of an ABC opus is ``rel#N``, N its ``X:`` number (its 1-based place in the file if it has
+    none); a file of one piece is ``rel``."""
+    if not opus:
+        return rel
+    return f"{rel}#{metadata_number if metadata_number not in (None, '') else index + 1}"
+
+
 def _mask(scale: Sequence[int], tonic: int) -> np.ndarray:
     m = np.zeros(12, dtype=bool)
     m[[(tonic + d) % 12 for d in scale]] = True

@@ -125,3 +125,12 @@ def test_midi_reader_reads_back_what_we_write() -> None:
     assert got == [(0, 480, 60, 0), (0, 1920, 48, 2), (480, 240, 62, 0)]
     assert m.time_signature == (3, 4)
     assert m.keys == [(0, 1, 0), (1440, 1, 1)]
+
+
+def test_tune_path_names_the_tunes_of_an_opus() -> None:
+    from composer.evaluation import tune_path
+
+    assert tune_path("essenFolksong/han1.abc", "12", 0, True) == "essenFolksong/han1.abc#12"
+    assert tune_path("essenFolksong/han1.abc", None, 4, True) == "essenFolksong/han1.abc#5"
+    assert tune_path("essenFolksong/han1.abc", "", 0, True) == "essenFolksong/han1.abc#1"
+    assert tune_path("myfolk/tune.abc", "3", 0, False) == "myfolk/tune.abc"  # one piece

@@ -7,8 +7,10 @@
 | ``tokens.py`` | the vocabulary: miditok REMI notes + conditioning tokens; encode/decode |
 | ``model.py`` | the decoder's configuration (Llama) and loading of the shipped checkpoint |
 | ``train.py`` | ``compose train``: tokenised splits, the resumable training loop, metrics |
-| ``sampling.py`` | batched sampling with a KV cache |
-| ``processors.py`` | grammar-safe decoding: ``LogitsProcessor``s (grammar, range, key, leaps) |
+| ``sampling.py`` | batched sampling with a KV cache: compiled step + fused draw, or step by step |
+| ``decoder.py`` | ``FastDecoder``: the model's decoding step on its own weights (same logits) |
+| ``processors.py`` | grammar-safe decoding: ``LogitsProcessor``s, fused into one compiled draw |
+| ``jit.py`` | the numba kernels both use: grammar, pitch rules, top-p draw, norms, attention |
 | ``validate.py`` | an independent checker of generated sequences |
 | ``card.py`` | the model card from the measured figures |
 

@@ -108,6 +108,14 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
             "| `generate()` one candidate at a time | "
             f"{bench['generate_one_at_a_time_tokens_per_s']:,} tokens/s "
             f"({bench['speedup_vs_one_at_a_time']}x) |",
+            *(
+                [
+                    "| bound: a step costing only its matrix products, 16 rows | "
+                    f"{bench['matmul_only_tokens_per_s']:,} tokens/s |"
+                ]
+                if "matmul_only_tokens_per_s" in bench
+                else []
+            ),
             f"| peak memory (process RSS) | {bench['peak_rss_mb']['after_ours']} MB |",
         ]
     ev = _load(folder, "eval_generators.json")

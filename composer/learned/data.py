@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from composer.evaluation import corpus_split as split_of  # the one held-out rule, shared
+from composer.evaluation import tune_path
 from grammar.errors import GrammarError, SpecError
 from grammar.keys import Key
 from grammar.meter import parse_time_signature
@@ -282,7 +283,7 @@ def parse_file(kind: str, rel: str, root: str) -> list[dict[str, Any]]:
     out = []
     for j, score in enumerate(scores):
         number = getattr(score.metadata, "number", None) if score.metadata else None
-        path = f"{rel}#{number if number not in (None, '') else j + 1}" if opus else rel
+        path = tune_path(rel, number, j, opus)
         try:
             ex = melody_example(score, path, "folk")
         except Exception:  # a malformed tune in the corpus must not stop the build

@@ -25,6 +25,7 @@ from composer.evaluation import (
     interval_histogram,
     pitch_class_entropy,
     rhythm_histogram,
+    tune_path,
 )
 from composer.reward_model.corpus import Melody, load_chorales
 from kernels.notes import TICKS_PER_BEAT
@@ -40,11 +41,11 @@ def folk_melodies(split: str = "test", files: tuple[str, ...] = DEFAULT_FILES) -
     }
     out = []
     for stem in files:
-        opus: Any = corpus.parse(str(paths[stem]))
-        scores = list(opus.scores) if hasattr(opus, "scores") else [opus]
-        for j, score in enumerate(scores):
+        parsed: Any = corpus.parse(str(paths[stem]))
+        opus = hasattr(parsed, "scores")
+        for j, score in enumerate(list(parsed.scores) if opus else [parsed]):
             number = getattr(score.metadata, "number", None) if score.metadata else None
-            name = f"essenFolksong/{stem}.abc#{number if number not in (None, '') else j + 1}"
+            name = tune_path(f"essenFolksong/{stem}.abc", number, j, opus)
             if corpus_split(name) != split:
                 continue
             sigs = list(score.recurse().getElementsByClass(meter.TimeSignature))
