@@ -46,8 +46,9 @@ eval-alignment: $(STAMP)
 	$(BIN)/python benchmarks/eval_alignment.py --output out/alignment
 
 # Rebuild the `transformer` generator's checkpoint: parse music21's corpus (cached under
-# ~/.cache/songc; ~6 min the first time), train (~20 min; one thread: on a shared 2-core
-# machine a second torch thread waits for a busy core, 4x slower), measure, write the model card.
+# ~/.cache/songc; ~8 min the first time), train (~13 min, the same bytes every run; one thread:
+# on a shared 2-core machine a second torch thread waits for a busy core, 4x slower), measure
+# (~8 min), write the model card.
 CK := composer/learned/checkpoint
 model: $(STAMP)
 	$(BIN)/compose train --steps 600 --threads 1 --max-minutes 38 --no-resume

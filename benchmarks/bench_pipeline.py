@@ -20,7 +20,7 @@ from pathlib import Path
 from composer import api
 
 
-def spec_for(bars: int, candidates: int) -> dict:
+def spec_for(bars: int, candidates: int, generator: str = "rules") -> dict:
     """A song of ``bars`` bars in 8-bar sections that are all new or varied material (A B C ...
     Z A' B' ...), so every section generates, checks and scores all its candidates: the worst
     case. (Literal repeats are cheaper: they are copied, with one candidate.)"""
@@ -33,6 +33,7 @@ def spec_for(bars: int, candidates: int) -> dict:
         "tempo": 96,
         "seed": 1,
         "candidates": candidates,
+        "generator": generator,
         "sections": {name[0]: {"bars": 8} for name in names},
     }
 
@@ -41,15 +42,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bars", type=int, nargs="+", default=[32, 64, 128, 256])
     ap.add_argument("--candidates", type=int, default=16)
+    ap.add_argument(
+        "--generator", default="rules",
+        help="section generator (default rules: the pipeline's own cost; the transformer's "
+        "sampling is measured by bench_sampling.py)",
+    )  # fmt: skip
     ap.add_argument("--output", type=Path, default=None)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    api.compose(spec_for(32, 2))
+    api.compose(spec_for(32, 2, args.generator))
     warmup = time.perf_counter() - t0
     rows = []
     for bars in args.bars:
         t0 = time.perf_counter()
-        song = api.compose(spec_for(bars, args.candidates))
+        song = api.compose(spec_for(bars, args.candidates, args.generator))
         wall = time.perf_counter() - t0
         rows.append(
             {

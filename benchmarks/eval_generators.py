@@ -1,11 +1,13 @@
 """Side by side: the ``transformer`` and ``rules`` generators on the same specs, seeds and
 candidate counts, each song measured as ``compose eval`` measures it.
 
-    python benchmarks/eval_generators.py [--random 50] [--candidates 8] [--threads 1]
-        [--temperature T] [--chord-bias B] [--out FILE]
+    python benchmarks/eval_generators.py [--random 50] [--sets 0 1] [--candidates 8]
+        [--threads 1] [--temperature T] [--chord-bias B] [--out FILE]
 
-Specs: every ``examples/*.yaml`` (seed 1 unless it sets one) plus ``--random`` random specs
-(key, meter, style, form, tempo drawn from a generator seeded with 0). Each is composed once per
+Specs, per set ``k`` of ``--sets``: every ``examples/*.yaml`` (its seed, 1 if it sets none, plus
+1000 k) and ``--random`` random specs (key, meter, style, form, tempo, seed drawn from a
+generator seeded with k); two sets by default (112 songs a generator: a single set of 56 decided
+hard violations by one song's worth). Each is composed once per
 generator with the same seed, written to a MIDI file and measured by
 :func:`composer.eval_harness.song_metrics`, the metrics of ``compose eval`` (the MIDI read
 back, with the report's sections, keys and chords; ``hard_violations`` summed over the song's
@@ -65,13 +67,13 @@ CRITERIA = (
 )
 
 
-def random_specs(n: int) -> list[dict[str, Any]]:
-    rng = np.random.default_rng(0)
+def random_specs(n: int, set_seed: int = 0) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(set_seed)
     out = []
     for i in range(n):
         out.append(
             {
-                "title": f"random {i}",
+                "title": f"random {i}" + (f" (set {set_seed})" if set_seed else ""),
                 "key": f"{rng.choice(TONICS)} {rng.choice(['major', 'minor'])}",
                 "time_signature": str(rng.choice(METERS)),
                 "style": str(rng.choice(STYLES)),
@@ -83,12 +85,14 @@ def random_specs(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def example_specs() -> list[tuple[str, dict[str, Any]]]:
+def example_specs(set_seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """The examples; set 0 with their own seeds (1 where they set none), set k with that seed
+    plus 1000 k."""
     out = []
     for p in sorted((ROOT / "examples").glob("*.yaml")):
         spec = yaml.safe_load(p.read_text())
-        spec.setdefault("seed", 1)
-        out.append((p.stem, spec))
+        spec["seed"] = int(spec.get("seed", 1)) + 1000 * set_seed
+        out.append((p.stem + (f" (set {set_seed})" if set_seed else ""), spec))
     return out
 
 
@@ -165,6 +169,11 @@ def corpus_chord_tone_strong() -> dict[str, float]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--random", type=int, default=50)
+    ap.add_argument(
+        "--sets", type=int, nargs="+", default=[0, 1],
+        help="spec sets: set k = the examples with seeds + 1000 k and --random specs drawn from "
+        "a generator seeded with k (default 0 1)",
+    )  # fmt: skip
     ap.add_argument("--candidates", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--temperature", type=float, default=None)
@@ -180,7 +189,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.chord_bias is not None:
         kw["chord_tones"] = args.chord_bias
     registry.register("transformer", lambda: Recording(**kw))  # type: ignore[arg-type]
-    specs = example_specs() + [(s["title"], s) for s in random_specs(args.random)]
+    specs = [
+        spec
+        for k in args.sets
+        for spec in example_specs(k) + [(s["title"], s) for s in random_specs(args.random, k)]
+    ]
     per: dict[str, list[dict[str, float | None]]] = {"rules": [], "transformer": []}
     seconds = {"rules": 0.0, "transformer": 0.0}
     failures: dict[str, list[str]] = {"rules": [], "transformer": []}

@@ -118,9 +118,9 @@ BAD: list[tuple[str, Callable[[Path], None] | None, list[str], str]] = [
     ),
     ("broken weights", _broken_weights, ["--generator", "transformer"], "cannot load the model"),
     (
-        "default generator",
+        "a generator without a model",
         _no_weights,  # the generator is refused before the folder is looked at
-        [],
+        ["--generator", "rules"],
         "checkpoint: the 'rules' generator takes no checkpoint (generators that do: transformer)",
     ),
     ("rules generator", None, ["--generator", "rules"], "the 'rules' generator takes no"),
@@ -152,8 +152,8 @@ def test_the_spec_field_is_checked_like_the_flag(
     out = tmp_path / "song.mid"
     for extra, words in (
         ("checkpoint: ''\n", "error: checkpoint: is empty"),
-        ("checkpoint: nope\n", "error: checkpoint: the 'rules' generator takes no checkpoint"),
-        ("generator: transformer\ncheckpoint: nope\n", "error: checkpoint: no such folder"),
+        ("generator: rules\ncheckpoint: nope\n", "error: checkpoint: the 'rules' generator takes"),
+        ("checkpoint: nope\n", "error: checkpoint: no such folder"),  # the default takes one
     ):
         assert main(["--spec", _spec(tmp_path, extra), "-q", "-o", str(out)]) == 2
         assert capsys.readouterr().err.startswith(words)

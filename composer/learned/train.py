@@ -217,7 +217,8 @@ def train(cfg: TrainConfig, progress: Progress = _silent, resume: bool = True) -
         late = cfg.max_minutes is not None and time.perf_counter() - t0 > 60 * cfg.max_minutes
         if step % cfg.eval_every == 0 or step == cfg.steps or late:
             info["val"] = evaluate(model, splits["valid"], pad, cfg.device, cfg.eval_tokens)
-            log.append({"step": step, "train_loss": round(info["loss"], 4), "val_loss": info["val"]})
+            row = {"step": step, "train_loss": round(info["loss"], 4), "val_loss": info["val"]}
+            log.append(row)
             if info["val"] < best:
                 best = info["val"]
                 _save(model, vocab, cfg.out)
