@@ -164,9 +164,11 @@ def schema_cmd(
 
 @app.command("generators")
 def generators_cmd() -> None:
-    """List the section generators available (built-in and from plugins)."""
+    """List the section generators available (built-in and from plugins); marks the default."""
+    from planners.styles import DEFAULT_GENERATOR
+
     for name in api.generators():
-        typer.echo(name)
+        typer.echo(f"{name}  (default)" if name == DEFAULT_GENERATOR else name)
 
 
 @app.command("eval")

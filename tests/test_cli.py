@@ -149,6 +149,7 @@ def test_schema_and_generators_and_plan(tmp_path: Path) -> None:
     assert {"key", "tempo", "time_signature", "form", "sections"} <= set(schema["properties"])
     res = runner.invoke(app, ["generators"])
     assert "rules" in res.stdout.split()
+    assert "transformer  (default)" in res.stdout.splitlines()
     res = runner.invoke(app, ["plan", "--form", "AABA", "--key", "Bb major", "--seed", "1"])
     assert res.exit_code == 0
     assert "A2 repeats A1" in res.stdout and "Bb major" in res.stdout
