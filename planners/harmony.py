@@ -111,9 +111,11 @@ def harmonic_rhythm(style: Style, meter: TimeSignature, tempo: int) -> int:
 
 def _blues(bars: int, cadence: Cadence) -> list[list[str]]:
     degrees = list(BLUES_DEGREES) * (bars // 12)
-    if cadence != "half":
+    if cadence == "deceptive":
+        degrees[-2:] = [5, 6]  # the dominant, then vi where the tonic was due
+    elif cadence != "half":
         degrees[-1] = 1  # close on the tonic instead of the turnaround
-    names = {1: "I7b", 4: "IV7b", 5: "V7"}
+    names = {1: "I7b", 4: "IV7b", 5: "V7", 6: "vi7"}
     return [[names[d]] for d in degrees]
 
 

@@ -249,3 +249,15 @@ def test_holes_are_filled_once_and_repeated() -> None:
     assert a1[-1][1] == "F" and song.section("A1").cadence == "authentic"
     for sid in ("A2", "A3"):
         assert [(e.start_tick, e.symbol) for e in song.section(sid).chords] == a1
+
+
+def test_a_blues_chorus_can_end_deceptively() -> None:
+    """Found by the property test above: the blues changes closed on I whatever was asked."""
+    from composer import api
+
+    spec = {"form": "AABA", "key": "C major", "style": "blues", "seed": 0,
+            "sections": {"A": {"bars": 12, "cadence": "deceptive"}}}  # fmt: skip
+    plan = api.plan(spec).plan  # type: ignore[attr-defined]
+    a = plan.sections[0]
+    assert [c.symbol for c in a.chords][-2:] == ["G7", "Am7"]
+    assert [c.symbol for c in plan.sections[2].chords][-1] == "G7"  # B: a half cadence

@@ -143,11 +143,12 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         "python -m composer.learned.card",
         "```",
         "",
-        "or `make model`. The validation loss above is logged during training "
-        "(`training.json`, `log`); the test perplexity is exp(test loss) of the saved checkpoint. "
-        "`compose train --data DIR --out NEW` trains a new model on a folder of MIDI/MusicXML/ABC "
-        "files (use it from Python: `TransformerGenerator(checkpoint=NEW)`); `--device cuda` on "
-        "a GPU.",
+        "or `make model`. On one CPU thread training is deterministic: the same command writes "
+        "the same weights (two runs compared with `cmp`). The validation loss above is logged "
+        "during training (`training.json`, `log`); the test perplexity is exp(test loss) of the "
+        "saved checkpoint. `compose train --data DIR --out NEW` trains a new model on a folder of "
+        "MIDI/MusicXML/ABC files; compose with it by `compose --checkpoint NEW` (from Python: "
+        "`TransformerGenerator(checkpoint=NEW)`); `--device cuda` on a GPU.",
         "",
         "## Limits",
         "",
