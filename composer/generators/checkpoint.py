@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from composer.generators.transformer import REQUIRED, TransformerGenerator, load
+from composer.generators.transformer import TransformerGenerator, load, missing_files
 from grammar.errors import GeneratorError
 
 FIELD = "checkpoint"
@@ -26,7 +26,7 @@ def check_checkpoint(folder: Path) -> None:
         raise GeneratorError(FIELD, f"no such folder '{folder}'")
     if not folder.is_dir():
         raise GeneratorError(FIELD, f"'{folder}' is not a folder ({HINT})")
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    missing = missing_files(folder)
     if missing:
         raise GeneratorError(FIELD, f"no {', '.join(missing)} in '{folder}' ({HINT})")
     try:

@@ -50,13 +50,18 @@ SAMPLING_THREADS = 1
 REQUIRED = ("config.json", "model.safetensors", "vocab.json")
 
 
+def missing_files(folder: Path) -> list[str]:
+    """The files of :data:`REQUIRED` that ``folder`` lacks."""
+    return [name for name in REQUIRED if not (folder / name).is_file()]
+
+
 @lru_cache(maxsize=2)
 def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
     """(model, vocab) of a checkpoint folder, loaded once per process."""
     from composer.learned.model import load_model
     from composer.learned.tokens import Vocab
 
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    missing = missing_files(folder)
     if missing:  # checked first: weights without their config.json load as a default-size Llama
         raise GeneratorError(
             "generator",
