@@ -52,8 +52,8 @@ CheckpointOpt = Annotated[
     str | None,
     typer.Option(
         metavar="MODELDIR",
-        help="With --generator transformer: compose with this model (a folder written by "
-        "`compose train --data DIR --out MODELDIR`) instead of the shipped one.",
+        help="With --generator transformer (the default): compose with this model (a folder "
+        "written by `compose train --data DIR --out MODELDIR`) instead of the shipped one.",
     ),
 ]
 
