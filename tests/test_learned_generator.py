@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,6 +37,8 @@ def _sample(
     rows: int, seed: int, chord_tones: bool = False, fast: bool = True, extra: object = None
 ) -> tuple[list[list[int]], object]:
     model, vocab = load()
+    if not fast:  # model.forward: the transformers model itself
+        model = _hf_model()
     sec = Section("minor", "3/4", "inner", 4, CHORDS_34)
     g = P.SectionGrammar(vocab, rows, 12, sec.chords, 4)
     procs = [
@@ -54,6 +57,12 @@ def _sample(
     eos, pad = vocab["EOS_None"], vocab["PAD_None"]
     ids = sample(model, vocab.prefix(sec), rows, procs, 165, eos, pad, seed, fast)
     return [r.tolist() for r in ids], vocab
+
+
+def _hf_model() -> object:
+    from composer.learned.model import CHECKPOINT, load_model
+
+    return load_model(CHECKPOINT)
 
 
 class _Identity(LogitsProcessor):
@@ -101,24 +110,54 @@ def test_sampling_is_deterministic_and_varied() -> None:
 
 
 def test_fast_decoder_gives_the_models_logits() -> None:
+    """Prefill (our own forward pass on the safetensors weights) is bit for bit the
+    transformers model's; each compiled step within 1e-4 of its forward with a cache."""
     from transformers import DynamicCache
 
     from composer.learned.decoder import FastDecoder
 
-    model, _ = load()
+    model, weights = _hf_model(), load()[0]
     ids = torch.randint(3, 300, (3, 12), generator=torch.Generator().manual_seed(0))
-    dec = FastDecoder(model, 3, 20)
+    dec = FastDecoder(weights, 3, 20)
     cache = DynamicCache()
     with torch.inference_mode():
-        ref = model(input_ids=ids, past_key_values=cache, use_cache=True).logits[:, -1]
-        np.testing.assert_allclose(dec.prefill(model, ids), ref.numpy(), atol=1e-5)
+        ref = model(ids, None, None, cache, use_cache=True).logits[:, -1]  # type: ignore[operator]
+        np.testing.assert_array_equal(dec.prefill(ids), ref.numpy())
+        for i, layer in enumerate(cache.layers):
+            kv: Any = layer
+            keys = kv.keys.numpy().transpose(0, 1, 3, 2)
+            np.testing.assert_array_equal(dec.keys[i, :, :, :, :12], keys)
+            np.testing.assert_array_equal(dec.values[i, :, :, :12], kv.values.numpy())
         for t in (5, 77, 120, 3):
             tok = torch.tensor([t, t + 1, t + 2])
-            ref = model(input_ids=tok[:, None], past_key_values=cache, use_cache=True).logits
+            ref = model(tok[:, None], None, None, cache, use_cache=True).logits  # type: ignore[operator]
             np.testing.assert_allclose(dec.step(tok.numpy()), ref[:, -1].numpy(), atol=1e-4)
         with pytest.raises(ValueError, match="holds 20 positions"):
             for _ in range(5):
                 dec.step(tok.numpy())
+
+
+def test_rotary_tables_are_the_models() -> None:
+    from composer.learned.decoder import rotary_tables
+
+    model, weights = _hf_model(), load()[0]
+    inner: Any = model.model  # type: ignore[attr-defined]
+    with torch.no_grad():
+        cos, sin = inner.rotary_emb(inner.embed_tokens.weight[:1][None], torch.arange(300)[None])
+    got = rotary_tables(weights, 300)
+    np.testing.assert_array_equal(got[0].numpy(), cos[0].numpy())
+    np.testing.assert_array_equal(got[1].numpy(), sin[0].numpy())
+
+
+def test_weights_from_the_model_decode_the_same() -> None:
+    """A transformers model passed to the decoder (tests, benchmarks, training) gives the same
+    logits as the weights read from model.safetensors."""
+    from composer.learned.decoder import FastDecoder
+
+    ids = torch.randint(3, 300, (2, 9), generator=torch.Generator().manual_seed(2))
+    a, b = FastDecoder(_hf_model(), 2, 12), FastDecoder(load()[0], 2, 12)
+    np.testing.assert_array_equal(a.prefill(ids), b.prefill(ids))
+    np.testing.assert_array_equal(a.step(np.array([4, 5])), b.step(np.array([4, 5])))
 
 
 def test_fast_decoder_steps_only_the_rows_still_writing() -> None:
@@ -127,8 +166,8 @@ def test_fast_decoder_steps_only_the_rows_still_writing() -> None:
     model, _ = load()
     ids = torch.randint(3, 300, (4, 10), generator=torch.Generator().manual_seed(1))
     full, part = FastDecoder(model, 4, 16), FastDecoder(model, 4, 16)
-    full.prefill(model, ids)
-    part.prefill(model, ids)
+    full.prefill(ids)
+    part.prefill(ids)
     for k, tokens in enumerate(([7, 8, 9, 10], [11, 12, 13, 14], [15, 16, 17, 18])):
         want = full.step(np.array(tokens))[[1, 3]]
         if k == 0:  # all rows write the first token, then rows 0 and 2 have finished

@@ -57,9 +57,14 @@ def missing_files(folder: Path) -> list[str]:
 
 @lru_cache(maxsize=2)
 def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
-    """(model, vocab) of a checkpoint folder, loaded once per process."""
-    from composer.learned.model import load_model
+    """(model, vocab) of a checkpoint folder, loaded once per process: the model is its
+    :class:`composer.learned.weights.Weights` (read from ``model.safetensors``, no
+    ``transformers`` import), or for a model the compiled decoder cannot run (not a float32
+    Llama without biases) the ``transformers`` model itself."""
+    import json
+
     from composer.learned.tokens import Vocab
+    from composer.learned.weights import load_weights, unsupported
 
     missing = missing_files(folder)
     if missing:  # checked first: weights without their config.json load as a default-size Llama
@@ -72,7 +77,14 @@ def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
         vocab.check(folder)
     except ValueError as exc:
         raise GeneratorError("generator", str(exc)) from None
-    return load_model(folder), vocab
+    try:
+        if unsupported(json.loads((folder / "config.json").read_text())) is not None:
+            from composer.learned.model import load_model
+
+            return load_model(folder), vocab
+        return load_weights(folder), vocab
+    except (ValueError, OSError) as exc:
+        raise GeneratorError("generator", f"cannot load {folder}: {exc}") from None
 
 
 def role_of(section: SectionPlan, sections: int) -> str:
@@ -188,14 +200,16 @@ class TransformerGenerator:
         what an independent reader finds wrong with each token sequence (empty lists: none)."""
         import torch
 
-        from composer.learned.processors import section_processors
-        from composer.learned.sampling import sample
+        from composer.learned.processors import section_fused, section_processors
+        from composer.learned.sampling import sample, sample_fused
+        from composer.learned.weights import Weights
         from grammar.meter import parse_time_signature
 
         model, vocab = load(self.checkpoint)
         ts = parse_time_signature(sec.meter)
         per_bar = bar_positions(ts)
-        procs = section_processors(
+        compiled = isinstance(model, Weights)
+        procs: Any = (section_fused if compiled else section_processors)(
             vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS,
             pitch_range=pitch_range,
             scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
@@ -212,9 +226,11 @@ class TransformerGenerator:
         threads = torch.get_num_threads()
         torch.set_num_threads(SAMPLING_THREADS)
         try:
-            ids = sample(
-                model, prefix, rows, procs, max_new, vocab["EOS_None"], vocab["PAD_None"], seed
-            )
+            eos, pad = vocab["EOS_None"], vocab["PAD_None"]
+            if compiled:
+                ids = sample_fused(model, prefix, rows, procs, max_new, eos, pad, seed)
+            else:
+                ids = sample(model, prefix, rows, procs, max_new, eos, pad, seed)
         finally:
             torch.set_num_threads(threads)
         from composer.learned.validate import problems

@@ -8,11 +8,13 @@
 | ``model.py`` | the decoder's configuration (Llama) and loading of the shipped checkpoint |
 | ``train.py`` | ``compose train``: tokenised splits, the resumable training loop, metrics |
 | ``sampling.py`` | batched sampling with a KV cache: compiled step + fused draw, or step by step |
-| ``decoder.py`` | ``FastDecoder``: the model's decoding step on its own weights (same logits) |
+| ``weights.py`` | the weights from ``model.safetensors`` + ``config.json`` (no transformers) |
+| ``decoder.py`` | ``FastDecoder``: prefill and decoding steps on those weights (same logits) |
 | ``processors.py`` | grammar-safe decoding: ``LogitsProcessor``s, fused into one compiled draw |
 | ``jit.py`` | the numba kernels both use: grammar, pitch rules, top-p draw, norms, attention |
 | ``validate.py`` | an independent checker of generated sequences |
 | ``card.py`` | the model card from the measured figures |
 
-torch, transformers and miditok are imported only when a model is trained or sampled.
+torch and miditok are imported only when a model is trained or sampled; transformers only when
+one is trained, benchmarked or built as a ``LlamaForCausalLM`` (composing reads the weights).
 """

@@ -17,12 +17,16 @@ place):
 
 The pitch processors leave a row alone where they would forbid every pitch, so a mask can
 narrow the choice but never make a section impossible. All processors share one tracker and
-call its idempotent ``update``, so they work in ``model.generate``. Each pitch processor is a
-*rule*: a table of the pitches it allows at every (bar, position) of the section (or a leap
-limit), applied by the compiled functions of :mod:`composer.learned.jit`. :func:`fuse` turns a
-list of these processors (plus temperature and top-p) into one compiled step, which is how our
-own sampler (:mod:`composer.learned.sampling`) runs them; :func:`section_processors` builds the
-list the ``transformer`` generator uses.
+call its idempotent ``update``, so they work in ``model.generate`` (they follow transformers'
+``LogitsProcessor`` contract, ``__call__(input_ids, scores) -> scores``, without importing
+it). Each pitch processor is a *rule*: a table of the pitches it allows at every (bar,
+position) of the section (or a leap limit), applied by the compiled functions of
+:mod:`composer.learned.jit`. :func:`fuse` turns a list of these processors (plus temperature
+and top-p) into one compiled step, which is how our own sampler
+(:mod:`composer.learned.sampling`) runs them. :func:`section_processors` builds the list of
+the ``transformer`` generator's settings (ending with transformers' temperature and top-p
+warpers, imported there); :func:`section_fused` builds the same step directly, which is what
+``compose`` runs: composing never imports ``transformers``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from transformers import LogitsProcessor, TemperatureLogitsWarper, TopPLogitsWarper
 
 from composer.learned import jit
 from composer.learned.tokens import DURATION, PITCH, POSITION, Vocab
@@ -123,6 +126,14 @@ class SectionGrammar:
     def chord_at(self, r: int) -> str:
         """The chord token at the position of row ``r``'s note being written."""
         return self.chord_at_cell(int(self.bar[r]), int(self.pos[r]))
+
+
+class LogitsProcessor:
+    """transformers' ``LogitsProcessor`` contract (a callable on the ids so far and the
+    scores, returning new scores), without importing the library at compose time."""
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> Any:
+        raise NotImplementedError
 
 
 def _masked(scores: torch.Tensor, allowed: np.ndarray) -> torch.Tensor:
@@ -301,6 +312,10 @@ def fuse(processors: Sequence[Any]) -> Fused | None:
         pitch.append(procs[i])
         i += 1
     temperature, top_p = 1.0, 1.0
+    if i == len(procs):
+        return Fused(grammar, rules_of(pitch, grammar), temperature, top_p)
+    from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
     if i < len(procs) and type(procs[i]) is TemperatureLogitsWarper:
         temperature = float(procs[i].temperature)
         i += 1
@@ -313,6 +328,33 @@ def fuse(processors: Sequence[Any]) -> Fused | None:
     if i != len(procs):
         return None
     return Fused(grammar, rules_of(pitch, grammar), temperature, top_p)
+
+
+def _section_rules(
+    vocab: Vocab,
+    rows: int,
+    per_bar: int,
+    chords: Sequence[Sequence[str]],
+    beat_positions: int,
+    pitch_range: tuple[int, int],
+    scale: frozenset[int],
+    max_leap: int,
+    floor: np.ndarray | None,
+    strong: frozenset[int] | None,
+    chord_bias: float | None,
+) -> tuple[SectionGrammar, list[_PitchProcessor]]:
+    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions)
+    pitch: list[_PitchProcessor] = [
+        PitchRangeProcessor(g, *pitch_range),
+        KeyProcessor(g, scale),
+        LeapProcessor(g, max_leap),
+    ]
+    if floor is not None:
+        pitch.append(FloorProcessor(g, floor))
+    if strong is not None:
+        bias = None if chord_bias is None or chord_bias == float("inf") else chord_bias
+        pitch.append(ChordToneProcessor(g, strong, bias))
+    return g, pitch
 
 
 def section_processors(
@@ -333,17 +375,33 @@ def section_processors(
 ) -> list[Any]:
     """The processors of one section's sampling, in the order they apply: grammar, range, key,
     leaps, floor (with ``floor``), chord tones on the ``strong`` positions (with ``strong``:
-    required if ``chord_bias`` is None or inf, else that logit bias), temperature, top-p."""
-    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions)
-    procs: list[Any] = [
-        GrammarProcessor(g),
-        PitchRangeProcessor(g, *pitch_range),
-        KeyProcessor(g, scale),
-        LeapProcessor(g, max_leap),
-    ]
-    if floor is not None:
-        procs.append(FloorProcessor(g, floor))
-    if strong is not None:
-        bias = None if chord_bias is None or chord_bias == float("inf") else chord_bias
-        procs.append(ChordToneProcessor(g, strong, bias))
-    return [*procs, TemperatureLogitsWarper(temperature), TopPLogitsWarper(top_p)]
+    required if ``chord_bias`` is None or inf, else that logit bias), temperature, top-p
+    (transformers' warpers: this imports transformers; :func:`section_fused` does not)."""
+    from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+    g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
+                              max_leap, floor, strong, chord_bias)  # fmt: skip
+    return [GrammarProcessor(g), *pitch, TemperatureLogitsWarper(temperature),
+            TopPLogitsWarper(top_p)]  # fmt: skip
+
+
+def section_fused(
+    vocab: Vocab,
+    rows: int,
+    per_bar: int,
+    chords: Sequence[Sequence[str]],
+    beat_positions: int,
+    *,
+    pitch_range: tuple[int, int],
+    scale: frozenset[int],
+    max_leap: int,
+    temperature: float,
+    top_p: float,
+    floor: np.ndarray | None = None,
+    strong: frozenset[int] | None = None,
+    chord_bias: float | None = None,
+) -> Fused:
+    """``fuse(section_processors(...))`` with the same arguments, built directly."""
+    g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
+                              max_leap, floor, strong, chord_bias)  # fmt: skip
+    return Fused(g, rules_of(pitch, g), float(temperature), float(top_p))

@@ -8,8 +8,12 @@ token of every row. Three levels, fastest first, each used when the one before c
   processors fused into one compiled draw (:func:`composer.learned.processors.fuse`);
 - the decoder with the ``LogitsProcessor``s called one by one (a list holding a processor of
   the caller's own);
-- ``model.forward`` with a ``DynamicCache`` (a model that is not a float32 Llama, or
-  ``fast=False``).
+- ``model.forward`` with a ``DynamicCache`` (a ``transformers`` model that is not a float32
+  Llama, or ``fast=False``).
+
+``model`` is :class:`composer.learned.weights.Weights` (what ``compose`` loads: no
+``transformers`` import) or a loaded ``LlamaForCausalLM``. :func:`sample_fused` is the
+compiled path alone, for a :class:`composer.learned.processors.Fused` built directly.
 
 ``benchmarks/bench_sampling.py`` compares it with ``model.generate``.
 """
@@ -22,7 +26,6 @@ from typing import Any
 import numba
 import numpy as np
 import torch
-from transformers import DynamicCache
 
 from composer.learned.decoder import FastDecoder, supported
 from composer.learned.processors import Fused, fuse
@@ -48,12 +51,15 @@ def sample(
     decoder = FastDecoder(model, rows, len(prefix) + max_new) if fast and supported(model) else None
     fused = fuse(processors) if decoder is not None else None
     if decoder is not None and fused is not None:
-        return _compiled(decoder, fused, model, seq, max_new, eos_id, pad_id, seed)
-    cache = DynamicCache()
+        return _compiled(decoder, fused, seq, max_new, eos_id, pad_id, seed)
     if decoder is not None:
-        logits = torch.from_numpy(decoder.prefill(model, seq))
+        logits = torch.from_numpy(decoder.prefill(seq))
     else:
-        logits = model(input_ids=seq, past_key_values=cache, use_cache=True).logits[:, -1].float()
+        from transformers import DynamicCache
+
+        cache = DynamicCache()
+        # the cache positionally: transformers 5 renamed `past_key_values` (a FutureWarning)
+        logits = model(seq, None, None, cache, use_cache=True).logits[:, -1].float()
     gen = torch.Generator().manual_seed(seed)
     done = torch.zeros(rows, dtype=torch.bool)
     new: list[torch.Tensor] = []
@@ -72,33 +78,56 @@ def sample(
         if decoder is not None:
             logits = torch.from_numpy(decoder.step(nxt.numpy()).copy())
         else:
-            out = model(input_ids=nxt[:, None], past_key_values=cache, use_cache=True)
+            out = model(nxt[:, None], None, None, cache, use_cache=True)
             logits = out.logits[:, -1, :].float()
     return torch.stack(new, dim=1).numpy() if new else np.zeros((rows, 0), dtype=np.int64)
 
 
+@torch.inference_mode()
+def sample_fused(
+    model: Any, prefix: list[int], rows: int, fused: Fused, max_new: int, eos_id: int,
+    pad_id: int, seed: int = 0,
+) -> np.ndarray:  # fmt: skip
+    """:func:`sample` on the compiled path with ``fused`` (a fresh one per call: its grammar
+    state follows the rows): the same rows as ``sample`` with the processors it fuses."""
+    seq = torch.tensor([prefix] * rows, dtype=torch.long)
+    decoder = FastDecoder(model, rows, len(prefix) + max_new)
+    return _compiled(decoder, fused, seq, max_new, eos_id, pad_id, seed)
+
+
+def start_thread_pool() -> None:
+    """Start numba's thread pool now, keeping torch's thread count: launching the pool (numba's
+    OpenMP layer) resets torch's intra-op threads to every core, which inside a sampling call
+    made a caller's ``torch.set_num_threads(1)`` silently become 2 for that call."""
+    threads = torch.get_num_threads()
+    numba.get_num_threads()  # launches the pool once per process
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def _compiled(
-    decoder: FastDecoder, fused: Fused, model: Any, seq: torch.Tensor, max_new: int,
+    decoder: FastDecoder, fused: Fused, seq: torch.Tensor, max_new: int,
     eos_id: int, pad_id: int, seed: int,
 ) -> np.ndarray:  # fmt: skip
     """The loop on the compiled step and draw; a row that has written EOS leaves the batch. The
     compiled attention spreads rows over as many threads as torch has been given."""
+    start_thread_pool()
     threads = numba.get_num_threads()
     most: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     numba.set_num_threads(max(1, min(torch.get_num_threads(), most)))
     try:
-        return _loop(decoder, fused, model, seq, max_new, eos_id, pad_id, seed)
+        return _loop(decoder, fused, seq, max_new, eos_id, pad_id, seed)
     finally:
         numba.set_num_threads(threads)
 
 
 def _loop(
-    decoder: FastDecoder, fused: Fused, model: Any, seq: torch.Tensor, max_new: int,
+    decoder: FastDecoder, fused: Fused, seq: torch.Tensor, max_new: int,
     eos_id: int, pad_id: int, seed: int,
 ) -> np.ndarray:  # fmt: skip
     rows = seq.shape[0]
     rng = np.random.default_rng(seed)
-    logits = decoder.prefill(model, seq)
+    logits = decoder.prefill(seq)
     fused.grammar.update(seq)  # marks the prefix
     out = np.full((rows, max_new), pad_id, dtype=np.int64)
     active = np.arange(rows)
