@@ -16,10 +16,11 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from composer import api
 from composer.output import check_midi_path, check_targets, report_path, write_files
-from composer.progress import progress_for
 from grammar.errors import ComposeError, SpecError
+
+# The library (numba, torch, music21, pydantic, networkx) is imported inside each command, so
+# `compose --help` and a usage error cost only typer (benchmarks/bench_speed.py measures it).
 
 app = typer.Typer(
     add_completion=False,
@@ -112,6 +113,9 @@ def compose(
     check_midi_path(output)
     targets = [output, report_path(output)]
     check_targets(targets, force)
+    from composer import api
+    from composer.progress import progress_for
+
     song_spec = api.build_spec(spec, _overrides(ctx))
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
@@ -142,6 +146,8 @@ def plan_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Print the plan (form graph, keys, chords per bar) without composing notes."""
+    from composer import api
+
     song_spec = api.build_spec(spec, _overrides(ctx))
     lead = api.plan(song_spec)
     typer.echo(lead.to_json() if as_json else lead.to_text())
@@ -155,6 +161,8 @@ def schema_cmd(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Print the JSON Schema of the spec (for editor completion of YAML specs)."""
+    from composer import api
+
     text = json.dumps(api.spec_schema(), indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
@@ -165,6 +173,7 @@ def schema_cmd(
 @app.command("generators")
 def generators_cmd() -> None:
     """List the section generators available (built-in and from plugins); marks the default."""
+    from composer import api
     from planners.styles import DEFAULT_GENERATOR
 
     for name in api.generators():
@@ -183,6 +192,7 @@ def eval_cmd(
     candidates: CandOpt = None,
 ) -> None:
     """Compose every spec in FOLDER for each seed and measure the MIDI written."""
+    from composer import api
     from composer.eval_harness import table
 
     overrides = {} if candidates is None else {"candidates": candidates}
@@ -201,6 +211,8 @@ def train_reward_cmd(
     ] = None,
 ) -> None:
     """Rebuild the learned reward model from music21's corpus; print held-out accuracy."""
+    from composer import api
+
     out = api.train_reward(seed, output, limit)
     typer.echo(json.dumps(out, indent=2))
 
