@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# `compose warmup` compiles the numba kernels once (cached beside their sources), so neither the
+# demo nor a user's first song waits for the compiler.
 demo: $(STAMP)
 	mkdir -p out
+	$(BIN)/compose warmup
 	$(BIN)/compose --force -o out/demo.mid
 
 test: $(STAMP)

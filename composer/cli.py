@@ -180,6 +180,15 @@ def generators_cmd() -> None:
         typer.echo(f"{name}  (default)" if name == DEFAULT_GENERATOR else name)
 
 
+@app.command("warmup")
+def warmup_cmd() -> None:
+    """Compile the kernels now (`make demo` runs it): no compile pause on the first song."""
+    from composer.warmup import warmup
+
+    for name, seconds in warmup().items():
+        typer.echo(f"{name}: {seconds} s")
+
+
 @app.command("eval")
 def eval_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of *.yaml specs.")],
