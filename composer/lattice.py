@@ -9,7 +9,13 @@ and novelty is measured against *that path's* other sections.
 
 Per section every path of the beam proposes ``candidates`` candidates, checked in one batched
 kernel call and scored (:mod:`composer.search`), and is extended by its best ``beam``
-survivors. A candidate's objective is
+survivors. Paths whose context is the same *for the generator* share one proposal: a generator
+may define ``condition_key(section, context)``, a hashable value of everything it reads from the
+context; paths with equal keys get the same candidates (generated once, for the first of them),
+each path still checking, scoring and ranking them against its own song. For the
+``transformer`` generator an all-new section then samples once for the whole beam instead of
+once per path (the beam's paths differ in the melodies chosen, which it does not read there).
+A candidate's objective is
 ``(1 - JUNCTION_WEIGHT) * reward total + JUNCTION_WEIGHT * junction`` with the junction
 (:mod:`composer.junction`) against its neighbours in time already chosen on the path; a path's
 score is the bar-weighted sum of its sections' objectives. The ``beam`` best paths, fewest hard
@@ -22,7 +28,7 @@ the songs scored lower than greedy best-of-16; see the README's alignment table.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -130,12 +136,14 @@ def search(
     order = generation_order(graph)
     beam: list[Path] = [Path()]
     proposed: dict[str, int] = {}
+    condition_key = getattr(gen, "condition_key", None)
     t = dict.fromkeys(("generate", "check", "score", "stitch"), 0.0)
     for k, sid in enumerate(order):
         sect = plan.section(sid)
         rng = rng_for(plan.seed, "generate", sid)
         noise = rng_for(plan.seed, "search", sid)
         grown: list[Path] = []
+        shared: dict[Hashable, list[Segment]] = {}  # condition key -> the candidates proposed
         for path in beam:
             t0 = time.perf_counter()
             prev = plan.sections[sect.index - 1] if sect.index else None
@@ -146,9 +154,14 @@ def search(
                 source = source_in_key(path.chosen[sect.source].segment, src, sect, bar_ticks)
             variant = 1 if sect.relation == "varies" else 0
             ctx = GenerationContext(plan, source, previous, variant)
-            cands = gen.generate(sect, ctx, plan.candidates, rng)
-            _check_candidates(gen.name, sid, cands, sect.bars * bar_ticks)
-            proposed[sid] = proposed.get(sid, 0) + len(cands)
+            key = condition_key(sect, ctx) if callable(condition_key) else None
+            cands = shared.get(key, []) if key is not None else []
+            if not cands:
+                cands = gen.generate(sect, ctx, plan.candidates, rng)
+                _check_candidates(gen.name, sid, cands, sect.bars * bar_ticks)
+                proposed[sid] = proposed.get(sid, 0) + len(cands)
+                if key is not None:
+                    shared[key] = cands
             if sect.relation == "repeats" and source is not None:
                 src = plan.section(sect.source or "")
                 cands = splice_repeat(cands, source, sect, src, bar_ticks)

@@ -13,6 +13,7 @@ from composer.pipeline import compile_song, search_config
 from composer.registry import get_generator
 from composer.segment import Segment
 from grammar.spec import validate_spec
+from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY
 from planners.plan import SectionPlan
 
 
@@ -101,3 +102,61 @@ def test_config_from_preferences() -> None:
     assert (cfg.beam, cfg.diversity, cfg.model) == (2, 0.5, None)
     assert cfg.weights["novelty"] == 3.0
     assert isinstance(cfg, SearchConfig)
+
+
+class Keyed(Recording):
+    """The rules generator declaring that it reads only the source from the context (a
+    condition key), so paths with the same source share one proposal."""
+
+    def condition_key(self, section: SectionPlan, context: GenerationContext) -> object:
+        return b"" if context.source is None else context.source.notes.tobytes()
+
+
+def test_paths_with_the_same_condition_key_share_one_proposal() -> None:
+    c, cfg = _planned()
+    plain, keyed = Recording(), Keyed()
+    search(c.need_plan(), c.graph, plain, cfg)
+    choices, _ = search(c.need_plan(), c.graph, keyed, cfg)
+    calls = [sid for sid, *_ in keyed.calls]
+    # new material (A1, B1): the beam's paths all share one key, one proposal each
+    assert calls.count("A1") == 1 and calls.count("B1") == 1
+    assert len(keyed.calls) < len(plain.calls)
+    # a section whose paths hold different sources gets one proposal per distinct source
+    for sid in set(calls):
+        sources = [src.notes.tobytes() for s, _, _, src, _ in keyed.calls if s == sid and src]
+        assert len(sources) == len(set(sources))
+    # every path ranks the shared candidates against its own song; the choice is one of them
+    produced = {s.seed for *_, out in keyed.calls for s in out}
+    assert all(ch.chosen.segment.seed in produced for ch in choices.values())
+    again, _ = search(c.need_plan(), c.graph, Keyed(), cfg)  # deterministic
+    assert [ch.chosen.segment.notes.tobytes() for ch in choices.values()] == [
+        ch.chosen.segment.notes.tobytes() for ch in again.values()
+    ]
+
+
+def test_the_transformer_key_is_what_it_reads() -> None:
+    from composer.generators.transformer import TransformerGenerator
+
+    c, _ = _planned()
+    plan = c.need_plan()
+    rules = get_generator("rules")
+    a1, a2 = plan.section("A1"), plan.section("A2")
+    cands = rules.generate(a1, GenerationContext(plan), 2, np.random.default_rng(0))
+    gen = TransformerGenerator()
+    key = gen.condition_key
+    assert key(a2, GenerationContext(plan)) == key(a2, GenerationContext(plan))
+    with_src = GenerationContext(plan, source=cands[0])
+    assert key(a2, with_src) != key(a2, GenerationContext(plan))
+    prev = cands[0]
+
+    def shifted(track: int) -> Segment:  # the previous section with one track moved up a tone
+        notes = prev.notes.copy()
+        notes["pitch"][notes["track"] == track] += 2
+        return Segment(prev.section_id, notes, prev.generator, prev.seed, prev.provenance)
+
+    def with_prev(seg: Segment) -> object:
+        return key(a2, GenerationContext(plan, previous=seg))
+
+    assert with_prev(shifted(TRACK_MELODY)) == with_prev(prev)  # the melody is not read
+    assert with_prev(shifted(TRACK_BASS)) != with_prev(prev)  # the bass line leads on
+    assert with_prev(shifted(TRACK_CHORDS)) != with_prev(prev)  # so does the voicing

@@ -138,12 +138,12 @@ def accompany(section: SectionPlan, context: GenerationContext) -> tuple[list[No
     timeline = ChordTimeline.of(section)
     length = section.bars * meter.bar_ticks
     comp = style.comp[min(context.variant, len(style.comp) - 1)]
-    chords = write_chords(comp, meter, timeline, length, _last_voicing(context.previous))
+    chords = write_chords(comp, meter, timeline, length, last_voicing(context.previous))
     bass = write_bass(style.bass, meter, timeline, length, last_pitch(context.previous, TRACK_BASS))
     return chords, bass
 
 
-def _last_voicing(seg: Segment | None) -> tuple[int, ...] | None:
+def last_voicing(seg: Segment | None) -> tuple[int, ...] | None:
     """The pitches of the last chord in ``seg``, low to high (None without one)."""
     if seg is None:
         return None

@@ -15,23 +15,24 @@ candidate's provenance).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from composer.generators.accompaniment import accompany
+from composer.generators.accompaniment import accompany, last_voicing
 from composer.generators.base import GenerationContext
 from composer.generators.rules import RuleGenerator, assemble
 from composer.generators.timeline import ChordTimeline
 from composer.learned.model import CHECKPOINT
 from composer.learned.tokens import METERS, TICKS_PER_POS, Section, bar_positions
 from composer.learned.windows import CENTRE
-from composer.segment import Segment
+from composer.segment import Segment, last_pitch
 from grammar.errors import GeneratorError
 from grammar.keys import Key
-from kernels.notes import TRACK_MELODY, track_notes
+from kernels.notes import TRACK_BASS, TRACK_MELODY, track_notes
 from planners.plan import SectionPlan
 
 TEMPERATURE = 1.0  # the model's own distribution; the search, not the sampler, picks the best
@@ -135,6 +136,19 @@ class TransformerGenerator:
         self.temperature = temperature
         self.top_p = top_p
         self.chord_tones = chord_tones  # None: off; inf: required; else a logit bias
+
+    def condition_key(self, section: SectionPlan, context: GenerationContext) -> Hashable:
+        """All that :meth:`generate` reads from ``context`` besides the plan: the source's
+        melody, the previous section's last chord voicing and bass note (the accompaniment
+        leads on from them) and the variant. Equal keys: the same candidates for the same rng,
+        so the search samples once for the paths that share one (``composer.lattice``). None
+        (never shared) where the rules generator stands in: it reads the previous melody too."""
+        if str(context.song.meter()) not in METERS:
+            return None
+        src = context.source
+        melody = None if src is None else track_notes(src.notes, TRACK_MELODY).tobytes()
+        prev = context.previous
+        return (melody, last_voicing(prev), last_pitch(prev, TRACK_BASS), context.variant)
 
     def generate(
         self, section: SectionPlan, context: GenerationContext, n: int, rng: np.random.Generator
