@@ -65,29 +65,36 @@ def main() -> None:
         "--generator", default="rules",
         help="section generator of every run (default rules, as in the recorded results)",
     )  # fmt: skip
+    ap.add_argument(
+        "--runs", type=int, nargs="+", default=None,
+        help="indices of the runs to make (default all; 0 = aligned, 1 = n1)",
+    )  # fmt: skip
     args = ap.parse_args()
     results = {}
-    for name, overrides in RUNS.items():
+    picked = {n: o for i, (n, o) in enumerate(RUNS.items()) if args.runs is None or i in args.runs}
+    for name, overrides in picked.items():
         t0 = time.perf_counter()
         out = args.output / f"run{len(results)}"
         results[name] = evaluate(
             args.specs, out, args.seeds, {**overrides, "generator": args.generator}
         )
         results[name]["wall_s"] = round(time.perf_counter() - t0, 2)
-    names = list(RUNS)
-    results["paired"] = {
-        "runs": names[:2],
-        "wins/ties/losses": paired(*(results[n] for n in names[:2])),
-    }
+    names = list(picked)
+    if len(names) > 1:
+        results["paired"] = {
+            "runs": names[:2],
+            "wins/ties/losses": paired(*(results[n] for n in names[:2])),
+        }
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "alignment.json").write_text(json.dumps(results, indent=1) + "\n")
     text = table({n: results[n] for n in names})
     songs = len(results[names[0]]["songs"])
-    text += f"\nPer song, {names[0]} vs {names[1]} (wins/ties/losses of {songs}):\n\n"
-    text += "| metric | wins/ties/losses |\n|---|---|\n"
-    for key, wtl in results["paired"]["wins/ties/losses"].items():
-        tag = " (held out)" if key in HELD_OUT else ""
-        text += f"| {key}{tag} | {wtl} |\n"
+    if len(names) > 1:
+        text += f"\nPer song, {names[0]} vs {names[1]} (wins/ties/losses of {songs}):\n\n"
+        text += "| metric | wins/ties/losses |\n|---|---|\n"
+        for key, wtl in results["paired"]["wins/ties/losses"].items():
+            tag = " (held out)" if key in HELD_OUT else ""
+            text += f"| {key}{tag} | {wtl} |\n"
     (args.results / "alignment.md").write_text(text)
     print(text)
     print("held out of every reward:", ", ".join(HELD_OUT))
