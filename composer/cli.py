@@ -189,6 +189,37 @@ def warmup_cmd() -> None:
         typer.echo(f"{name}: {seconds} s")
 
 
+@app.command("batch")
+def batch_cmd(
+    specs: Annotated[
+        list[Path], typer.Argument(help="YAML specs, folders of them, or .jsonl files.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the songs and summary.json.")],
+    workers: Annotated[int, typer.Option(help="Songs composed at once (processes).")] = 1,
+    seed: Annotated[int, typer.Option(help="Batch seed: seeds the specs that give none.")] = 0,
+    force: Annotated[bool, typer.Option(help="Recompose songs already done.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Compose many songs into OUT: NAME.mid + NAME.json each, summary.json; resumable."""
+    from composer.batch import batch_progress, collect, run_batch
+
+    tasks = collect(specs, seed)
+    with batch_progress(len(tasks), quiet) as advance:
+        summary = run_batch(tasks, out, workers, force, advance)
+    for s in summary["songs"]:
+        if s["status"] == "error":
+            typer.echo(f"error: {s['name']}: {s['error']}", err=True)
+    c, rate = summary["counts"], summary["songs_per_minute"]
+    typer.echo(
+        f"{c['ok']} composed, {c['skipped']} skipped, {c['error']} failed in "
+        f"{summary['seconds']} s"
+        + (f" ({rate} songs/min)" if rate else "")
+        + f"; {out / 'summary.json'}"
+    )
+    if c["error"]:
+        raise typer.Exit(2)
+
+
 @app.command("eval")
 def eval_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of *.yaml specs.")],
