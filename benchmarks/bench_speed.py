@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["songs"] = rows
         result["ratios"] = _ratios(rows)
         if args.batch_songs:
-            first = next(iter(trees.values()))
+            last = list(trees.values())[-1]  # the newest tree (listed last)
             result["batch"] = [
-                _batch(first, tmp, args.batch_songs, w, args.batch_generator) for w in args.workers
+                _batch(last, tmp, args.batch_songs, w, args.batch_generator) for w in args.workers
             ]
     result["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, indent=2)
