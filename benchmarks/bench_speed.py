@@ -9,7 +9,7 @@ kernels loaded from their cache, composing, writing, interpreter exit). With sev
 (source trees of this project, e.g. a checkout before a change), each measurement runs once per
 tree in turn (A B A B), so a shared machine's load falls on both alike. Per song: wall seconds
 and CPU seconds of the process (user + system, less sensitive to load) and the 1-minute load
-average when it started. Also `compose --help` (best of 5) per tree and, for the first tree,
+average when it started. Also `compose --help` (best of 5) per tree and, for the last tree,
 batch throughput: ``--batch-songs`` 32-bar songs through ``compose batch`` on each
 ``--workers`` count (songs per minute). Prints one JSON object (and writes it to ``--output``).
 Songs are ``bench_pipeline.spec_for`` (8-bar sections, all new or varied material).
