@@ -168,6 +168,12 @@ def compose_task(task: Task, out: Path, force: bool) -> dict[str, Any]:
     return row
 
 
+def _limit_threads(threads: int) -> None:
+    """In a fresh worker, before torch or numba is imported: their thread pools' size."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
 def _previous(out: Path) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
@@ -220,8 +226,14 @@ def run_batch(
         for t in todo:
             finish(compose_task(t, out, force or t.name in mine))
     else:
-        # spawn: torch's and numba's thread pools do not survive a fork
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        # spawn: torch's and numba's thread pools do not survive a fork. Each worker gets its
+        # share of the cores: two workers of two threads each on two cores spin-wait on each
+        # other (measured: 2 workers were slower than 1).
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_limit_threads,
+            initargs=(threads,),
+        ) as pool:  # fmt: skip
             pending: set[Future[dict[str, Any]]] = {
                 pool.submit(compose_task, t, out, force or t.name in mine) for t in todo
             }
