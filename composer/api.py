@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from composer.leadsheet import LeadSheet
-from composer.output import check_midi_path, report_path, write_files
+from composer.output import check_midi_path, check_targets, report_path, write_files
 from composer.pipeline import PLANNING, Progress, compile_song, song_notes
 from composer.registry import Factory, available, register
 from composer.report import Report, build_report
+from grammar.errors import OutputError, SpecError
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 
@@ -46,6 +47,14 @@ def build_spec(spec_path: str | Path | None, overrides: dict[str, Any] | None = 
     """A spec from an optional YAML file with flag-style overrides on top (None = not given)."""
     base = load_spec(spec_path) if spec_path is not None else validate_spec({})
     return merge_overrides(base, overrides or {})
+
+
+def spec_inputs(spec_path: str | Path | None, spec: SongSpec) -> list[Path]:
+    """The files a compose run reads (the spec, a preferences profile): never its outputs."""
+    paths = [Path(spec_path)] if spec_path is not None else []
+    if spec.preferences is not None and spec.preferences.profile:
+        paths.append(Path(spec.preferences.profile).expanduser())
+    return paths
 
 
 def _as_spec(spec: SongSpec | dict[str, Any]) -> SongSpec:
@@ -86,15 +95,31 @@ def evaluate(
     return results
 
 
-def train_reward(seed: int = 0, output: str | Path | None = None, limit: int | None = None) -> dict:
+def train_reward(
+    seed: int = 0,
+    output: str | Path | None = None,
+    limit: int | None = None,
+    *,
+    force: bool = False,
+) -> dict:
     """Rebuild the learned reward model from music21's corpus (minutes; bit for bit for a
-    seed) and write it (default: the shipped file). Returns its held-out accuracy per kind."""
+    seed) and write it (default: the shipped file). An existing file, the shipped one included,
+    is replaced only with ``force``; the output is checked before any work."""
     from composer.reward_model import MODEL_PATH, default_model
     from composer.reward_model.train import train
 
-    trained = train(seed, limit, log=lambda _msg: None)
+    if limit is not None and limit < 1:
+        raise SpecError("--limit", f"must be at least 1, got {limit}")
     path = Path(output) if output is not None else MODEL_PATH
-    path.write_text(trained.model.to_json(), encoding="utf-8")
+    if output is None and not force:
+        raise OutputError(
+            "--output",
+            "without -o this replaces the shipped reward model: pass --force to rebuild it, "
+            "or -o FILE for a new one",
+        )
+    check_targets([path], force)
+    trained = train(seed, limit, log=lambda _msg: None)
+    write_files({path: trained.model.to_json().encode()}, force)
     default_model.cache_clear()
     return {"accuracy": trained.accuracy, "pairs": trained.counts, "path": str(path)}
 

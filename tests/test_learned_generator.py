@@ -17,6 +17,7 @@ from transformers import LogitsProcessor
 from composer.generators.transformer import TransformerGenerator, load, register_shift
 from composer.learned import processors as P
 from composer.learned.data import chord_pcs
+from composer.learned.model import cache_kwargs
 from composer.learned.sampling import sample
 from composer.learned.tokens import Section
 from composer.learned.validate import problems
@@ -110,11 +111,11 @@ def test_fast_decoder_gives_the_models_logits() -> None:
     dec = FastDecoder(model, 3, 20)
     cache = DynamicCache()
     with torch.inference_mode():
-        ref = model(input_ids=ids, past_key_values=cache, use_cache=True).logits[:, -1]
+        ref = model(input_ids=ids, **cache_kwargs(model, cache)).logits[:, -1]
         np.testing.assert_allclose(dec.prefill(model, ids), ref.numpy(), atol=1e-5)
         for t in (5, 77, 120, 3):
             tok = torch.tensor([t, t + 1, t + 2])
-            ref = model(input_ids=tok[:, None], past_key_values=cache, use_cache=True).logits
+            ref = model(input_ids=tok[:, None], **cache_kwargs(model, cache)).logits
             np.testing.assert_allclose(dec.step(tok.numpy()), ref[:, -1].numpy(), atol=1e-4)
         with pytest.raises(ValueError, match="holds 20 positions"):
             for _ in range(5):

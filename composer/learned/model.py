@@ -7,6 +7,8 @@ standard HF checkpoint any tool can load.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -65,14 +67,31 @@ def load_model(folder: Path = CHECKPOINT) -> Any:
 
     # `compose` prints its own progress; the library's "Loading weights" bar is noise there
     enabled = hf_logging.is_progress_bar_enabled()
+    verbosity = hf_logging.get_verbosity()
     hf_logging.disable_progress_bar()
+    # its load report (missing or unexpected weights, many lines) is not for a user: a bad
+    # checkpoint is reported in one line by the caller (composer.generators.checkpoint)
+    hf_logging.set_verbosity_error()
     try:
         model = LlamaForCausalLM.from_pretrained(str(folder), local_files_only=True)
     finally:
+        hf_logging.set_verbosity(verbosity)
         if enabled:
             hf_logging.enable_progress_bar()
     model.eval()
     return model
+
+
+def cache_kwargs(model: Any, cache: Any) -> dict[str, Any]:
+    """The key-value cache as ``forward`` takes it: ``cache=`` in transformers 5.x (where
+    ``past_key_values=`` prints a FutureWarning on every call), ``past_key_values=`` before."""
+    return {_cache_name(type(model)): cache, "use_cache": True}
+
+
+@functools.cache
+def _cache_name(cls: type) -> str:
+    params = inspect.signature(cls.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def parameters(model: Any) -> int:

@@ -25,6 +25,7 @@ import torch
 from transformers import DynamicCache
 
 from composer.learned.decoder import FastDecoder, supported
+from composer.learned.model import cache_kwargs
 from composer.learned.processors import Fused, fuse
 
 
@@ -53,7 +54,7 @@ def sample(
     if decoder is not None:
         logits = torch.from_numpy(decoder.prefill(model, seq))
     else:
-        logits = model(input_ids=seq, past_key_values=cache, use_cache=True).logits[:, -1].float()
+        logits = model(input_ids=seq, **cache_kwargs(model, cache)).logits[:, -1].float()
     gen = torch.Generator().manual_seed(seed)
     done = torch.zeros(rows, dtype=torch.bool)
     new: list[torch.Tensor] = []
@@ -72,7 +73,7 @@ def sample(
         if decoder is not None:
             logits = torch.from_numpy(decoder.step(nxt.numpy()).copy())
         else:
-            out = model(input_ids=nxt[:, None], past_key_values=cache, use_cache=True)
+            out = model(input_ids=nxt[:, None], **cache_kwargs(model, cache))
             logits = out.logits[:, -1, :].float()
     return torch.stack(new, dim=1).numpy() if new else np.zeros((rows, 0), dtype=np.int64)
 
