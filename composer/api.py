@@ -9,6 +9,7 @@ Register a section generator with :func:`register_generator` (or an entry point,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from composer.output import check_midi_path, check_targets, report_path, write_f
 from composer.pipeline import PLANNING, Progress, compile_song, song_notes
 from composer.registry import Factory, available, register
 from composer.report import Report, build_report
-from grammar.errors import OutputError, SpecError
+from grammar.errors import ComposeError, OutputError, SpecError, shorten
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 
@@ -83,15 +84,30 @@ def evaluate(
     out_dir: str | Path,
     seeds: list[int] | tuple[int, ...] = (1, 2, 3),
     overrides: dict[str, Any] | None = None,
+    *,
+    force: bool = False,
+    on_error: Callable[[Path, ComposeError], None] | None = None,
 ) -> dict[str, Any]:
     """Compose every ``*.yaml`` spec in ``folder`` for each seed into ``out_dir`` and measure
-    the songs (:mod:`composer.eval_harness`); writes ``eval.json`` and ``eval.md`` there."""
-    from composer.eval_harness import evaluate as run
-    from composer.eval_harness import write
+    the songs (:mod:`composer.eval_harness`); writes ``eval.json`` and ``eval.md`` there.
 
-    out = Path(out_dir)
-    results = run(Path(folder), out, seeds, overrides)
-    write(results, out / "eval.json")
+    The output follows compose's rules, checked before any work: ``out_dir``'s parent must
+    exist (only ``out_dir`` itself is created), and no file is replaced without ``force``.
+    A bad spec is passed to ``on_error`` and listed under ``failed``; the others go on."""
+    from composer import eval_harness as harness
+
+    src, out = Path(folder), Path(out_dir)
+    seeds = list(dict.fromkeys(seeds))  # a seed given twice is one run
+    files = harness.targets(src, out, seeds)
+    if out.exists() and not out.is_dir():
+        raise OutputError("--output", f"'{shorten(out, 120)}' is a file, not a folder")
+    if out.exists():
+        check_targets(files, force)  # nothing there is replaced without force
+    else:
+        check_targets([out], False)  # its parent exists and is writable
+    out.mkdir(exist_ok=True)
+    results = harness.evaluate(src, out, seeds, overrides, on_error=on_error)
+    harness.write(results, out / "eval.json", force=True)
     return results
 
 

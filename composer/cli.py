@@ -203,13 +203,25 @@ def eval_cmd(
         list[int] | None, typer.Option(help="Seeds to compose each spec with (repeatable).")
     ] = None,
     candidates: CandOpt = None,
-) -> None:
-    """Compose every spec in FOLDER for each seed and measure the MIDI written."""
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> int:
+    """Compose every spec in FOLDER for each seed and measure the MIDI written. A bad spec is
+    named and skipped; the exit code is then 2."""
     from composer.eval_harness import table
 
+    def report(path: Path, exc: ComposeError) -> None:
+        print(f"error: {shorten(path, 120)}: {exc}", file=sys.stderr)
+
     overrides = {} if candidates is None else {"candidates": candidates}
-    results = api.evaluate(folder, output, seed or [1, 2, 3], overrides)
+    results = api.evaluate(
+        folder, output, seed or [1, 2, 3], overrides, force=force, on_error=report
+    )
     typer.echo(table({"run": results}), nl=False)
+    if results["failed"]:
+        n = len(results["failed"])
+        print(f"error: {n} spec{'s' if n > 1 else ''} failed (named above)", file=sys.stderr)
+        return 2
+    return 0
 
 
 @app.command("train-reward")

@@ -19,13 +19,15 @@ import numpy as np
 
 from composer import evaluation as ev
 from composer.midiread import read_midi
+from composer.output import write_files
 from composer.report import Report
 from composer.search import HARD
 from composer.similarity import motif_set, motif_similarity
 from grammar.chords import parse_chord
-from grammar.errors import SpecError
+from grammar.errors import ComposeError, SpecError, shorten
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
+from grammar.paths import input_problem
 from kernels.notes import TRACK_MELODY
 
 # Metrics that no reward computes, held out to check that alignment is not reward hacking.
@@ -133,28 +135,45 @@ def evaluate(
     seeds: Sequence[int] = (1, 2, 3),
     overrides: dict[str, Any] | None = None,
     compose: Callable[..., Any] | None = None,
+    on_error: Callable[[Path, ComposeError], None] | None = None,
 ) -> dict[str, Any]:
     """Compose every ``*.yaml`` spec of ``folder`` (sorted by name) once per seed with
-    ``overrides`` on top, write the songs under ``out_dir``, and measure them."""
+    ``overrides`` on top, write the songs under ``out_dir``, and measure them. A spec that is
+    bad (or cannot be planned) is reported to ``on_error``, listed under ``failed`` and
+    skipped; the others go on. Every spec is read before the first song is composed."""
     from composer import api
 
-    if not folder.is_dir():
-        raise SpecError("eval", f"no such folder '{folder}'")
-    specs = sorted(folder.glob("*.yaml"))
-    if not specs:
-        raise SpecError("eval", f"no *.yaml specs in '{folder}'")
+    specs = spec_files(folder)
     compose = compose or api.compose
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, diversity = [], {}
-    for path in specs:
+    failed: list[dict[str, str]] = []
+
+    def fail(path: Path, exc: ComposeError) -> None:
+        failed.append({"spec": path.name, "error": str(exc)})
+        if on_error is not None:
+            on_error(path, exc)
+
+    built = {}
+    for path in specs:  # the inputs first: a bad spec is named before any work
+        try:
+            built[path] = [
+                api.build_spec(path, {**(overrides or {}), "seed": seed}) for seed in seeds
+            ]
+        except ComposeError as exc:
+            fail(path, exc)
+    for path, specs_of in built.items():
         made = []
-        for seed in seeds:
-            spec = api.build_spec(path, {**(overrides or {}), "seed": seed})
-            song = compose(spec)
-            midi = out_dir / f"{path.stem}-{seed}.mid"
-            song.save(midi, force=True)
-            rows.append({"spec": path.stem, "seed": seed, **song_metrics(midi, song.report)})
-            made.append(midi)
+        try:
+            for seed, spec in zip(seeds, specs_of, strict=True):
+                song = compose(spec)
+                midi = out_dir / f"{path.stem}-{seed}.mid"
+                song.save(midi, force=True)  # the caller checked the targets before any work
+                rows.append({"spec": path.stem, "seed": seed, **song_metrics(midi, song.report)})
+                made.append(midi)
+        except ComposeError as exc:
+            fail(path, exc)
+            continue
         diversity[path.stem] = seed_diversity(made)
     vals = [d for d in diversity.values() if d is not None]
     summary = {k: _mean(rows, k) for k in DIRECTION}
@@ -167,7 +186,34 @@ def evaluate(
         "summary": summary,
         "diversity": diversity,
         "songs": rows,
+        "failed": failed,
     }
+
+
+def spec_files(folder: Path) -> list[Path]:
+    """The ``*.yaml`` specs of ``folder``, sorted by name; SpecError if there are none."""
+    if not folder.is_dir():
+        shown, problem = shorten(folder, 120), input_problem(folder)
+        if problem is None:
+            problem = f"'{shown}' is a file, not a folder"
+        elif problem.startswith("no such file"):
+            problem = f"no such folder '{shown}'"
+        raise SpecError("eval", problem.replace(", not a file", ", not a folder"))
+    specs = sorted(folder.glob("*.yaml"))
+    if not specs:
+        raise SpecError("eval", f"no *.yaml specs in '{shorten(folder, 120)}'")
+    return specs
+
+
+def targets(folder: Path, out_dir: Path, seeds: Sequence[int]) -> list[Path]:
+    """Every file an evaluation of ``folder`` writes under ``out_dir``."""
+    songs = [out_dir / f"{p.stem}-{seed}.mid" for p in spec_files(folder) for seed in seeds]
+    return [
+        *songs,
+        *(p.with_suffix(".json") for p in songs),
+        out_dir / "eval.json",
+        out_dir / "eval.md",
+    ]
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -186,8 +232,12 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(results: dict[str, Any], path: Path) -> None:
-    """The results as JSON at ``path`` and a Markdown table beside it (``.md``)."""
-    path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+def write(results: dict[str, Any], path: Path, force: bool = True) -> None:
+    """The results as JSON at ``path`` and a Markdown table beside it (``.md``), both or
+    neither (replacing existing ones only with ``force``)."""
     runs = results if "summary" not in results else {"run": results}
-    path.with_suffix(".md").write_text(table(runs), encoding="utf-8")
+    files = {
+        path: (json.dumps(results, indent=1) + "\n").encode(),
+        path.with_suffix(".md"): table(runs).encode(),
+    }
+    write_files(files, force)

@@ -73,11 +73,22 @@ def load_model(folder: Path = CHECKPOINT) -> Any:
     # checkpoint is reported in one line by the caller (composer.generators.checkpoint)
     hf_logging.set_verbosity_error()
     try:
-        model = LlamaForCausalLM.from_pretrained(str(folder), local_files_only=True)
+        model, info = LlamaForCausalLM.from_pretrained(
+            str(folder), local_files_only=True, output_loading_info=True
+        )
     finally:
         hf_logging.set_verbosity(verbosity)
         if enabled:
             hf_logging.enable_progress_bar()
+    # transformers fills weights it does not find with random ones and goes on: that is a
+    # model of noise, so a checkpoint whose weights do not all match is refused
+    wrong = {k: list(info.get(k) or []) for k in ("missing_keys", "unexpected_keys")}
+    wrong["mismatched_keys"] = [str(m[0] if isinstance(m, tuple) else m) for m in
+                                info.get("mismatched_keys") or []]  # fmt: skip
+    if any(wrong.values()):
+        counts = ", ".join(f"{len(v)} {k.split('_')[0]}" for k, v in wrong.items() if v)
+        first = next(v[0] for v in wrong.values() if v)
+        raise ValueError(f"its weights do not match the model ({counts}, e.g. {first})")
     model.eval()
     return model
 
