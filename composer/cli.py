@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 try:  # the imports take seconds (numpy, numba, torch): a Ctrl-C then is not a traceback
-    import click
     import typer
     from typer.core import TyperGroup
     from typer.exceptions import TyperException
@@ -35,7 +34,7 @@ COMMAND_ORDER = ("plan", "generators", "schema", "eval", "train", "train-reward"
 
 
 class _Ordered(TyperGroup):
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
         return sorted(names, key=lambda n: rank.get(n, len(rank)))

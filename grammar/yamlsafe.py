@@ -60,7 +60,7 @@ class BoundedLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise YamlError(f"nested more than {MAX_DEPTH} levels deep", mark.line + 1)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -68,7 +68,7 @@ class BoundedLoader(yaml.SafeLoader):
         _check_size(node)
         return super().construct_document(node)
 
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, MappingNode):
             seen: set[Any] = set()
             for key_node, _ in node.value:
@@ -77,7 +77,7 @@ class BoundedLoader(yaml.SafeLoader):
                     if key in seen:
                         raise YamlError(f"duplicate key '{shorten(key)}'", _line(key_node))
                     seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 def _int(loader: yaml.SafeLoader, node: Node) -> int:
@@ -85,7 +85,7 @@ def _int(loader: yaml.SafeLoader, node: Node) -> int:
     digits = sum(ch.isdigit() for ch in node.value)
     if digits > MAX_INT_DIGITS:
         raise YamlError(f"a number of {digits} digits (at most {MAX_INT_DIGITS})", _line(node))
-    return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[no-any-return]
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
 
 
 BoundedLoader.add_constructor("tag:yaml.org,2002:int", _int)

@@ -73,9 +73,10 @@ def load_model(folder: Path = CHECKPOINT) -> Any:
     # checkpoint is reported in one line by the caller (composer.generators.checkpoint)
     hf_logging.set_verbosity_error()
     try:
-        model, info = LlamaForCausalLM.from_pretrained(
+        loaded: Any = LlamaForCausalLM.from_pretrained(
             str(folder), local_files_only=True, output_loading_info=True
         )
+        model, info = loaded
     finally:
         hf_logging.set_verbosity(verbosity)
         if enabled:
@@ -96,11 +97,12 @@ def load_model(folder: Path = CHECKPOINT) -> Any:
 def cache_kwargs(model: Any, cache: Any) -> dict[str, Any]:
     """The key-value cache as ``forward`` takes it: ``cache=`` in transformers 5.x (where
     ``past_key_values=`` prints a FutureWarning on every call), ``past_key_values=`` before."""
-    return {_cache_name(type(model)): cache, "use_cache": True}
+    cls: Any = type(model)
+    return {_cache_name(cls): cache, "use_cache": True}
 
 
 @functools.cache
-def _cache_name(cls: type) -> str:
+def _cache_name(cls: Any) -> str:
     params = inspect.signature(cls.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
 
