@@ -98,6 +98,11 @@ def evaluate(
 
     src, out = Path(folder), Path(out_dir)
     seeds = list(dict.fromkeys(seeds))  # a seed given twice is one run
+    for seed in seeds:  # before any work, not once per spec
+        try:
+            validate_spec({"seed": seed})
+        except SpecError as exc:
+            raise SpecError("--seed", exc.problem) from None
     files = harness.targets(src, out, seeds)
     if out.exists() and not out.is_dir():
         raise OutputError("--output", f"'{shorten(out, 120)}' is a file, not a folder")

@@ -27,7 +27,7 @@ from grammar.chords import parse_chord
 from grammar.errors import ComposeError, SpecError, shorten
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
-from grammar.paths import input_problem
+from grammar.paths import folder_problem
 from kernels.notes import TRACK_MELODY
 
 # Metrics that no reward computes, held out to check that alignment is not reward hacking.
@@ -192,13 +192,9 @@ def evaluate(
 
 def spec_files(folder: Path) -> list[Path]:
     """The ``*.yaml`` specs of ``folder``, sorted by name; SpecError if there are none."""
-    if not folder.is_dir():
-        shown, problem = shorten(folder, 120), input_problem(folder)
-        if problem is None:
-            problem = f"'{shown}' is a file, not a folder"
-        elif problem.startswith("no such file"):
-            problem = f"no such folder '{shown}'"
-        raise SpecError("eval", problem.replace(", not a file", ", not a folder"))
+    problem = folder_problem(folder)
+    if problem is not None:
+        raise SpecError("eval", problem)
     specs = sorted(folder.glob("*.yaml"))
     if not specs:
         raise SpecError("eval", f"no *.yaml specs in '{shorten(folder, 120)}'")

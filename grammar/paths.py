@@ -63,3 +63,18 @@ def read_input(path: Path, field: str) -> str:
         raise SpecError(field, f"'{shorten(path, 120)}' is not UTF-8 text") from None
     except OSError as exc:
         raise SpecError(field, f"'{shorten(path, 120)}': {exc.strerror or exc}") from None
+
+
+def folder_problem(path: Path) -> str | None:
+    """Why ``path`` is not a folder a user can name for reading (None if it is one)."""
+    try:
+        if path.is_dir():
+            return None
+    except OSError:
+        pass
+    shown, problem = shorten(path, 120), input_problem(path)
+    if problem is None:
+        return f"'{shown}' is a file, not a folder"
+    if problem.startswith("no such file"):
+        return f"no such folder '{shown}'"
+    return problem.replace(", not a file", ", not a folder")

@@ -55,6 +55,7 @@ class SectionSpec(BaseModel):
     key: str | None = Field(None, description="Key of this section, e.g. 'Ab major'.")
     chords: str | None = Field(
         None,
+        max_length=20_000,  # 128 bars of 8 chords; a longer string is a mistake, not a song
         description="Lead-sheet chords, bars separated by '|', e.g. 'Abmaj7 | Db7 | Gm7 C7'; "
         "roman numerals ('ii7 V7 | I') are read in the section's key; '?' leaves a chord to the "
         "planner ('I | ? | ? | V7'). Must fill the bars exactly.",
@@ -167,7 +168,9 @@ class SongSpec(BaseModel):
     time_signature: str | None = Field(None, description="e.g. 4/4, 3/4, 6/8, 2/2, 5/4.")
     style: str | None = Field(None, description=f"One of: {', '.join(STYLES)}.")
     form: str | None = Field(
-        None, description="Letters (AABA, A A' B A) or names ([verse chorus]x2 bridge chorus)."
+        None,
+        max_length=2000,  # 64 sections of the longest names
+        description="Letters (AABA, A A' B A) or names ([verse chorus]x2 bridge chorus).",
     )
     sections: dict[str, SectionSpec] = Field(
         default_factory=dict, description="Per-label settings, keyed by form label (A, B, chorus)."

@@ -566,6 +566,57 @@ def test_meter_symbols_are_reported_as_fractions(symbol: str, meter: str) -> Non
     assert api.plan(spec).plan.time_signature == meter
 
 
+# --- Siblings: the same causes elsewhere ------------------------------------------------------
+
+
+def test_folders_a_user_names_say_what_they_are(tmp_path: Path) -> None:
+    """--checkpoint, train --data and eval's FOLDER: a FIFO, a file, a loop, named as such."""
+    from composer.generators.checkpoint import check_checkpoint
+    from composer.learned.data import user_files
+    from grammar.errors import GeneratorError
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(loop)
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("x")
+    for path, what in ((fifo, "named pipe"), (loop, "symlink loop"), (a_file, "not a folder")):
+        with pytest.raises(GeneratorError, match=what):
+            check_checkpoint(path)
+        with pytest.raises(SpecError, match=what):
+            user_files(path)
+        with pytest.raises(SpecError, match=what):
+            api.evaluate(path, tmp_path / "ev", [1])
+    assert not (tmp_path / "ev").exists()
+
+
+def test_eval_seeds_are_checked_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    spec_file(specs, "form: A\n", "a.yaml")
+    rc, err = run(["eval", str(specs), "-o", str(tmp_path / "ev"), "--seed", "-1"], capsys)
+    one_line_error(rc, err, "--seed: -1 is below 0")
+    assert not (tmp_path / "ev").exists()
+
+
+def test_long_form_and_chord_strings_are_refused_by_length() -> None:
+    with pytest.raises(SpecError, match="form: is 600000 characters long"):
+        validate_spec({"form": "verse " * 100_000})
+    with pytest.raises(SpecError, match=r"sections\.A\.chords: is 100000 characters long"):
+        validate_spec({"sections": {"A": {"chords": "C " * 50_000}}})
+
+
+def test_reward_model_module_needs_force_for_the_shipped_file(tmp_path: Path) -> None:
+    from composer.reward_model.train import main as train_main
+
+    with pytest.raises(SystemExit, match="--force"):
+        train_main(["--limit", "1"])
+
+
 # --- A newcomer's first minutes ---------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,11 +165,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="parse at most this many chorales")
-    ap.add_argument("--output", type=Path, default=MODEL_PATH)
+    ap.add_argument("--output", type=Path, help=f"default: {MODEL_PATH.name}, with --force")
+    ap.add_argument("--force", action="store_true", help="replace an existing file")
     args = ap.parse_args(argv)
-    out = train(args.seed, args.limit)
-    args.output.write_text(out.model.to_json(), encoding="utf-8")
-    print(json.dumps({"accuracy": out.accuracy, "pairs": out.counts}, indent=2))
+    from composer import api  # the same output rules as `compose train-reward`
+    from grammar.errors import ComposeError
+
+    try:
+        out = api.train_reward(args.seed, args.output, args.limit, force=args.force)
+    except ComposeError as exc:
+        sys.exit(f"error: {exc}")
+    print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
