@@ -89,7 +89,9 @@ def _signals_deferred() -> Iterator[None]:
     """Hold SIGINT and SIGTERM while the files are moved into place, so an interrupt lands after
     all of them (or before any): the MIDI and its report change together."""
     held = {signal.SIGINT, signal.SIGTERM}
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):  # signals reach only the main thread; Windows has no signal mask
         yield
         return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, held)

@@ -318,6 +318,31 @@ def test_interrupt_during_the_final_write_leaves_the_old_pair(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.json", "song.mid"]
 
 
+def test_ctrl_c_while_moving_the_pair_lands_after_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT between the two renames is held until both are done: a new pair, then the
+    interrupt (never a new MIDI beside the old report)."""
+    midi, report = tmp_path / "song.mid", tmp_path / "song.json"
+    midi.write_bytes(b"old midi")
+    report.write_bytes(b"old report")
+    real = os.replace
+
+    def signalled(src: Any, dst: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        real(src, dst)
+
+    old_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        monkeypatch.setattr(os, "replace", signalled)
+        with pytest.raises(KeyboardInterrupt):
+            write_files({midi: b"new midi", report: b"new report"}, force=True)
+    finally:
+        signal.signal(signal.SIGINT, old_handler)
+    assert midi.read_bytes() == b"new midi" and report.read_bytes() == b"new report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.json", "song.mid"]
+
+
 def test_interrupt_while_writing_new_files_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
