@@ -572,6 +572,36 @@ def test_crafted_checkpoint_is_one_line_without_a_load_report(
     assert "weights do not match" in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"hidden_size": 1_000_000}, "parameters, at most"),
+        ({"num_hidden_layers": "4"}, "num_hidden_layers must be a positive whole number"),
+        ({"vocab_size": -1}, "vocab_size must be"),
+    ],
+)
+def test_crafted_config_is_refused_before_allocating(
+    change: dict[str, Any], problem: str, tmp_path: Path
+) -> None:
+    """A sibling of the crafted checkpoint: config.json sizes the model before any weight is
+    read, so a huge one would be killed for memory instead of a one-line error."""
+    import json
+    import shutil
+
+    from composer.generators.checkpoint import check_checkpoint
+    from composer.learned.model import CHECKPOINT
+    from grammar.errors import GeneratorError
+
+    ck = tmp_path / "ck"
+    shutil.copytree(CHECKPOINT, ck)
+    cfg = json.loads((ck / "config.json").read_text())
+    (ck / "config.json").write_text(json.dumps({**cfg, **change}))
+    t0 = time.perf_counter()
+    with pytest.raises(GeneratorError, match=problem):
+        check_checkpoint(ck)
+    assert time.perf_counter() - t0 < 10
+
+
 def test_no_past_key_values_warning_when_sampling() -> None:
     from composer.learned.model import cache_kwargs, load_model
     from composer.learned.sampling import sample

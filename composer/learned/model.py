@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,39 @@ def new_model(cfg: ModelConfig, vocab_size: int, pad_id: int, bos_id: int, eos_i
     return LlamaForCausalLM(cfg.to_hf(vocab_size, pad_id, bos_id, eos_id))
 
 
+# A checkpoint's config.json says how much memory the model takes before any weight is read: a
+# crafted one (hidden_size: 10**6) would be killed for memory, so its size is checked first.
+MAX_PARAMETERS = 1_000_000_000  # ~4 GB of float32; the shipped model has 1.8M
+SIZE_FIELDS = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+               "num_attention_heads", "max_position_embeddings")  # fmt: skip
+
+
+def check_config(folder: Path) -> None:
+    """ValueError unless ``folder/config.json`` describes a Llama of a size we can load."""
+    path = folder / "config.json"
+    if path.stat().st_size > 100_000:
+        raise ValueError("config.json is over 100 kB")
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("config.json is not JSON") from None
+    if not isinstance(cfg, dict):
+        raise ValueError("config.json is not a mapping")
+    bad = [k for k in SIZE_FIELDS if type(cfg.get(k)) is not int or not 0 < cfg[k] < 10**7]
+    if bad:
+        raise ValueError(f"config.json: {bad[0]} must be a positive whole number")
+    size: dict[str, int] = {k: cfg[k] for k in SIZE_FIELDS}
+    h, layers = size["hidden_size"], size["num_hidden_layers"]
+    params = size["vocab_size"] * h * 2 + layers * (4 * h * h + 3 * h * size["intermediate_size"])
+    if params > MAX_PARAMETERS:
+        raise ValueError(
+            f"config.json describes ~{params:.2g} parameters, at most {MAX_PARAMETERS:.0e}"
+        )
+
+
 def load_model(folder: Path = CHECKPOINT) -> Any:
     """The checkpoint in ``folder`` (HF format), in eval mode; never touches the network."""
+    check_config(folder)
     from transformers import LlamaForCausalLM
     from transformers.utils import logging as hf_logging
 
