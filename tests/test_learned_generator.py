@@ -319,7 +319,7 @@ def test_compose_cli_with_the_transformer(tmp_path: Path) -> None:
 def test_train_missing_data_is_one_line_exit_2(tmp_path: Path) -> None:
     p = _compose("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "ck"))
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == [f"error: data: no such folder: {tmp_path / 'nope'}"]
+    assert p.stderr.strip().splitlines() == [f"error: data: no such folder '{tmp_path / 'nope'}'"]
     assert not (tmp_path / "ck").exists()
 
 
