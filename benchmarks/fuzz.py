@@ -267,6 +267,9 @@ def run(kind: str, n: int, start: int, procs: int, timeout: float) -> dict[str, 
             counts[outcome] += 1
             if outcome in ("internal", "hang") and len(failures) < 10:
                 failures.append({"outcome": outcome, "seed": seed, "detail": detail})
+            done = sum(counts.values())
+            if done % (500 if kind == "api" else 20) == 0:  # progress, for long runs
+                print(json.dumps({kind: done, **counts}), file=sys.stderr, flush=True)
     return {
         "specs": n,
         "composed": counts["composed"],
