@@ -449,11 +449,13 @@ def test_readme_meter_line_matches_the_grammar() -> None:
 @pytest.mark.parametrize(
     ("form", "problem"),
     [
-        ("[" * 3000 + "A" + "]" * 3000, "nests groups more than"),
+        ("[" * 3000 + "A" + "]" * 3000, "form: is 6001 characters long (at most 2000)"),
+        ("[" * 900 + "A" + "]" * 900, "nests groups more than"),
         ("(" * 9 + "A" + ")" * 9, "nests groups more than"),
-        ("A x" + "9" * 5001, "repeat count must be 1..16"),
+        ("A x" + "9" * 5001, "characters long"),
+        ("A x" + "9" * 1900, "repeat count must be 1..16"),
     ],
-    ids=["3000 brackets", "9 levels", "5001-digit repeat"],
+    ids=["3000 brackets", "900 brackets", "9 levels", "5001-digit repeat", "1900-digit repeat"],
 )
 def test_form_bombs_are_one_line(form: str, problem: str, capsys: Any) -> None:
     rc, err = run(["plan", "--form", form], capsys)
@@ -546,7 +548,11 @@ def test_huge_chord_string_is_blamed_on_the_chords() -> None:
     with pytest.raises(SpecError) as info:
         api.plan({"form": "A", "sections": {"A": {"chords": " | ".join(["C"] * 100_000)}}})
     assert info.value.field == "sections.A.chords"
-    assert "100000 bars of chords, at most 128" in str(info.value)
+    assert "characters long (at most 20000)" in str(info.value)
+    with pytest.raises(SpecError) as info:  # short enough to read, too many bars to plan
+        api.plan({"form": "A", "sections": {"A": {"chords": " | ".join(["C"] * 200)}}})
+    assert info.value.field == "sections.A.chords"
+    assert "200 bars of chords, at most 128" in str(info.value)
 
 
 def test_crafted_checkpoint_is_one_line_without_a_load_report(
