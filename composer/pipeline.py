@@ -27,12 +27,14 @@ from composer.registry import get_generator
 from composer.reward_model import default_model
 from composer.rewards import resolve_weights
 from composer.search import Choice
-from grammar.spec import Preferences, SongSpec, fill_from_prompt, load_profile
+from grammar.brief.apply import read_prompt
+from grammar.spec import Preferences, SongSpec, load_profile
 from kernels.notes import empty_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
+from planners.styles import STYLES
 
 
 class Progress(Protocol):
@@ -66,8 +68,8 @@ class Compilation:
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
     """Fill what the prompt says into the spec (explicit values win), then resolve globals."""
-    spec = fill_from_prompt(c.spec)
-    return replace(c, spec=spec, plan=resolve_song(spec))
+    spec, reading = read_prompt(c.spec, tuple(STYLES))
+    return replace(c, spec=spec, plan=resolve_song(spec, reading))
 
 
 def form_pass(c: Compilation, progress: Progress) -> Compilation:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grammar.brief.explain import Understood
 from kernels.notes import TICKS_PER_BEAT
 from planners.plan import TrackPlan
 
@@ -115,6 +116,9 @@ class Report(_Model):
     sections: list[SectionReport]
     form_graph: list[EdgeReport]
     timings: dict[str, float] = Field(description="seconds per pass")
+    understood: Understood | None = Field(
+        None, description="what the prompt was understood to ask (None: no prompt)"
+    )
 
 
 def _r(x: float | None) -> float | None:
@@ -195,6 +199,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
                 "checkpoint",
                 "seed",
                 "candidates",
+                "understood",
             }
         ),
         search=None
