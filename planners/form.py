@@ -19,11 +19,11 @@ from pathlib import Path
 
 import networkx as nx
 
+from grammar.brief.apply import Reading, read_prompt
 from grammar.chords import bar_texts
 from grammar.errors import GrammarError, SpecError
 from grammar.forms import FormItem, parse_form
 from grammar.keys import parse_key
-from grammar.brief.apply import Reading, read_prompt
 from grammar.spec import SongSpec
 from planners.brief import form_for_length, length_bars, prompt_defaults
 from planners.plan import Relation, SectionPlan, SongPlan, TrackPlan
@@ -103,7 +103,9 @@ def plan_form(spec: SongSpec, song: SongPlan) -> tuple[SongPlan, nx.MultiDiGraph
     """Lay out the sections in time (ids, roles, bars, relations) and build the form graph."""
     style = get_style(song.style)
     asked = None if spec.form else length_bars(song.understood, song.tempo, song.time_signature)
-    form = spec.form or (DEFAULT_FORM if asked is None else form_for_length(asked, 12 if style.blues_form else 8))
+    form = spec.form or (
+        DEFAULT_FORM if asked is None else form_for_length(asked, 12 if style.blues_form else 8)
+    )
     items = parse_form(form)
     labels = {it.label for it in items} | {it.name for it in items}
     for name in spec.sections:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -69,8 +69,9 @@ def _words(brief: Brief, fieldname: str) -> str:
     return next((f.words for f in brief.findings if f.field == fieldname), "")
 
 
-def prompt_values(brief: Brief, available: Collection[str]) -> tuple[dict[str, tuple[str, str]],
-                                                                       str | None, str | None]:
+def prompt_values(
+    brief: Brief, available: Collection[str]
+) -> tuple[dict[str, tuple[str, str]], str | None, str | None]:
     """Spec field -> (value, words) the prompt gives; the style asked for and its note."""
     out: dict[str, tuple[str, str]] = {}
     if brief.key:
@@ -135,10 +136,3 @@ def read_prompt(spec: Any, styles: Collection[str]) -> tuple[Any, Reading | None
         warnings=tuple(warnings),
     )
     return new, reading
-
-
-def brief_only(reading: Reading | None) -> Brief | None:
-    return None if reading is None else reading.brief
-
-
-__all__ = ["Reading", "read_prompt", "replace", "resolve_style"]

@@ -91,8 +91,6 @@ def nearest(text: str) -> dict[str, tuple[str, float]]:
     return out
 
 
-
-
 def with_guesses(brief: Brief) -> Brief:
     """The brief with a style and/or mood guessed from its unused words where it names none."""
     if not brief.unused or (brief.style and brief.mood) or not available():

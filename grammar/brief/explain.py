@@ -1,4 +1,4 @@
-""""Say what was understood": a structured record of what a prompt set and from which words,
+""" "Say what was understood": a structured record of what a prompt set and from which words,
 what came from the style or the defaults, and which words were not used.
 
 It is built by the planners when the song's globals are resolved (``planners.brief``), kept in
@@ -59,8 +59,11 @@ class Understood(BaseModel):
         if not self.musical:
             parts.insert(0, "nothing musical understood")
         first = "prompt: " + "; ".join(parts)
-        rest = [f"{s.field} {s.value}" + (f" ({s.note})" if s.note else f" ({s.source})")
-                for s in self.said if s.source in ("style", "default")]
+        rest = [
+            f"{s.field} {s.value}" + (f" ({s.note})" if s.note else f" ({s.source})")
+            for s in self.said
+            if s.source in ("style", "default")
+        ]
         second = "defaults: " + ", ".join(rest) if rest else ""
         if self.warnings:
             second += ("; " if second else "") + "warning: " + "; ".join(self.warnings)

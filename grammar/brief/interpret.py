@@ -15,6 +15,7 @@ later (:mod:`grammar.brief.apply`, ``planners.brief``), so this module knows no 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -214,7 +215,12 @@ def _negates_something(neg: Hit, hits: list[Hit], folded: str) -> bool:
     return any(h.kind == "instrument" and neg in hits and _negated(h, [neg], folded) for h in hits)
 
 
-def _styles(hits: list[Hit], lex: Lexicon, values: dict[str, object], note) -> None:  # type: ignore[no-untyped-def]
+def _styles(
+    hits: list[Hit],
+    lex: Lexicon,
+    values: dict[str, object],
+    note: Callable[[str, object, Hit], None],
+) -> None:
     """The style: the strongest named (catalogue order), a weak one ("waltz", "ballad") only if
     nothing else is named; sub-styles name their style; a weak style or sub-style beside the
     chosen style still gives its meter and tempo ("jazz waltz", "rock ballad", "baroque minuet")."""
@@ -256,8 +262,14 @@ def _styles(hits: list[Hit], lex: Lexicon, values: dict[str, object], note) -> N
 
 
 def _tempo_name(position: float) -> str:
-    names = ((-0.1, "very slow"), (0.1, "slow"), (0.4, "medium slow"), (0.6, "moderate"))
-    names += ((0.9, "upbeat"), (1.1, "fast"))
+    names = (
+        (-0.1, "very slow"),
+        (0.1, "slow"),
+        (0.4, "medium slow"),
+        (0.6, "moderate"),
+        (0.9, "upbeat"),
+        (1.1, "fast"),
+    )
     return next((n for limit, n in names if position < limit), "very fast")
 
 

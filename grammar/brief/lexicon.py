@@ -129,7 +129,9 @@ def normalise(phrase: str) -> str:
 
 
 def _read(name: str) -> dict[str, Any]:
-    text = resources.files("grammar.brief").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    text = (
+        resources.files("grammar.brief").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    )
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise LexiconError(f"{name}: must hold a mapping")
@@ -146,7 +148,9 @@ def _styles(data: dict[str, Any]) -> dict[str, StyleInfo]:
     for sid, s in data["styles"].items():
         tempo = tuple(int(t) for t in s["tempo"])
         if len(tempo) != 3 or not tempo[0] <= tempo[1] <= tempo[2]:
-            raise LexiconError(f"catalogue.yaml: styles.{sid}.tempo must be slow <= moderate <= fast")
+            raise LexiconError(
+                f"catalogue.yaml: styles.{sid}.tempo must be slow <= moderate <= fast"
+            )
         out[sid] = StyleInfo(
             id=sid,
             match=tuple(s.get("match", ())),
@@ -223,8 +227,7 @@ def lexicon() -> Lexicon:
                     norm = normalise(phrase)
                     if norm in meanings and meanings[norm] != meaning:
                         raise LexiconError(
-                            f"{where}: '{phrase}' already means {meanings[norm]} "
-                            f"({origin[norm]})"
+                            f"{where}: '{phrase}' already means {meanings[norm]} ({origin[norm]})"
                         )
                     meanings[norm], origin[norm] = meaning, where
         negations.update(normalise(n) for n in _texts(data.get("negations"), f"{lang}.yaml"))

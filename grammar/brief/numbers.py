@@ -75,15 +75,16 @@ def _tempo_hits(folded: str, lex: Lexicon, n: str, end: str) -> Iterator[Hit]:
 def _tempo(m: re.Match[str], lex: Lexicon) -> Hit:
     bpm = _value(lex, m["n"])
     if bpm != int(bpm) or not TEMPO_RANGE[0] <= bpm <= TEMPO_RANGE[1]:
-        return Hit(m.start(), m.end(), "warning", f"tempo must be {TEMPO_RANGE[0]}-"
-                   f"{TEMPO_RANGE[1]} bpm")
+        return Hit(
+            m.start(), m.end(), "warning", f"tempo must be {TEMPO_RANGE[0]}-{TEMPO_RANGE[1]} bpm"
+        )
     return Hit(m.start(), m.end(), "bpm", int(bpm))
 
 
 def _meter_hits(folded: str, lex: Lexicon) -> Iterator[Hit]:
     u = lex.units
     near = rf"(?:{_alt(u['meter'])})"
-    for m in re.finditer(r"(?<![\d/.,:-])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/.,:])", folded):
+    for m in re.finditer(r"(?<![\d/.,:-])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/]|[.,:]\d)", folded):
         after = folded[m.end() :]
         if re.match(rf"\s*(?:{_alt(u['not_meter'])})(?![\w])", after):
             continue  # "1/2 of my heart", "3/4 de la chanson"
@@ -103,7 +104,7 @@ def _meter_hits(folded: str, lex: Lexicon) -> Iterator[Hit]:
 def _length_hits(folded: str, lex: Lexicon, n: str, end: str) -> Iterator[Hit]:
     u = lex.units
     for unit, scale in (("minutes", 60.0), ("seconds", 1.0)):
-        for m in re.finditer(rf"(?<![\w.,]){n}\s*-?\s*(?:{_alt(u[unit])}){end}", folded):
+        for m in re.finditer(rf"(?<![\w.,/]){n}\s*-?\s*(?:{_alt(u[unit])}){end}", folded):
             seconds = _value(lex, m["n"]) * scale
             if SECONDS_RANGE[0] <= seconds <= SECONDS_RANGE[1]:
                 yield Hit(m.start(), m.end(), "seconds", seconds)
@@ -112,7 +113,7 @@ def _length_hits(folded: str, lex: Lexicon, n: str, end: str) -> Iterator[Hit]:
     clock = rf"(?<![\w:])(?P<m>\d{{1,2}}):(?P<s>[0-5]\d)\s*(?:{_alt(u['minutes'])}|long){end}"
     for m in re.finditer(clock, folded):
         yield Hit(m.start(), m.end(), "seconds", 60.0 * int(m["m"]) + int(m["s"]))
-    bars = rf"(?<![\w.,]){n}\s*-?\s*(?:{_alt(u['bars'])}){end}"
+    bars = rf"(?<![\w.,/]){n}\s*-?\s*(?:{_alt(u['bars'])}){end}"
     for m in re.finditer(bars, folded):
         value = _value(lex, m["n"])
         if value == int(value) and BARS_RANGE[0] <= value <= BARS_RANGE[1]:

@@ -20,10 +20,15 @@ def fold(text: str) -> str:
         low = ch.lower()
         if len(low) != 1:
             low = ch
-        base = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c)
+        )
         out.append(base if len(base) == 1 else low)
-    # typographic apostrophes and dashes read as their plain forms
-    return "".join(out).translate(str.maketrans({"’": "'", "′": "'", "–": "-", "—": "-"}))
+    return "".join(out).translate(_PLAIN)
+
+
+# typographic apostrophes and dashes read as their plain forms (same length)
+_PLAIN = {ord("’"): "'", ord("′"): "'", ord("–"): "-", ord("—"): "-"}
 
 
 def phrase_pattern(phrase: str) -> str:
