@@ -1,0 +1,92 @@
+"""Behaviour unchanged? Compose every ``examples/*.yaml`` and compare the bytes with an earlier run.
+
+    python benchmarks/check_identical.py run OUTDIR          # compose, plan, write SHA256SUMS
+    python benchmarks/check_identical.py compare OLD NEW     # exit 1 and list what differs
+
+``run`` composes each example at two fixed seeds with the default generator and with ``rules``
+(MIDI + report), and writes ``compose plan`` and ``compose plan --json`` for each, every one in a
+fresh ``compose`` process (the console script's own entry point, :func:`composer.cli.main`), so
+nothing cached in one run can leak into the next. Run it with ``PYTHONPATH`` set to the tree under
+test. ``SHA256SUMS`` lists every file written; ``compare`` compares two such lists and prints one
+JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = (1, 2)
+GENERATORS = ("default", "rules")  # "default": no --generator flag (the spec's or the default)
+ENTRY = "import sys; from composer.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _compose(args: list[str], stdout: Path | None = None) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", ENTRY, *args], capture_output=True, check=False, cwd=ROOT
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"compose {' '.join(args)}: exit {out.returncode}: {out.stderr.decode()}")
+    if stdout is not None:
+        stdout.write_bytes(out.stdout)
+
+
+def run(outdir: Path) -> None:
+    outdir.mkdir(parents=True, exist_ok=True)
+    for spec in sorted((ROOT / "examples").glob("*.yaml")):
+        name = spec.stem
+        rel = str(spec.relative_to(ROOT))
+        _compose(["plan", "--spec", rel], outdir / f"{name}.plan.txt")
+        _compose(["plan", "--spec", rel, "--json"], outdir / f"{name}.plan.json")
+        for gen in GENERATORS:
+            for seed in SEEDS:
+                midi = outdir / f"{name}.{gen}.seed{seed}.mid"
+                flags = [] if gen == "default" else ["--generator", gen]
+                args = ["--spec", rel, "--seed", str(seed), *flags, "-q", "--force"]
+                _compose([*args, "-o", str(midi)])
+                print(f"{midi.name}", flush=True)
+    sums = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(outdir.iterdir())
+        if p.name != "SHA256SUMS"
+    }
+    (outdir / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sums.items()))
+    print(json.dumps({"files": len(sums), "out": str(outdir)}))
+
+
+def _sums(folder: Path) -> dict[str, str]:
+    lines = (folder / "SHA256SUMS").read_text().splitlines()
+    return {n: h for h, n in (line.split("  ", 1) for line in lines)}
+
+
+def compare(old: Path, new: Path) -> int:
+    a, b = _sums(old), _sums(new)
+    differ = sorted(n for n in a.keys() & b.keys() if a[n] != b[n])
+    missing = sorted(a.keys() ^ b.keys())
+    same = not differ and not missing
+    print(json.dumps({"files": len(a), "identical": same, "differ": differ, "missing": missing}))
+    return 0 if same else 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("outdir", type=Path)
+    c = sub.add_parser("compare")
+    c.add_argument("old", type=Path)
+    c.add_argument("new", type=Path)
+    args = ap.parse_args()
+    if args.cmd == "run":
+        run(args.outdir)
+        return 0
+    return compare(args.old, args.new)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
