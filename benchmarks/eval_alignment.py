@@ -4,7 +4,7 @@
         [--output out/alignment] [--results benchmarks/results]
 
 Both runs compose the same specs with the same seeds through ``compose eval``
-(:mod:`composer.eval_harness`); only the search differs:
+(:mod:`composer.eval.harness`); only the search differs:
 
 - ``aligned``: 16 candidates per section on each of the beam's 4 paths, diversity 0.25 (the
   defaults), learned reward on;
@@ -24,7 +24,7 @@ import json
 import time
 from pathlib import Path
 
-from composer.eval_harness import DIRECTION, HELD_OUT, evaluate, table
+from composer.eval.harness import DIRECTION, HELD_OUT, evaluate, table
 
 RUNS = {
     "aligned (best-of-16, beam 4)": {"candidates": 16},

@@ -91,7 +91,7 @@ class SectionSpec(BaseModel):
 
 
 def _reward_names() -> tuple[str, ...]:
-    from composer.rewards import REWARDS  # the reward table lives with the rewards
+    from composer.search.rewards import REWARDS  # the reward table lives with the rewards
 
     return tuple(REWARDS)
 

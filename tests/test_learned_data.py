@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from composer.learned import data
-from composer.learned.tokens import Section, Vocab
-from composer.learned.validate import problems
-from composer.learned.windows import sections, transposition
+from composer.generators.transformer.model import CHECKPOINT
+from composer.generators.transformer.sequence_check import problems
+from composer.generators.transformer.tokens import Section, Vocab
+from composer.training import melody_data as data
+from composer.training.melody_windows import sections, transposition
 from grammar.errors import SpecError
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "learned"
@@ -23,7 +24,7 @@ def vocab() -> Vocab:
 
 
 def test_split_rule_is_the_shared_one() -> None:
-    from composer.evaluation import corpus_split
+    from composer.eval.metrics import corpus_split
 
     paths = ["bach/bwv66.6.mxl", "essenFolksong/han1.abc#12", "tune18.abc", "tune14.abc"]
     for p in paths:
@@ -105,7 +106,7 @@ def test_vocab_is_remi_plus_conditioning(vocab: Vocab) -> None:
         assert tok in vocab.ids
     assert vocab.value[vocab["Duration_1.2.4"]] == 6  # a dotted quarter in 16ths
     # the shipped checkpoint was trained with exactly these ids
-    vocab.check(Path(data.__file__).resolve().parent / "checkpoint")
+    vocab.check(CHECKPOINT)
 
 
 def test_validator_finds_each_broken_rule(vocab: Vocab) -> None:

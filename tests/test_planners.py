@@ -253,7 +253,7 @@ def test_holes_are_filled_once_and_repeated() -> None:
 
 def test_a_blues_chorus_can_end_deceptively() -> None:
     """Found by the property test above: the blues changes closed on I whatever was asked."""
-    from composer import api
+    from composer.app import api
 
     spec = {"form": "AABA", "key": "C major", "style": "blues", "seed": 0,
             "sections": {"A": {"bars": 12, "cadence": "deceptive"}}}  # fmt: skip

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from composer import registry
 from composer.cli import main
+from composer.generators import registry
 
 PLUGIN = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 
@@ -69,8 +69,8 @@ def test_broken_plugin_is_one_clean_error(
 
 
 def test_register_in_process() -> None:
-    from composer import api
-    from composer.generators.rules import RuleGenerator
+    from composer.app import api
+    from composer.generators.rules.generator import RuleGenerator
 
     class Quiet(RuleGenerator):
         name = "quiet-rules"

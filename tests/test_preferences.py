@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.cli import main
-from composer.search import HARD
+from composer.search.batch import HARD
 from grammar.errors import SpecError
 from grammar.spec import load_profile, validate_spec
 
@@ -138,7 +138,7 @@ def test_eval_and_train_bad_input(
 def test_alignment_beats_one_candidate(tmp_path: Path) -> None:
     """The must-show in miniature: same specs, same seeds; best-of-16 with stitching scores
     higher on the rewards with no more hard violations than the first proposal."""
-    from composer.eval_harness import evaluate
+    from composer.eval.harness import evaluate
 
     specs = tmp_path / "specs"
     specs.mkdir()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from composer.reward_model import INPUTS, RewardModel, default_model, model_inputs
-from composer.reward_model import pairs as P
+from composer.training import reward_pairs as P
 from kernels.features import FEATURES
 from kernels.notes import make_notes
 
@@ -100,8 +100,8 @@ def test_a_held_out_chorale_beats_its_corruptions() -> None:
     """Measured here again, independently of the number stored at training time."""
     from music21 import corpus
 
-    from composer.evaluation import corpus_split
-    from composer.reward_model.corpus import chorale_segments
+    from composer.eval.metrics import corpus_split
+    from composer.training.reward_corpus import chorale_segments
 
     path = "bach/bwv13.6.mxl"
     assert corpus_split(path) == "test"
@@ -117,7 +117,7 @@ def test_a_held_out_chorale_beats_its_corruptions() -> None:
 
 @pytest.mark.slow
 def test_training_is_reproducible_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
-    from composer.reward_model import train as T
+    from composer.training import reward as T
 
     monkeypatch.setattr(T, "RULE_STYLES", ("pop",))
     monkeypatch.setattr(T, "RULE_FORMS", ("AB",))
@@ -136,7 +136,7 @@ def test_train_reward_command(
     import json
 
     from composer.cli import main
-    from composer.reward_model import train as T
+    from composer.training import reward as T
 
     monkeypatch.setattr(T, "RULE_STYLES", ("folk",))
     monkeypatch.setattr(T, "RULE_FORMS", ("AB",))

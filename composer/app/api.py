@@ -1,6 +1,6 @@
 """The library API. Everything the CLI does goes through here.
 
-    from composer import api
+    from composer.app import api
     song = api.compose(api.build_spec(None, {"form": "AABA", "prompt": "a waltz in D minor"}))
     song.save("waltz.mid")           # and waltz.json
 
@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from composer.leadsheet import LeadSheet
-from composer.output import check_midi_path, report_path, write_files
+from composer.app.output import check_midi_path, report_path, write_files
+from composer.generators.registry import Factory, available, register
 from composer.pipeline import PLANNING, Progress, compile_song, song_notes
-from composer.registry import Factory, available, register
-from composer.report import Report, build_report
+from composer.render.leadsheet import LeadSheet
+from composer.render.report import Report, build_report
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 
@@ -76,9 +76,9 @@ def evaluate(
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Compose every ``*.yaml`` spec in ``folder`` for each seed into ``out_dir`` and measure
-    the songs (:mod:`composer.eval_harness`); writes ``eval.json`` and ``eval.md`` there."""
-    from composer.eval_harness import evaluate as run
-    from composer.eval_harness import write
+    the songs (:mod:`composer.eval.harness`); writes ``eval.json`` and ``eval.md`` there."""
+    from composer.eval.harness import evaluate as run
+    from composer.eval.harness import write
 
     out = Path(out_dir)
     results = run(Path(folder), out, seeds, overrides)
@@ -90,7 +90,7 @@ def train_reward(seed: int = 0, output: str | Path | None = None, limit: int | N
     """Rebuild the learned reward model from music21's corpus (minutes; bit for bit for a
     seed) and write it (default: the shipped file). Returns its held-out accuracy per kind."""
     from composer.reward_model import MODEL_PATH, default_model
-    from composer.reward_model.train import train
+    from composer.training.reward import train
 
     trained = train(seed, limit, log=lambda _msg: None)
     path = Path(output) if output is not None else MODEL_PATH

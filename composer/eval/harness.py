@@ -1,7 +1,7 @@
 """``compose eval``: compose every spec of a folder for some seeds, measure the MIDI written.
 
-Metrics (:mod:`composer.evaluation`) are computed on the output MIDI file read back
-(:mod:`composer.midiread`), with the sections, keys and chords of its report; the rewards and
+Metrics (:mod:`composer.eval.metrics`) are computed on the output MIDI file read back
+(:mod:`composer.eval.midiread`), with the sections, keys and chords of its report; the rewards and
 hard violations come from the report. Per run: one row per song, means over songs, and the
 diversity across seeds of each spec (mean over seed pairs of 1 - the interval-trigram Jaccard
 similarity of the two songs' whole melodies), written as JSON and as a Markdown table.
@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from composer import evaluation as ev
-from composer.midiread import read_midi
-from composer.report import Report
-from composer.search import HARD
-from composer.similarity import motif_set, motif_similarity
+from composer.eval import metrics as ev
+from composer.eval.midiread import read_midi
+from composer.render.report import Report
+from composer.search.batch import HARD
+from composer.search.similarity import motif_set, motif_similarity
 from grammar.chords import parse_chord
 from grammar.errors import SpecError
 from grammar.keys import parse_key
@@ -56,7 +56,7 @@ DIRECTION = {
 
 def chord_spans(report: Report) -> list[tuple[int, int, int]]:
     """(start tick, end tick, 12-bit pitch-class mask) of every chord in the report, ticks from
-    the song's start: the spans :func:`composer.evaluation.chord_tone_ratio` takes."""
+    the song's start: the spans :func:`composer.eval.metrics.chord_tone_ratio` takes."""
     meter = parse_time_signature(report.time_signature)
     bar, beat = meter.bar_ticks, meter.beat_ticks
     out = []
@@ -136,7 +136,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Compose every ``*.yaml`` spec of ``folder`` (sorted by name) once per seed with
     ``overrides`` on top, write the songs under ``out_dir``, and measure them."""
-    from composer import api
+    from composer.app import api
 
     if not folder.is_dir():
         raise SpecError("eval", f"no such folder '{folder}'")

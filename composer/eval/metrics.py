@@ -26,8 +26,8 @@ structure                mean melody similarity (interval-trigram         -1..1,
 =======================  ===============================================  ========================
 
 The corpus reference (interval and rhythm histograms, pitch-class entropy of held-out pieces)
-ships as ``composer/data/eval_reference.json``, built by ``python -m
-composer.reward_model.reference`` from the *test* split (:func:`corpus_split`).
+ships as ``composer/eval/data/eval_reference.json``, built by ``python -m
+composer.training.eval_reference`` from the *test* split (:func:`corpus_split`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer.similarity import motif_set, motif_similarity
+from composer.search.similarity import motif_set, motif_similarity
 
 REFERENCE_PATH = Path(__file__).resolve().parent / "data" / "eval_reference.json"
 MAJOR = (0, 2, 4, 5, 7, 9, 11)

@@ -1,6 +1,6 @@
 """A small Standard MIDI File reader: notes, time signature and key signatures, for evaluation.
 
-It reads what :mod:`composer.midi` writes (and any type 0/1 file with a ticks-per-quarter
+It reads what :mod:`composer.render.midi` writes (and any type 0/1 file with a ticks-per-quarter
 division): the notes of each track as a NoteArray (track = index of the MTrk chunk minus one, so
 the conductor track is skipped in files like ours), resampled to 480 ticks per quarter. Our own
 reader, so ``compose eval`` needs no MIDI library at run time.

@@ -6,7 +6,8 @@ the first time a name is looked up. Unknown names fail with the list of what is 
 
 A generator that runs a model of the user's (``--checkpoint DIR``) is one whose factory takes a
 ``checkpoint`` keyword (a folder; the built-in ``transformer``'s is checked and loaded by
-:func:`composer.generators.checkpoint.transformer`); a checkpoint given to any other generator
+:func:`composer.generators.transformer.user_model.transformer`); a checkpoint given to any other
+generator
 is an error.
 """
 
@@ -27,8 +28,8 @@ Factory = Callable[[], SectionGenerator]
 
 # Built-in generators: name -> (module, attribute), imported on first use.
 BUILTINS: dict[str, tuple[str, str]] = {
-    "rules": ("composer.generators.rules", "RuleGenerator"),
-    "transformer": ("composer.generators.checkpoint", "transformer"),
+    "rules": ("composer.generators.rules.generator", "RuleGenerator"),
+    "transformer": ("composer.generators.transformer.user_model", "transformer"),
 }
 
 _FACTORIES: dict[str, Factory] = {}

@@ -11,9 +11,9 @@ from kernels.notes import TICKS_PER_BEAT
 from planners.plan import TrackPlan
 
 if TYPE_CHECKING:
-    from composer.lattice import SearchConfig
     from composer.pipeline import Compilation
-    from composer.search import Choice
+    from composer.search.batch import Choice
+    from composer.search.lattice import SearchConfig
 
 SCHEMA_VERSION = 3  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
 

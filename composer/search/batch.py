@@ -4,10 +4,10 @@ All candidates of a batch go to the kernels in one call (:func:`kernels.batch.ch
 Candidates with the fewest hard-constraint violations (:data:`HARD`) survive; the rest are
 pruned: the kernels' checks that are errors, plus ``off_key``, a section that a
 Krumhansl-Schmuckler key finder does not hear in its planned key (:mod:`planners.tonality`).
-Survivors are scored by the rewards (:mod:`composer.rewards`, with the learned reward model's
+Survivors are scored by the rewards (:mod:`composer.search.rewards`, with the learned reward model's
 score among them), near-duplicates are dropped, and the rest are ranked by their objective,
 optionally perturbed by Gumbel noise so the search does not over-optimise (the ``diversity``
-knob, see :func:`rank`). The lattice search (:mod:`composer.lattice`) joins the batches of
+knob, see :func:`rank`). The lattice search (:mod:`composer.search.lattice`) joins the batches of
 consecutive sections into a song.
 """
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from composer.reward_model import RewardModel
-from composer.rewards import RELATIONS, STYLE_ORDER, score
+from composer.search.rewards import RELATIONS, STYLE_ORDER, score
+from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from composer.segment import Segment
-from composer.similarity import contour_similarity, melody, motif_set, motif_similarity
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
 from planners.plan import SectionPlan, SongPlan
@@ -159,7 +159,7 @@ def check(
 @dataclass(frozen=True)
 class SongContext:
     """What the rewards need to know about the song around a section (see
-    :data:`composer.rewards.CONTEXT_FEATURES`)."""
+    :data:`composer.search.rewards.CONTEXT_FEATURES`)."""
 
     beats_per_bar: int
     style: str

@@ -1,6 +1,6 @@
 """Junction scores: how well two consecutive sections join, from their notes alone.
 
-The lattice search (:mod:`composer.lattice`) adds a junction term for every pair of sections
+The lattice search (:mod:`composer.search.lattice`) adds a junction term for every pair of sections
 adjacent in time once both are chosen on a path. Three parts, each in [0, 1]:
 
 - ``lead``: the melody's last note leads into the next section's first: exp(-|interval| / 5),

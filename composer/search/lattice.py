@@ -8,10 +8,11 @@ for the next section are generated with *that path's* previous section and sourc
 and novelty is measured against *that path's* other sections.
 
 Per section every path of the beam proposes ``candidates`` candidates, checked in one batched
-kernel call and scored (:mod:`composer.search`), and is extended by its best ``beam``
+kernel call and scored (:mod:`composer.search.batch`), and is extended by its best ``beam``
 survivors. A candidate's objective is
 ``(1 - JUNCTION_WEIGHT) * reward total + JUNCTION_WEIGHT * junction`` with the junction
-(:mod:`composer.junction`) against its neighbours in time already chosen on the path; a path's
+(:mod:`composer.search.junction`) against its neighbours in time already chosen on the path; a
+path's
 score is the bar-weighted sum of its sections' objectives. The ``beam`` best paths, fewest hard
 violations first, survive. Cost: ``beam * candidates`` candidates per section, so it grows
 linearly with the song. ``beam = 1`` is greedy left-to-right stitching. (Sharing one budget of
@@ -29,10 +30,8 @@ import networkx as nx
 import numpy as np
 
 from composer.generators.base import GenerationContext, SectionGenerator
-from composer.junction import junction
-from composer.material import source_in_key, splice_repeat
 from composer.reward_model import RewardModel
-from composer.search import (
+from composer.search.batch import (
     JUNCTION_WEIGHT,
     Batch,
     Choice,
@@ -42,6 +41,8 @@ from composer.search import (
     rank,
     score_batch,
 )
+from composer.search.junction import junction
+from composer.search.material import source_in_key, splice_repeat
 from composer.segment import Segment
 from grammar.errors import GeneratorError
 from kernels.notes import NOTE_DTYPE, validate_notes
@@ -58,8 +59,8 @@ NOVELTY_LABELS = 8
 class SearchConfig:
     """How hard and how wide to search. ``beam``: paths kept (1 = greedy). ``diversity``:
     0..1, how far from the argmax the search may stray and how similar two candidates may be
-    (see :func:`composer.search.rank`). ``weights``: reward weights
-    (:func:`composer.rewards.resolve_weights`). ``model``: the learned reward, or None."""
+    (see :func:`composer.search.batch.rank`). ``weights``: reward weights
+    (:func:`composer.search.rewards.resolve_weights`). ``model``: the learned reward, or None."""
 
     weights: Mapping[str, float]
     beam: int = 4

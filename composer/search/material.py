@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.generators.timeline import ChordTimeline
+from composer.generators.rules.timeline import ChordTimeline
 from composer.segment import Segment
 from kernels.notes import shift, sort_notes
 from planners.plan import SectionPlan

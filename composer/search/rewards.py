@@ -36,7 +36,8 @@ from planners.tonality import key_fit
 Features = Mapping[str, float]
 Reward = Callable[[Features, SectionPlan], float | None]
 
-# Features the search computes from the song around a candidate (composer.search.context_features)
+# Features the search computes from the song around a candidate
+# (composer.search.batch.context_features)
 CONTEXT_FEATURES = (
     "ctx_beats_per_bar",  # felt beats per bar of the song's meter
     "ctx_novelty_similarity",  # max melody similarity to chosen sections of other labels (-1: none)
@@ -52,7 +53,8 @@ RELATIONS = ("new", "repeats", "varies")
 
 @dataclass(frozen=True)
 class StyleTargets:
-    """What a style's melody aims at. Priors from the style descriptions in planners/styles.py,
+    """What a style's melody aims at. Priors from the style descriptions in
+    planners/styles/__init__.py,
     not measurements: a chorale soprano moves by step ~75% of the time (measured on the corpus,
     see composer/reward_model), folk and march tunes leap more, jazz syncopates."""
 

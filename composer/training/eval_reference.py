@@ -1,8 +1,8 @@
 """The evaluation reference: melody statistics of held-out corpus pieces, shipped as JSON.
 
-    python -m composer.reward_model.reference [--output composer/data/eval_reference.json]
+    python -m composer.training.eval_reference [--output composer/eval/data/eval_reference.json]
 
-Pieces are the *test* split (:func:`composer.evaluation.corpus_split`) of the Bach chorales
+Pieces are the *test* split (:func:`composer.eval.metrics.corpus_split`) of the Bach chorales
 (soprano lines) and of the Essen folk tunes in :data:`planners.learn.folk.DEFAULT_FILES` (path
 string ``essenFolksong/<file>.abc#<tune number>``, or its 1-based position in the file if it
 has no number). Written: the pooled melodic interval
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from composer.evaluation import (
+from composer.eval.metrics import (
     REFERENCE_PATH,
     corpus_split,
     interval_histogram,
@@ -27,7 +27,7 @@ from composer.evaluation import (
     rhythm_histogram,
     tune_path,
 )
-from composer.reward_model.corpus import Melody, load_chorales
+from composer.training.reward_corpus import Melody, load_chorales
 from kernels.notes import TICKS_PER_BEAT
 from planners.learn.folk import DEFAULT_FILES
 

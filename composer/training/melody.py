@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from composer.learned import data as data_mod
-from composer.learned.model import CHECKPOINT, ModelConfig, new_model, parameters
-from composer.learned.tokens import CHORD, OTHER, Vocab
-from composer.learned.windows import sections
+from composer.generators.transformer.model import CHECKPOINT, ModelConfig, new_model, parameters
+from composer.generators.transformer.tokens import CHORD, OTHER, Vocab
+from composer.training import melody_data as data_mod
+from composer.training.melody_windows import sections
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def train(cfg: TrainConfig, progress: Progress = _silent, resume: bool = True) -
         if late:
             stopped_early = True
             break
-    from composer.learned.model import load_model
+    from composer.generators.transformer.model import load_model
 
     final = load_model(cfg.out).to(cfg.device)
     metrics = {

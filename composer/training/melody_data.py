@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from composer.evaluation import corpus_split as split_of  # the one held-out rule, shared
-from composer.evaluation import tune_path
+from composer.eval.metrics import corpus_split as split_of  # the one held-out rule, shared
+from composer.eval.metrics import tune_path
 from grammar.errors import GrammarError, SpecError
 from grammar.keys import Key
 from grammar.meter import parse_time_signature

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from composer.learned.data import Example
-from composer.learned.tokens import RES, Section, bar_positions
+from composer.generators.transformer.tokens import RES, Section, bar_positions
+from composer.training.melody_data import Example
 from grammar.meter import parse_time_signature
 
 LENGTHS = (4, 8, 8, 8, 12, 16)  # the planner's sections: mostly 8 bars, 4 for intros, 12 blues

@@ -1,6 +1,6 @@
 """Write the model card (``README.md``) of a checkpoint from its measured figures.
 
-    python -m composer.learned.card [--checkpoint DIR]
+    python -m composer.training.model_card [--checkpoint DIR]
 
 Reads ``training.json`` (written by ``compose train``) and, where present, ``bench_sampling.json``
 and ``eval_generators.json`` (written by the benchmarks with ``--out``) from the checkpoint
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from composer.learned.model import CHECKPOINT
+from composer.generators.transformer.model import CHECKPOINT
 
 
 def _load(folder: Path, name: str) -> dict[str, Any] | None:
@@ -24,7 +24,7 @@ def _load(folder: Path, name: str) -> dict[str, Any] | None:
 
 def corpus_counts() -> dict[str, dict[str, int]]:
     """Pieces per corpus and split, from the parsed-corpus cache (parses what is missing)."""
-    from composer.learned.data import build_examples, split_of
+    from composer.training.melody_data import build_examples, split_of
 
     out: dict[str, dict[str, int]] = {}
     for ex in build_examples(workers=1):
@@ -51,7 +51,7 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         "(pitches are key-relative, tonic C), meter, place in the form (open / inner / close), "
         "length in bars, the chord of every beat and, for a varied or repeated section, the "
         "source melody. Tokens: miditok REMI (16th-note grid) plus the conditioning tokens "
-        "(`vocab.json`, `tokenizer.json`); see `composer/learned/tokens.py`.",
+        "(`vocab.json`, `tokenizer.json`); see `composer/generators/transformer/tokens.py`.",
         "",
         "## Data",
         "",
@@ -138,9 +138,9 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         + (f" --max-minutes {cfg['max_minutes']:g}" if cfg.get("max_minutes") else "")
         + "   # parses the corpus once (cached), trains, writes this folder",
         "python benchmarks/bench_sampling.py --out $CK/bench_sampling.json"
-        "   # CK=composer/learned/checkpoint",
+        "   # CK=composer/generators/transformer/checkpoint",
         "python benchmarks/eval_generators.py --out $CK/eval_generators.json",
-        "python -m composer.learned.card",
+        "python -m composer.training.model_card",
         "```",
         "",
         "or `make model`. On one CPU thread training is deterministic: the same command writes "

@@ -1,12 +1,12 @@
 """``compose train-reward``: build the preference pairs, fit the reward model, write it.
 
-    python -m composer.reward_model.train [--seed 0] [--output composer/data/reward_model.json]
+    python -m composer.training.reward [--seed 0] [--output FILE]   (default: the shipped file)
 
 Bradley-Terry: P(a preferred to b) = sigmoid(r(a) - r(b)) for the MLP's logit r; the loss is
 the mean of -log P over the training pairs, each kind weighted equally. Training is full-batch
 Adam in float64 on one CPU thread with weights initialised from a numpy Generator, so the same
 seed writes the same file bit for bit. Pieces are split by
-:func:`composer.evaluation.corpus_split`; the model trains on the train split and reports
+:func:`composer.eval.metrics.corpus_split`; the model trains on the train split and reports
 pairwise accuracy per kind on the test split (and the valid split) in the file's ``meta``.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from composer.reward_model import INPUTS, MODEL_PATH, RewardModel, model_inputs
-from composer.reward_model.corpus import load_chorales
-from composer.reward_model.pairs import KINDS, Pairs, corpus_pairs, ranked_pairs
+from composer.training.reward_corpus import load_chorales
+from composer.training.reward_pairs import KINDS, Pairs, corpus_pairs, ranked_pairs
 
 HIDDEN = 32  # enough for ~60 inputs; more overfits the few thousand train pairs
 EPOCHS = 600
@@ -46,10 +46,10 @@ def rule_pairs(seeds: tuple[int, ...], split: str, rng: np.random.Generator) -> 
     """Pairs of rules-generator candidates ranked by the rule rewards (no learned term), over
     every style and form in RULE_STYLES x RULE_FORMS, for each of ``seeds``."""
     from composer.generators.base import GenerationContext
+    from composer.generators.registry import get_generator
     from composer.pipeline import compile_song
-    from composer.registry import get_generator
-    from composer.rewards import RELATIONS, STYLE_ORDER, resolve_weights, score
-    from composer.search import check
+    from composer.search.batch import check
+    from composer.search.rewards import RELATIONS, STYLE_ORDER, resolve_weights, score
     from grammar.spec import validate_spec
     from planners.seeding import rng_for
 

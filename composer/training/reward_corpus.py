@@ -5,7 +5,7 @@ Each chorale (``bach/*.mxl``, four parts, one meter) is cut at its downbeats int
 NoteArray (soprano = melody, track 0; alto and tenor = the chords track, 1; bass = track 2),
 and a :class:`kernels.context.SectionArrays` whose chord timeline is the chorale's own harmony,
 one chord per beat labelled by :mod:`planners.learn.labelling` in the phrase's local key
-(:mod:`planners.learn.chorales`). Pieces are split by :func:`composer.evaluation.corpus_split`
+(:mod:`planners.learn.chorales`). Pieces are split by :func:`composer.eval.metrics.corpus_split`
 on their corpus path. music21 is imported lazily: a build-time dependency.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from composer.evaluation import corpus_split
+from composer.eval.metrics import corpus_split
 from kernels.context import SectionArrays
 from kernels.notes import NOTE_DTYPE, TICKS_PER_BEAT, sort_notes
 from planners.learn.chorales import load

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.reward_model import model_inputs
-from composer.reward_model.corpus import RealSegment
+from composer.training.reward_corpus import RealSegment
 from kernels.batch import check_batch
 from kernels.context import SectionArrays
 from kernels.notes import sort_notes

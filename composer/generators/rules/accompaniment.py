@@ -8,7 +8,7 @@ section generator calls (``rules`` and ``transformer`` both do, so their tracks 
 from __future__ import annotations
 
 from composer.generators.base import GenerationContext
-from composer.generators.timeline import ChordTimeline
+from composer.generators.rules.timeline import ChordTimeline
 from composer.segment import Segment, last_pitch
 from grammar.chords import Chord
 from grammar.meter import TimeSignature

@@ -2,7 +2,7 @@
 
 Each candidate is an independent draw of the melody writer (rhythm motifs, pitch walk, contour
 height) over the same accompaniment, so candidates differ where taste matters and the search in
-:mod:`composer.search` has something to choose between. Repeated sections keep their source's
+:mod:`composer.search.batch` has something to choose between. Repeated sections keep their source's
 bars wherever the chords are the same and compose only the bars that differ (a second ending);
 varied sections keep the source's head and rhythm and change the rest (see ``melody.py``).
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.generators.accompaniment import accompany
 from composer.generators.base import GenerationContext
-from composer.generators.melody import MelodyContext, Note, vary_melody, write_melody
-from composer.generators.timeline import ChordTimeline
-from composer.material import same_chord_bars
+from composer.generators.rules.accompaniment import accompany
+from composer.generators.rules.melody import MelodyContext, Note, vary_melody, write_melody
+from composer.generators.rules.timeline import ChordTimeline
+from composer.search.material import same_chord_bars
 from composer.segment import Segment, last_pitch
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY, make_notes, track_notes
 from planners.plan import SectionPlan

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from composer.generators.rhythm import Pattern, patterns, pick, to_ticks
-from composer.generators.timeline import ChordTimeline, diatonic_shift
+from composer.generators.rules.rhythm import Pattern, patterns, pick, to_ticks
+from composer.generators.rules.timeline import ChordTimeline, diatonic_shift
 from grammar.chords import Chord
 from grammar.keys import Key
 from grammar.meter import TimeSignature

@@ -5,7 +5,8 @@ its time around them (module calls, cache bookkeeping, mask building, a ``cat`` 
 cache per layer, ~60 small tensor ops). :class:`FastDecoder` takes the same weights into
 NumPy arrays allocated once, fuses q/k/v and gate/up into one product each, and runs a layer as
 four matrix products and the SwiGLU in torch (into preallocated buffers, so
-``torch.set_num_threads`` governs them) and two compiled kernels (:mod:`composer.learned.jit`:
+``torch.set_num_threads`` governs them) and two compiled kernels
+(:mod:`composer.generators.transformer.jit`:
 RMSNorm with the residual; rotary embedding + cache write + attention, rows spread over
 threads). Rows that have finished leave the batch (``step(tokens, active)``). The prompt is
 still run through the model itself (with a ``DynamicCache``), then copied into the caches. The
@@ -22,11 +23,11 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-from composer.learned import jit
+from composer.generators.transformer import jit
 
 
 def supported(model: Any) -> bool:
-    """A float32 Llama without biases (what ``composer.learned.model`` builds)."""
+    """A float32 Llama without biases (what ``composer.generators.transformer.model`` builds)."""
     cfg = model.config
     return (
         getattr(cfg, "model_type", "") == "llama"

@@ -1,11 +1,13 @@
 """``transformer``: a melody model trained on real music, over the rules' accompaniment.
 
-The melody comes from the small decoder shipped in ``composer/learned/checkpoint`` (trained by
+The melody comes from the small decoder shipped in ``composer/generators/transformer/checkpoint``
+(trained by
 ``compose train`` on Bach chorale sopranos and ~13,000 folk tunes), conditioned on the
 section's mode, meter, place in the form, length, the chord of every beat and, for a varied or
 repeated section, its source's melody. ``n`` candidates are sampled in one batch
-(:func:`composer.learned.sampling.sample`) under grammar-safe decoding
-(:mod:`composer.learned.processors`): every candidate has exactly the section's bars, a note
+(:func:`composer.generators.transformer.sampling.sample`) under grammar-safe decoding
+(:mod:`composer.generators.transformer.processors`): every candidate has exactly the section's
+bars, a note
 in every bar, one line without overlaps, pitches in range and in key. Chords and bass come
 from the same rule code as the ``rules`` generator, so the tracks match.
 
@@ -21,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from composer.generators.accompaniment import accompany
 from composer.generators.base import GenerationContext
-from composer.generators.rules import RuleGenerator, assemble
-from composer.generators.timeline import ChordTimeline
-from composer.learned.model import CHECKPOINT
-from composer.learned.tokens import METERS, TICKS_PER_POS, Section, bar_positions
-from composer.learned.windows import CENTRE
+from composer.generators.rules.accompaniment import accompany
+from composer.generators.rules.generator import RuleGenerator, assemble
+from composer.generators.rules.timeline import ChordTimeline
+from composer.generators.transformer.model import CHECKPOINT
+from composer.generators.transformer.tokens import METERS, TICKS_PER_POS, Section, bar_positions
 from composer.segment import Segment
+from composer.training.melody_windows import CENTRE
 from grammar.errors import GeneratorError
 from grammar.keys import Key
 from kernels.notes import TRACK_MELODY, track_notes
@@ -58,8 +60,8 @@ def missing_files(folder: Path) -> list[str]:
 @lru_cache(maxsize=2)
 def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
     """(model, vocab) of a checkpoint folder, loaded once per process."""
-    from composer.learned.model import load_model
-    from composer.learned.tokens import Vocab
+    from composer.generators.transformer.model import load_model
+    from composer.generators.transformer.tokens import Vocab
 
     missing = missing_files(folder)
     if missing:  # checked first: weights without their config.json load as a default-size Llama
@@ -86,7 +88,7 @@ def role_of(section: SectionPlan, sections: int) -> str:
 
 def chord_grid(section: SectionPlan, key: Key, bar_ticks: int, beat_ticks: int) -> list[list[str]]:
     """The chord token of every felt beat of every bar, relative to the key's tonic."""
-    from composer.learned.data import chord_token
+    from composer.training.melody_data import chord_token
 
     timeline = ChordTimeline.of(section)
     beats = bar_ticks // beat_ticks
@@ -188,8 +190,8 @@ class TransformerGenerator:
         what an independent reader finds wrong with each token sequence (empty lists: none)."""
         import torch
 
-        from composer.learned.processors import section_processors
-        from composer.learned.sampling import sample
+        from composer.generators.transformer.processors import section_processors
+        from composer.generators.transformer.sampling import sample
         from grammar.meter import parse_time_signature
 
         model, vocab = load(self.checkpoint)
@@ -217,7 +219,7 @@ class TransformerGenerator:
             )
         finally:
             torch.set_num_threads(threads)
-        from composer.learned.validate import problems
+        from composer.generators.transformer.sequence_check import problems
 
         rows_ = [row.tolist() for row in ids]
         return (
@@ -248,7 +250,7 @@ def _source_notes(seg: Segment, shift: int) -> tuple[tuple[int, int, int], ...] 
 
 def _all_repeated(section: SectionPlan, context: GenerationContext) -> bool:
     """A repeat whose every bar has its source's chords: the pipeline splices all of it."""
-    from composer.material import same_chord_bars
+    from composer.search.material import same_chord_bars
 
     if context.source is None:
         return False

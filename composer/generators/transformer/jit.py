@@ -2,13 +2,15 @@
 and, for every row of a batch, the section grammar, the pitch rules, temperature,
 top-p and the draw.
 
-Python-level code (:mod:`composer.learned.processors`, :mod:`composer.learned.decoder`,
-:mod:`composer.learned.sampling`) owns the arrays and calls these; the ``LogitsProcessor``s and
+Python-level code (:mod:`composer.generators.transformer.processors`,
+:mod:`composer.generators.transformer.decoder`,
+:mod:`composer.generators.transformer.sampling`) owns the arrays and calls these; the
+``LogitsProcessor``s and
 the fused sampler call the same functions, so the two decoding paths cannot disagree on a rule.
 Every njit function is in this one file: numba keys a function's on-disk cache on its own
 source file only, so a kernel calling into another file would not be recompiled when that file
 changed; the token kinds these kernels read as constants come from
-:mod:`composer.learned.tokens`, so the cache is keyed on both files
+:mod:`composer.generators.transformer.tokens`, so the cache is keyed on both files
 (:func:`kernels.batch.share_cache_stamp`).
 
 Grammar state: one int64 row per sequence, columns ``ST_*``; ``state`` is what the row expects
@@ -30,8 +32,8 @@ import sys
 import numpy as np
 from numba import njit, prange
 
-from composer.learned import tokens
-from composer.learned.tokens import BAR, CHORD, DURATION, EOS, PAD, PITCH, POSITION
+from composer.generators.transformer import tokens
+from composer.generators.transformer.tokens import BAR, CHORD, DURATION, EOS, PAD, PITCH, POSITION
 from kernels.batch import share_cache_stamp
 
 # grammar state columns

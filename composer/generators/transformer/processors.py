@@ -4,7 +4,8 @@
 next; the processors turn that into masks (a new tensor each call: logits are never edited in
 place):
 
-- :class:`GrammarProcessor`: the token order of :mod:`composer.learned.tokens`; the plan's
+- :class:`GrammarProcessor`: the token order of :mod:`composer.generators.transformer.tokens`; the
+plan's
   chord tokens forced after every ``Bar_None``; at least one note per bar; positions that never
   go back or overlap the previous note (a monophonic line); notes that end by the barline;
   exactly ``bars`` bars, then ``EOS``, then ``PAD``. Sequences are valid by construction.
@@ -19,9 +20,11 @@ The pitch processors leave a row alone where they would forbid every pitch, so a
 narrow the choice but never make a section impossible. All processors share one tracker and
 call its idempotent ``update``, so they work in ``model.generate``. Each pitch processor is a
 *rule*: a table of the pitches it allows at every (bar, position) of the section (or a leap
-limit), applied by the compiled functions of :mod:`composer.learned.jit`. :func:`fuse` turns a
+limit), applied by the compiled functions of :mod:`composer.generators.transformer.jit`.
+:func:`fuse` turns a
 list of these processors (plus temperature and top-p) into one compiled step, which is how our
-own sampler (:mod:`composer.learned.sampling`) runs them; :func:`section_processors` builds the
+own sampler (:mod:`composer.generators.transformer.sampling`) runs them; :func:`section_processors`
+builds the
 list the ``transformer`` generator uses.
 """
 
@@ -35,8 +38,8 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor, TemperatureLogitsWarper, TopPLogitsWarper
 
-from composer.learned import jit
-from composer.learned.tokens import DURATION, PITCH, POSITION, Vocab
+from composer.generators.transformer import jit
+from composer.generators.transformer.tokens import DURATION, PITCH, POSITION, Vocab
 
 Rules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -193,7 +196,7 @@ class KeyProcessor(_PitchProcessor):
         self.scale = scale_pcs
 
     def ok_at(self, bar: int, pos: int) -> np.ndarray:
-        from composer.learned.data import chord_pcs
+        from composer.training.melody_data import chord_pcs
 
         pcs = self.scale | chord_pcs(self.grammar.chord_at_cell(bar, pos))
         return np.isin(self.pitch_values % 12, sorted(pcs))
@@ -213,7 +216,7 @@ class ChordToneProcessor(_PitchProcessor):
             self.mode, self.param = jit.RULE_BIAS, float(bias)
 
     def ok_at(self, bar: int, pos: int) -> np.ndarray:
-        from composer.learned.data import chord_pcs
+        from composer.training.melody_data import chord_pcs
 
         pcs = chord_pcs(self.grammar.chord_at_cell(bar, pos)) if pos in self.strong else None
         return np.isin(self.pitch_values % 12, sorted(pcs)) if pcs else self.pitch_values >= 0
@@ -250,7 +253,8 @@ class FloorProcessor(_PitchProcessor):
 
 
 def rules_of(processors: Sequence[_PitchProcessor], grammar: SectionGrammar) -> Rules:
-    """The pitch processors (in order) as the arrays :mod:`composer.learned.jit` applies."""
+    """The pitch processors (in order) as the arrays :mod:`composer.generators.transformer.jit`
+    applies."""
     parts = [p.rule() for p in processors]
     shape = (grammar.bars, grammar.per_bar, len(grammar.pitch_ids))
     tables = np.stack([t for _, _, t in parts]) if parts else np.ones((0, *shape), dtype=bool)
@@ -265,7 +269,8 @@ def rules_of(processors: Sequence[_PitchProcessor], grammar: SectionGrammar) -> 
 
 @dataclass
 class Fused:
-    """A processor list as one compiled step (:func:`composer.learned.jit.draw_rows`)."""
+    """A processor list as one compiled step
+    (:func:`composer.generators.transformer.jit.draw_rows`)."""
 
     grammar: SectionGrammar
     rules: Rules

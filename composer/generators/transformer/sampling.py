@@ -4,8 +4,9 @@ All rows share the prefix (the section's conditioning), so it is run once for th
 that each step feeds one token per row through the cached keys and values and picks the next
 token of every row. Three levels, fastest first, each used when the one before cannot be:
 
-- the compiled path: :class:`composer.learned.decoder.FastDecoder` for the step and the
-  processors fused into one compiled draw (:func:`composer.learned.processors.fuse`);
+- the compiled path: :class:`composer.generators.transformer.decoder.FastDecoder` for the step and
+the
+  processors fused into one compiled draw (:func:`composer.generators.transformer.processors.fuse`);
 - the decoder with the ``LogitsProcessor``s called one by one (a list holding a processor of
   the caller's own);
 - ``model.forward`` with a ``DynamicCache`` (a model that is not a float32 Llama, or
@@ -24,8 +25,8 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-from composer.learned.decoder import FastDecoder, supported
-from composer.learned.processors import Fused, fuse
+from composer.generators.transformer.decoder import FastDecoder, supported
+from composer.generators.transformer.processors import Fused, fuse
 
 
 @torch.inference_mode()

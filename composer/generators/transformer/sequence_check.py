@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from composer.learned.tokens import Vocab
+from composer.generators.transformer.tokens import Vocab
 
 
 def problems(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from composer.generators.transformer import TransformerGenerator, load, missing_files
+from composer.generators.transformer.generator import TransformerGenerator, load, missing_files
 from grammar.errors import GeneratorError
 
 FIELD = "checkpoint"
