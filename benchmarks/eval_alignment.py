@@ -24,7 +24,8 @@ import json
 import time
 from pathlib import Path
 
-from composer.eval.harness import DIRECTION, HELD_OUT, evaluate, table
+from composer.app.api import measure
+from composer.eval.harness import DIRECTION, HELD_OUT, table
 
 RUNS = {
     "aligned (best-of-16, beam 4)": {"candidates": 16},
@@ -70,7 +71,7 @@ def main() -> None:
     for name, overrides in RUNS.items():
         t0 = time.perf_counter()
         out = args.output / f"run{len(results)}"
-        results[name] = evaluate(
+        results[name] = measure(
             args.specs, out, args.seeds, {**overrides, "generator": args.generator}
         )
         results[name]["wall_s"] = round(time.perf_counter() - t0, 2)

@@ -146,7 +146,8 @@ def mean(rows: list[dict[str, float | None]], key: str) -> float | None:
 
 def corpus_chord_tone_strong() -> dict[str, float]:
     """The same strong-beat chord-tone share on the test split of the training data."""
-    from composer.training.melody_data import build_examples, chord_pcs
+    from composer.generators.transformer.tokens import chord_pcs
+    from composer.training.melody_data import build_examples
 
     hits = {"chorale": [0, 0], "folk": [0, 0]}
     for ex in build_examples(workers=1):

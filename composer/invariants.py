@@ -12,7 +12,7 @@ from grammar.errors import PlanError
 from kernels.notes import validate_notes
 
 if TYPE_CHECKING:
-    from composer.pipeline import Compilation
+    from composer.compilation import Compilation
 
 
 def validate(c: Compilation, after: str) -> None:

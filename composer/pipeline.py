@@ -13,18 +13,17 @@ source on the same path; their times are reported separately.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
-import networkx as nx
 import numpy as np
 
+from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
+from composer.invariants import validate
 from composer.render.midi import write_midi
 from composer.reward_model import default_model
-from composer.search.batch import Choice
 from composer.search.lattice import SearchConfig, search
 from composer.search.rewards import resolve_weights
 from grammar.spec import Preferences, SongSpec, fill_from_prompt, load_profile
@@ -33,35 +32,6 @@ from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
-
-
-class Progress(Protocol):
-    def pass_started(self, name: str) -> None: ...
-    def section_done(self, done: int, total: int, section_id: str) -> None: ...
-
-
-class Silent:
-    def pass_started(self, name: str) -> None:
-        pass
-
-    def section_done(self, done: int, total: int, section_id: str) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class Compilation:
-    spec: SongSpec
-    plan: SongPlan | None = None
-    graph: nx.MultiDiGraph | None = None
-    choices: Mapping[str, Choice] = field(default_factory=dict)
-    config: SearchConfig | None = None  # the search settings the compose pass used
-    midi: bytes = b""
-    timings: Mapping[str, float] = field(default_factory=dict)
-
-    def need_plan(self) -> SongPlan:
-        if self.plan is None:
-            raise RuntimeError("no plan yet: run the form pass first")
-        return self.plan
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -156,8 +126,6 @@ def compile_song(
     stop_after: str | None = None,
 ) -> Compilation:
     """Run the passes in order (up to ``stop_after``, inclusive) and return the compilation."""
-    from composer.invariants import validate
-
     progress = progress or Silent()
     c = Compilation(spec=spec)
     for name, fn in PASSES:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from composer.generators.transformer import tokens
 from composer.generators.transformer.model import CHECKPOINT
 from composer.generators.transformer.sequence_check import problems
 from composer.generators.transformer.tokens import Section, Vocab
@@ -36,12 +37,12 @@ def test_split_rule_is_the_shared_one() -> None:
 
 
 def test_chord_tokens() -> None:
-    assert data.chord_token(7, "7", 0) == "77"  # G7 in C: dominant seventh on the fifth degree
-    assert data.chord_token(9, "min", 2) == "7m"  # Am in D: minor on the fifth degree
-    assert data.chord_token(0, "nonsense", 0) == data.NO_CHORD
-    assert data.chord_pcs("7M") == frozenset({7, 11, 2})
-    assert data.chord_pcs("2o") == frozenset({2, 5, 8})
-    assert data.chord_pcs("N") == frozenset()
+    assert tokens.chord_token(7, "7", 0) == "77"  # G7 in C: dominant seventh on the fifth degree
+    assert tokens.chord_token(9, "min", 2) == "7m"  # Am in D: minor on the fifth degree
+    assert tokens.chord_token(0, "nonsense", 0) == tokens.NO_CHORD
+    assert tokens.chord_pcs("7M") == frozenset({7, 11, 2})
+    assert tokens.chord_pcs("2o") == frozenset({2, 5, 8})
+    assert tokens.chord_pcs("N") == frozenset()
 
 
 def test_folk_tune_and_chorale_from_files() -> None:
@@ -57,7 +58,7 @@ def test_folk_tune_and_chorale_from_files() -> None:
     ex = data.Example.from_json(chorale[0])
     assert (ex.corpus, ex.meter, ex.mode) == ("chorale", "4/4", "minor")
     assert ex.tonic == 6  # F# minor
-    assert ex.chords[1][0] != data.NO_CHORD  # the first full bar's downbeat is labelled
+    assert ex.chords[1][0] != tokens.NO_CHORD  # the first full bar's downbeat is labelled
     assert data.Example.from_json(ex.to_json()) == ex
 
 

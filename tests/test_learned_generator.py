@@ -18,8 +18,7 @@ from composer.generators.transformer import processors as P
 from composer.generators.transformer.generator import TransformerGenerator, load, register_shift
 from composer.generators.transformer.sampling import sample
 from composer.generators.transformer.sequence_check import problems
-from composer.generators.transformer.tokens import Section
-from composer.training.melody_data import chord_pcs
+from composer.generators.transformer.tokens import Section, chord_pcs
 from grammar.keys import parse_key
 
 ROOT = Path(__file__).resolve().parent.parent

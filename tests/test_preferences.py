@@ -138,7 +138,7 @@ def test_eval_and_train_bad_input(
 def test_alignment_beats_one_candidate(tmp_path: Path) -> None:
     """The must-show in miniature: same specs, same seeds; best-of-16 with stitching scores
     higher on the rewards with no more hard violations than the first proposal."""
-    from composer.eval.harness import evaluate
+    from composer.app.api import measure as evaluate
 
     specs = tmp_path / "specs"
     specs.mkdir()

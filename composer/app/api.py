@@ -9,6 +9,7 @@ Register a section generator with :func:`register_generator` (or an entry point,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from typing import Any
 import numpy as np
 
 from composer.app.output import check_midi_path, report_path, write_files
+from composer.compilation import Progress
+from composer.eval.harness import seed_diversity, song_metrics, summarise, write
 from composer.generators.registry import Factory, available, register
-from composer.pipeline import PLANNING, Progress, compile_song, song_notes
+from composer.pipeline import PLANNING, compile_song, song_notes
 from composer.render.leadsheet import LeadSheet
 from composer.render.report import Report, build_report
+from grammar.errors import SpecError
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 
@@ -69,20 +73,44 @@ def plan(spec: SongSpec | dict[str, Any]) -> LeadSheet:
     return LeadSheet(c.plan, c.graph)
 
 
+def measure(
+    folder: str | Path,
+    out_dir: str | Path,
+    seeds: Sequence[int] = (1, 2, 3),
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compose every ``*.yaml`` spec of ``folder`` (sorted by name) once per seed with
+    ``overrides`` on top, write the songs under ``out_dir``, and measure them
+    (:mod:`composer.eval.harness`)."""
+    folder, out = Path(folder), Path(out_dir)
+    if not folder.is_dir():
+        raise SpecError("eval", f"no such folder '{folder}'")
+    specs = sorted(folder.glob("*.yaml"))
+    if not specs:
+        raise SpecError("eval", f"no *.yaml specs in '{folder}'")
+    out.mkdir(parents=True, exist_ok=True)
+    rows, diversity = [], {}
+    for path in specs:
+        made = []
+        for seed in seeds:
+            song = compose(build_spec(path, {**(overrides or {}), "seed": seed}))
+            midi = out / f"{path.stem}-{seed}.mid"
+            song.save(midi, force=True)
+            rows.append({"spec": path.stem, "seed": seed, **song_metrics(midi, song.report)})
+            made.append(midi)
+        diversity[path.stem] = seed_diversity(made)
+    return summarise([p.stem for p in specs], seeds, overrides, rows, diversity)
+
+
 def evaluate(
     folder: str | Path,
     out_dir: str | Path,
-    seeds: list[int] | tuple[int, ...] = (1, 2, 3),
+    seeds: Sequence[int] = (1, 2, 3),
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Compose every ``*.yaml`` spec in ``folder`` for each seed into ``out_dir`` and measure
-    the songs (:mod:`composer.eval.harness`); writes ``eval.json`` and ``eval.md`` there."""
-    from composer.eval.harness import evaluate as run
-    from composer.eval.harness import write
-
-    out = Path(out_dir)
-    results = run(Path(folder), out, seeds, overrides)
-    write(results, out / "eval.json")
+    """:func:`measure`, and write ``eval.json`` and ``eval.md`` in ``out_dir``."""
+    results = measure(folder, out_dir, seeds, overrides)
+    write(results, Path(out_dir) / "eval.json")
     return results
 
 

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from composer.pipeline import Silent
+from composer.compilation import Silent
 
 
 class TerminalProgress:

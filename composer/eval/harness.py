@@ -1,4 +1,5 @@
-"""``compose eval``: compose every spec of a folder for some seeds, measure the MIDI written.
+"""``compose eval``: measure the songs composed from a folder of specs (the loop is
+:func:`composer.app.api.measure`), from the MIDI written.
 
 Metrics (:mod:`composer.eval.metrics`) are computed on the output MIDI file read back
 (:mod:`composer.eval.midiread`), with the sections, keys and chords of its report; the rewards and
@@ -10,7 +11,7 @@ similarity of the two songs' whole melodies), written as JSON and as a Markdown 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,6 @@ from composer.render.report import Report
 from composer.search.batch import HARD
 from composer.search.similarity import motif_set, motif_similarity
 from grammar.chords import parse_chord
-from grammar.errors import SpecError
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
 from kernels.notes import TRACK_MELODY
@@ -127,40 +127,20 @@ def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
     return round(float(np.mean(vals)), 4) if vals else None
 
 
-def evaluate(
-    folder: Path,
-    out_dir: Path,
-    seeds: Sequence[int] = (1, 2, 3),
-    overrides: dict[str, Any] | None = None,
-    compose: Callable[..., Any] | None = None,
+def summarise(
+    specs: Sequence[str],
+    seeds: Sequence[int],
+    overrides: dict[str, Any] | None,
+    rows: list[dict[str, Any]],
+    diversity: dict[str, float | None],
 ) -> dict[str, Any]:
-    """Compose every ``*.yaml`` spec of ``folder`` (sorted by name) once per seed with
-    ``overrides`` on top, write the songs under ``out_dir``, and measure them."""
-    from composer.app import api
-
-    if not folder.is_dir():
-        raise SpecError("eval", f"no such folder '{folder}'")
-    specs = sorted(folder.glob("*.yaml"))
-    if not specs:
-        raise SpecError("eval", f"no *.yaml specs in '{folder}'")
-    compose = compose or api.compose
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows, diversity = [], {}
-    for path in specs:
-        made = []
-        for seed in seeds:
-            spec = api.build_spec(path, {**(overrides or {}), "seed": seed})
-            song = compose(spec)
-            midi = out_dir / f"{path.stem}-{seed}.mid"
-            song.save(midi, force=True)
-            rows.append({"spec": path.stem, "seed": seed, **song_metrics(midi, song.report)})
-            made.append(midi)
-        diversity[path.stem] = seed_diversity(made)
+    """One run's results: the rows (one per song, from :func:`song_metrics`), their means, and
+    the diversity across seeds of each spec (:func:`seed_diversity`)."""
     vals = [d for d in diversity.values() if d is not None]
     summary = {k: _mean(rows, k) for k in DIRECTION}
     summary["seed_diversity"] = round(float(np.mean(vals)), 4) if vals else None
     return {
-        "specs": [p.stem for p in specs],
+        "specs": list(specs),
         "seeds": list(seeds),
         "overrides": overrides or {},
         "held_out": list(HELD_OUT),

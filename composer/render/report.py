@@ -11,7 +11,7 @@ from kernels.notes import TICKS_PER_BEAT
 from planners.plan import TrackPlan
 
 if TYPE_CHECKING:
-    from composer.pipeline import Compilation
+    from composer.compilation import Compilation
     from composer.search.batch import Choice
     from composer.search.lattice import SearchConfig
 

@@ -30,6 +30,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from grammar.spec import REWARD_NAMES
 from planners.plan import SectionPlan
 from planners.tonality import key_fit
 
@@ -234,6 +235,8 @@ REWARDS: dict[str, Reward] = {
     "novelty": novelty,
     "learned": learned,
 }
+if tuple(REWARDS) != REWARD_NAMES:  # the names a spec may weigh (grammar.spec) are these
+    raise ImportError(f"REWARDS {tuple(REWARDS)} != grammar.spec.REWARD_NAMES {REWARD_NAMES}")
 OBJECTIVES: dict[str, tuple[str, ...]] = {
     "harmony": ("harmonic_fit", "key_clarity"),
     "melody": ("step_balance", "contour", "range_fit", "cadence"),

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from composer.eval.metrics import corpus_split as split_of  # the one held-out rule, shared
 from composer.eval.metrics import tune_path
+from composer.generators.transformer.tokens import NO_CHORD, chord_token
 from grammar.errors import GrammarError, SpecError
 from grammar.keys import Key
 from grammar.meter import parse_time_signature
@@ -38,21 +39,6 @@ FOLK_DIRS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
 USER_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 MAX_BAR_QUARTERS = 6.0  # 12/8, 6/4, 3/2: the longest bar the tokens have positions for
 
-# A chord as the model sees it: root relative to the key's tonic (0-11) and a quality class.
-# Five classes carry what a melody needs (which tones are stable); extensions are colour.
-QUALITY_CLASS = {
-    "maj": "M", "6": "M", "69": "M", "add9": "M", "maj7": "M", "maj9": "M", "maj13": "M",
-    "sus2": "M", "sus4": "M", "5": "M", "maj7#11": "M",
-    "min": "m", "m7": "m", "m6": "m", "m69": "m", "madd9": "m", "m9": "m", "m11": "m",
-    "m13": "m", "mMaj7": "m",
-    "dim": "o", "dim7": "o", "m7b5": "o",
-    "aug": "+", "aug7": "+", "maj7#5": "+",
-    "7": "7", "9": "7", "11": "7", "13": "7", "7b9": "7", "7#9": "7", "7#11": "7",
-    "7b5": "7", "7sus4": "7", "9sus4": "7",
-}  # fmt: skip
-QUALITY_INTERVALS = {"M": (0, 4, 7), "m": (0, 3, 7), "o": (0, 3, 6), "+": (0, 4, 8),
-                     "7": (0, 4, 7, 10)}  # fmt: skip
-NO_CHORD = "N"
 
 Note = tuple[float, float, int]  # onset in the bar (quarters), duration (quarters), MIDI pitch
 
@@ -75,20 +61,6 @@ class Example:
         bars = tuple(tuple((float(a), float(b), int(c)) for a, b, c in bar) for bar in d["bars"])
         chords = tuple(tuple(bar) for bar in d["chords"])
         return cls(d["path"], d["corpus"], d["tonic"], d["mode"], d["meter"], bars, chords)
-
-
-def chord_token(root: int, quality: str, tonic: int) -> str:
-    """``"7M"``: a major chord on the fifth degree; ``"N"`` for an unknown quality or none."""
-    cls = QUALITY_CLASS.get(quality)
-    return NO_CHORD if cls is None else f"{(root - tonic) % 12}{cls}"
-
-
-def chord_pcs(token: str) -> frozenset[int]:
-    """Pitch classes (relative to the tonic) of a chord token; empty for ``N``."""
-    if token == NO_CHORD:
-        return frozenset()
-    rel, cls = int(token[:-1]), token[-1]
-    return frozenset((rel + i) % 12 for i in QUALITY_INTERVALS[cls])
 
 
 def cache_dir() -> Path:

@@ -17,13 +17,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from composer.generators.transformer.tokens import RES, Section, bar_positions
+from composer.generators.transformer.tokens import CENTRE, RES, Section, bar_positions
 from composer.training.melody_data import Example
 from grammar.meter import parse_time_signature
 
 LENGTHS = (4, 8, 8, 8, 12, 16)  # the planner's sections: mostly 8 bars, 4 for intros, 12 blues
 VARY_AT, REPEAT_AT = 0.4, 0.9
-CENTRE = 70  # key-relative pitch the melody's mean is moved nearest to (A#4: a soprano's middle)
 
 Notes = tuple[tuple[int, int, int], ...]
 

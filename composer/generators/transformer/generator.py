@@ -28,9 +28,14 @@ from composer.generators.rules.accompaniment import accompany
 from composer.generators.rules.generator import RuleGenerator, assemble
 from composer.generators.rules.timeline import ChordTimeline
 from composer.generators.transformer.model import CHECKPOINT
-from composer.generators.transformer.tokens import METERS, TICKS_PER_POS, Section, bar_positions
+from composer.generators.transformer.tokens import (
+    CENTRE,
+    METERS,
+    TICKS_PER_POS,
+    Section,
+    bar_positions,
+)
 from composer.segment import Segment
-from composer.training.melody_windows import CENTRE
 from grammar.errors import GeneratorError
 from grammar.keys import Key
 from kernels.notes import TRACK_MELODY, track_notes
@@ -88,7 +93,7 @@ def role_of(section: SectionPlan, sections: int) -> str:
 
 def chord_grid(section: SectionPlan, key: Key, bar_ticks: int, beat_ticks: int) -> list[list[str]]:
     """The chord token of every felt beat of every bar, relative to the key's tonic."""
-    from composer.training.melody_data import chord_token
+    from composer.generators.transformer.tokens import chord_token
 
     timeline = ChordTimeline.of(section)
     beats = bar_ticks // beat_ticks

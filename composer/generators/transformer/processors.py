@@ -196,7 +196,7 @@ class KeyProcessor(_PitchProcessor):
         self.scale = scale_pcs
 
     def ok_at(self, bar: int, pos: int) -> np.ndarray:
-        from composer.training.melody_data import chord_pcs
+        from composer.generators.transformer.tokens import chord_pcs
 
         pcs = self.scale | chord_pcs(self.grammar.chord_at_cell(bar, pos))
         return np.isin(self.pitch_values % 12, sorted(pcs))
@@ -216,7 +216,7 @@ class ChordToneProcessor(_PitchProcessor):
             self.mode, self.param = jit.RULE_BIAS, float(bias)
 
     def ok_at(self, bar: int, pos: int) -> np.ndarray:
-        from composer.training.melody_data import chord_pcs
+        from composer.generators.transformer.tokens import chord_pcs
 
         pcs = chord_pcs(self.grammar.chord_at_cell(bar, pos)) if pos in self.strong else None
         return np.isin(self.pitch_values % 12, sorted(pcs)) if pcs else self.pitch_values >= 0

@@ -235,3 +235,36 @@ def fold(pitch: int) -> int:
     while pitch >= hi:
         pitch -= 12
     return pitch
+
+
+# A chord as the model sees it: root relative to the key's tonic (0-11) and a quality class.
+# Five classes carry what a melody needs (which tones are stable); extensions are colour.
+QUALITY_CLASS = {
+    "maj": "M", "6": "M", "69": "M", "add9": "M", "maj7": "M", "maj9": "M", "maj13": "M",
+    "sus2": "M", "sus4": "M", "5": "M", "maj7#11": "M",
+    "min": "m", "m7": "m", "m6": "m", "m69": "m", "madd9": "m", "m9": "m", "m11": "m",
+    "m13": "m", "mMaj7": "m",
+    "dim": "o", "dim7": "o", "m7b5": "o",
+    "aug": "+", "aug7": "+", "maj7#5": "+",
+    "7": "7", "9": "7", "11": "7", "13": "7", "7b9": "7", "7#9": "7", "7#11": "7",
+    "7b5": "7", "7sus4": "7", "9sus4": "7",
+}  # fmt: skip
+QUALITY_INTERVALS = {"M": (0, 4, 7), "m": (0, 3, 7), "o": (0, 3, 6), "+": (0, 4, 8),
+                     "7": (0, 4, 7, 10)}  # fmt: skip
+NO_CHORD = "N"
+
+CENTRE = 70  # key-relative pitch the melody's mean is moved nearest to (A#4: a soprano's middle)
+
+
+def chord_token(root: int, quality: str, tonic: int) -> str:
+    """``"7M"``: a major chord on the fifth degree; ``"N"`` for an unknown quality or none."""
+    cls = QUALITY_CLASS.get(quality)
+    return NO_CHORD if cls is None else f"{(root - tonic) % 12}{cls}"
+
+
+def chord_pcs(token: str) -> frozenset[int]:
+    """Pitch classes (relative to the tonic) of a chord token; empty for ``N``."""
+    if token == NO_CHORD:
+        return frozenset()
+    rel, cls = int(token[:-1]), token[-1]
+    return frozenset((rel + i) % 12 for i in QUALITY_INTERVALS[cls])
