@@ -178,7 +178,7 @@ def test_a_plugin_takes_a_checkpoint_by_declaring_one(tmp_path: Path) -> None:
         with pytest.raises(GeneratorError, match=r"^checkpoint: the 'rules' generator"):
             registry.get_generator("rules", tmp_path)
     finally:
-        registry._FACTORIES.pop("with-model", None)
+        registry.unregister("with-model")
 
 
 def test_the_schema_and_the_help_name_it() -> None:

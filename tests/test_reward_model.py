@@ -3,6 +3,8 @@ real chorale, and bit-for-bit retraining."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,16 +118,14 @@ def test_a_held_out_chorale_beats_its_corruptions() -> None:
 
 
 @pytest.mark.slow
-def test_training_is_reproducible_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_training_is_reproducible_bit_for_bit() -> None:
     from composer.training import reward as T
 
-    monkeypatch.setattr(T, "RULE_STYLES", ("pop",))
-    monkeypatch.setattr(T, "RULE_FORMS", ("AB",))
-    monkeypatch.setattr(T, "EPOCHS", 50)
-    a = T.train(seed=3, limit=3, log=lambda _m: None)
-    b = T.train(seed=3, limit=3, log=lambda _m: None)
+    quick = T.RewardConfig(seed=3, limit=3, rule_styles=("pop",), rule_forms=("AB",), epochs=50)
+    a = T.train(quick, log=lambda _m: None)
+    b = T.train(quick, log=lambda _m: None)
     assert a.model.to_json() == b.model.to_json()
-    c = T.train(seed=4, limit=3, log=lambda _m: None)
+    c = T.train(replace(quick, seed=4), log=lambda _m: None)
     assert c.model.to_json() != a.model.to_json()
 
 
@@ -138,9 +138,14 @@ def test_train_reward_command(
     from composer.cli import main
     from composer.training import reward as T
 
-    monkeypatch.setattr(T, "RULE_STYLES", ("folk",))
-    monkeypatch.setattr(T, "RULE_FORMS", ("AB",))
-    monkeypatch.setattr(T, "EPOCHS", 20)
+    full = T.train
+
+    def quick(cfg: T.RewardConfig, log: Callable[[str], None]) -> T.Trained:
+        """The command's config (seed and limit from its flags), one style, form, fewer epochs."""
+        assert (cfg.seed, cfg.limit) == (1, 2)
+        return full(replace(cfg, rule_styles=("folk",), rule_forms=("AB",), epochs=20), log)
+
+    monkeypatch.setattr(T, "train", quick)
     out = tmp_path / "rm.json"
     assert main(["train-reward", "--limit", "2", "--seed", "1", "-o", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)

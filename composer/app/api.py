@@ -118,9 +118,9 @@ def train_reward(seed: int = 0, output: str | Path | None = None, limit: int | N
     """Rebuild the learned reward model from music21's corpus (minutes; bit for bit for a
     seed) and write it (default: the shipped file). Returns its held-out accuracy per kind."""
     from composer.reward_model import MODEL_PATH, default_model
-    from composer.training.reward import train
+    from composer.training.reward import RewardConfig, train
 
-    trained = train(seed, limit, log=lambda _msg: None)
+    trained = train(RewardConfig(seed=seed, limit=limit), log=lambda _msg: None)
     path = Path(output) if output is not None else MODEL_PATH
     path.write_text(trained.model.to_json(), encoding="utf-8")
     default_model.cache_clear()

@@ -42,6 +42,13 @@ def register(name: str, factory: Factory) -> None:
     _FACTORIES[name] = factory
 
 
+def unregister(name: str) -> None:
+    """Forget generator ``name`` and any error from loading it (a no-op for an unknown name);
+    an installed entry point of that name is found again by :func:`reload_entry_points`."""
+    _FACTORIES.pop(name, None)
+    _LOAD_ERRORS.pop(name, None)
+
+
 def _load_entry_points() -> None:
     global _ENTRY_POINTS_LOADED
     if _ENTRY_POINTS_LOADED:

@@ -24,15 +24,23 @@ from composer.reward_model import INPUTS, MODEL_PATH, RewardModel, model_inputs
 from composer.training.reward_corpus import load_chorales
 from composer.training.reward_pairs import KINDS, Pairs, corpus_pairs, ranked_pairs
 
-HIDDEN = 32  # enough for ~60 inputs; more overfits the few thousand train pairs
-EPOCHS = 600
-LEARNING_RATE = 0.01
-WEIGHT_DECAY = 1e-4
-RULE_STYLES = ("classical", "folk", "pop", "jazz", "blues", "waltz", "march")
-RULE_FORMS = ("AABA", "ABAC")
-TRAIN_SEEDS = (0, 1, 2)
-TEST_SEEDS = (1000,)  # rule-ranked pairs from other seeds are the held-out ones
-CANDIDATES = 16
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """What ``compose train-reward`` builds and fits; the defaults write the shipped file."""
+
+    seed: int = 0  # pairs and initial weights; the same seed writes the same file bit for bit
+    limit: int | None = None  # read at most this many chorales (quick runs)
+    hidden: int = 32  # enough for ~60 inputs; more overfits the few thousand train pairs
+    epochs: int = 600
+    learning_rate: float = 0.01
+    weight_decay: float = 1e-4
+    # rule-ranked pairs: the rules generator's candidates in every style x form, per seed
+    rule_styles: tuple[str, ...] = ("classical", "folk", "pop", "jazz", "blues", "waltz", "march")
+    rule_forms: tuple[str, ...] = ("AABA", "ABAC")
+    train_seeds: tuple[int, ...] = (0, 1, 2)
+    test_seeds: tuple[int, ...] = (1000,)  # rule-ranked pairs from other seeds are held out
+    candidates: int = 16
 
 
 @dataclass(frozen=True)
@@ -42,9 +50,11 @@ class Trained:
     counts: dict[str, dict[str, int]]  # split -> kind -> pairs
 
 
-def rule_pairs(seeds: tuple[int, ...], split: str, rng: np.random.Generator) -> Pairs:
+def rule_pairs(
+    cfg: RewardConfig, seeds: tuple[int, ...], split: str, rng: np.random.Generator
+) -> Pairs:
     """Pairs of rules-generator candidates ranked by the rule rewards (no learned term), over
-    every style and form in RULE_STYLES x RULE_FORMS, for each of ``seeds``."""
+    every style and form of ``cfg`` (rule_styles x rule_forms), for each of ``seeds``."""
     from composer.generators.base import GenerationContext
     from composer.generators.registry import get_generator
     from composer.pipeline import compile_song
@@ -54,8 +64,8 @@ def rule_pairs(seeds: tuple[int, ...], split: str, rng: np.random.Generator) -> 
     from planners.seeding import rng_for
 
     better, worse = [], []
-    for style in RULE_STYLES:
-        for form in RULE_FORMS:
+    for style in cfg.rule_styles:
+        for form in cfg.rule_forms:
             for seed in seeds:
                 spec = validate_spec({"form": form, "style": style, "seed": seed})
                 plan = compile_song(spec, stop_after="harmony").need_plan()
@@ -66,7 +76,10 @@ def rule_pairs(seeds: tuple[int, ...], split: str, rng: np.random.Generator) -> 
                     if sect.relation != "new":
                         continue
                     cands = gen.generate(
-                        sect, GenerationContext(plan), CANDIDATES, rng_for(seed, "train", sect.id)
+                        sect,
+                        GenerationContext(plan),
+                        cfg.candidates,
+                        rng_for(seed, "train", sect.id),
                     )
                     result = check(cands, sect, plan)
                     totals = []
@@ -85,7 +98,7 @@ def rule_pairs(seeds: tuple[int, ...], split: str, rng: np.random.Generator) -> 
     return Pairs("rule_ranked", split, np.concatenate(better), np.concatenate(worse))
 
 
-def fit(train: list[Pairs], seed: int, log: Callable[[str], None] = print) -> RewardModel:
+def fit(train: list[Pairs], cfg: RewardConfig, log: Callable[[str], None] = print) -> RewardModel:
     """Bradley-Terry fit of the MLP on ``train`` pairs (kinds weighted equally)."""
     import torch
 
@@ -94,12 +107,13 @@ def fit(train: list[Pairs], seed: int, log: Callable[[str], None] = print) -> Re
     xs = np.concatenate([np.concatenate([p.better, p.worse]) for p in train])
     mean = xs.mean(axis=0)
     std = xs.std(axis=0) + 1e-6
-    rng = np.random.default_rng(seed)
-    w1 = rng.normal(0, 1 / np.sqrt(len(INPUTS)), (HIDDEN, len(INPUTS)))
-    w2 = rng.normal(0, 1 / np.sqrt(HIDDEN), HIDDEN)
+    hidden = cfg.hidden
+    rng = np.random.default_rng(cfg.seed)
+    w1 = rng.normal(0, 1 / np.sqrt(len(INPUTS)), (hidden, len(INPUTS)))
+    w2 = rng.normal(0, 1 / np.sqrt(hidden), hidden)
     params = [
         torch.tensor(w1, requires_grad=True),
-        torch.zeros(HIDDEN, dtype=torch.float64, requires_grad=True),
+        torch.zeros(hidden, dtype=torch.float64, requires_grad=True),
         torch.tensor(w2, requires_grad=True),
     ]
     a = torch.tensor(np.concatenate([(p.better - mean) / std for p in train]))
@@ -107,17 +121,17 @@ def fit(train: list[Pairs], seed: int, log: Callable[[str], None] = print) -> Re
     weight = torch.tensor(
         np.concatenate([np.full(len(p.better), 1.0 / len(p.better)) for p in train])
     ) / len(train)
-    opt = torch.optim.Adam(params, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    opt = torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
     def r(x: torch.Tensor) -> torch.Tensor:
         return torch.tanh(x @ params[0].T + params[1]) @ params[2]
 
-    for epoch in range(EPOCHS):
+    for epoch in range(cfg.epochs):
         opt.zero_grad()
         loss = (weight * torch.nn.functional.softplus(r(b) - r(a))).sum()
         loss.backward()
         opt.step()
-        if epoch % 100 == 0 or epoch == EPOCHS - 1:
+        if epoch % 100 == 0 or epoch == cfg.epochs - 1:
             log(f"epoch {epoch}: loss {loss.item():.4f}")
     w1n, b1n, w2n = (p.detach().numpy().copy() for p in params)
     model = RewardModel(mean, std, w1n, b1n, w2n, 0.0, 0.0, 1.0, {})
@@ -131,24 +145,26 @@ def accuracy(model: RewardModel, pairs: Pairs) -> float:
     return float(((da > 0).sum() + 0.5 * (da == 0).sum()) / max(1, len(da)))
 
 
-def train(seed: int = 0, limit: int | None = None, log: Callable[[str], None] = print) -> Trained:
+def train(cfg: RewardConfig | None = None, log: Callable[[str], None] = print) -> Trained:
     """Build every pair, fit on the train split, measure on valid and test."""
+    cfg = cfg or RewardConfig()
+    seed, limit = cfg.seed, cfg.limit
     rng = np.random.default_rng(seed)
     log("reading chorales from music21's corpus ...")
     segments, _ = load_chorales(limit=limit)
     log(f"{len(segments)} segments; building pairs ...")
     pairs = corpus_pairs(segments, rng)
-    pairs.append(rule_pairs(TRAIN_SEEDS, "train", rng))
-    pairs.append(rule_pairs(TEST_SEEDS, "test", rng))
+    pairs.append(rule_pairs(cfg, cfg.train_seeds, "train", rng))
+    pairs.append(rule_pairs(cfg, cfg.test_seeds, "test", rng))
     train_pairs = [p for p in pairs if p.split == "train"]
-    model = fit(train_pairs, seed, log)
+    model = fit(train_pairs, cfg, log)
     acc: dict[str, dict[str, float]] = {}
     counts: dict[str, dict[str, int]] = {}
     for p in pairs:
         acc.setdefault(p.split, {})[p.kind] = round(accuracy(model, p), 4)
         counts.setdefault(p.split, {})[p.kind] = len(p.better)
     meta = {
-        "name": f"bt-mlp{HIDDEN}-seed{seed}",
+        "name": f"bt-mlp{cfg.hidden}-seed{seed}",
         "seed": seed,
         "limit": limit,
         "kinds": list(KINDS),
@@ -166,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="parse at most this many chorales")
     ap.add_argument("--output", type=Path, default=MODEL_PATH)
     args = ap.parse_args(argv)
-    out = train(args.seed, args.limit)
+    out = train(RewardConfig(seed=args.seed, limit=args.limit))
     args.output.write_text(out.model.to_json(), encoding="utf-8")
     print(json.dumps({"accuracy": out.accuracy, "pairs": out.counts}, indent=2))
 

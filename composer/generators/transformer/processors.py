@@ -123,10 +123,6 @@ class SectionGrammar:
         chords = self.chords[max(bar, 0)]
         return chords[min(pos // self.beat_positions, len(chords) - 1)] if chords else "N"
 
-    def chord_at(self, r: int) -> str:
-        """The chord token at the position of row ``r``'s note being written."""
-        return self.chord_at_cell(int(self.bar[r]), int(self.pos[r]))
-
 
 def _masked(scores: torch.Tensor, allowed: np.ndarray) -> torch.Tensor:
     mask = torch.from_numpy(allowed).to(scores.device)
