@@ -24,7 +24,7 @@ import json
 import time
 from pathlib import Path
 
-from composer.app.api import measure
+from composer.app.api import evaluate
 from composer.eval.harness import DIRECTION, HELD_OUT, table
 
 RUNS = {
@@ -71,8 +71,12 @@ def main() -> None:
     for name, overrides in RUNS.items():
         t0 = time.perf_counter()
         out = args.output / f"run{len(results)}"
-        results[name] = measure(
-            args.specs, out, args.seeds, {**overrides, "generator": args.generator}
+        results[name] = evaluate(
+            args.specs,
+            out,
+            args.seeds,
+            {**overrides, "generator": args.generator},
+            save_results=False,
         )
         results[name]["wall_s"] = round(time.perf_counter() - t0, 2)
     names = list(RUNS)

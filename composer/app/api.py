@@ -73,15 +73,16 @@ def plan(spec: SongSpec | dict[str, Any]) -> LeadSheet:
     return LeadSheet(c.plan, c.graph)
 
 
-def measure(
+def evaluate(
     folder: str | Path,
     out_dir: str | Path,
     seeds: Sequence[int] = (1, 2, 3),
     overrides: dict[str, Any] | None = None,
+    save_results: bool = True,
 ) -> dict[str, Any]:
     """Compose every ``*.yaml`` spec of ``folder`` (sorted by name) once per seed with
     ``overrides`` on top, write the songs under ``out_dir``, and measure them
-    (:mod:`composer.eval.harness`)."""
+    (:mod:`composer.eval.harness`); with ``save_results``, also ``eval.json`` and ``eval.md``."""
     folder, out = Path(folder), Path(out_dir)
     if not folder.is_dir():
         raise SpecError("eval", f"no such folder '{folder}'")
@@ -99,18 +100,9 @@ def measure(
             rows.append({"spec": path.stem, "seed": seed, **song_metrics(midi, song.report)})
             made.append(midi)
         diversity[path.stem] = seed_diversity(made)
-    return summarise([p.stem for p in specs], seeds, overrides, rows, diversity)
-
-
-def evaluate(
-    folder: str | Path,
-    out_dir: str | Path,
-    seeds: Sequence[int] = (1, 2, 3),
-    overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """:func:`measure`, and write ``eval.json`` and ``eval.md`` in ``out_dir``."""
-    results = measure(folder, out_dir, seeds, overrides)
-    write(results, Path(out_dir) / "eval.json")
+    results = summarise([p.stem for p in specs], seeds, overrides, rows, diversity)
+    if save_results:
+        write(results, out / "eval.json")
     return results
 
 

@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -18,18 +19,24 @@ from rich.progress import (
 from composer.compilation import Silent
 
 
+def stderr_bar(transient: bool, *more: ProgressColumn) -> Progress:
+    """A rich progress display on stderr: description, bar, done/total, time elapsed, ``more``."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        *more,
+        console=Console(stderr=True),
+        transient=transient,
+    )
+
+
 class TerminalProgress:
     """One line per pass; a bar over sections while composing."""
 
     def __init__(self) -> None:
-        self._bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
+        self._bar = stderr_bar(True)
         self._task: TaskID | None = None
 
     def __enter__(self) -> TerminalProgress:

@@ -1,5 +1,5 @@
 """``compose eval``: measure the songs composed from a folder of specs (the loop is
-:func:`composer.app.api.measure`), from the MIDI written.
+:func:`composer.app.api.evaluate`), from the MIDI written.
 
 Metrics (:mod:`composer.eval.metrics`) are computed on the output MIDI file read back
 (:mod:`composer.eval.midiread`), with the sections, keys and chords of its report; the rewards and

@@ -5,16 +5,9 @@ from __future__ import annotations
 import sys
 from types import TracebackType
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TaskID, TimeRemainingColumn
+
+from composer.app.progress import stderr_bar
 
 
 class TrainProgress:
@@ -23,15 +16,7 @@ class TrainProgress:
     def __init__(self, enabled: bool, log: bool = False) -> None:
         self.enabled = enabled
         self.log = log  # without a terminal: one line per validation on stderr
-        self._bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
+        self._bar = stderr_bar(False, TimeRemainingColumn())
         self._tasks: dict[str, TaskID] = {}
         self.val: float | None = None
 
