@@ -69,7 +69,9 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
-class Path:
+class PartialSong:
+    """One path of the beam: the candidate chosen for each section so far, and its score."""
+
     chosen: dict[str, Scored] = field(default_factory=dict)
     batches: dict[str, Batch] = field(default_factory=dict)
     score: float = 0.0  # bar-weighted sum of objectives
@@ -78,7 +80,7 @@ class Path:
     bars: int = 0  # bars chosen so far
 
 
-def _seam(plan: SongPlan, path: Path, sect: SectionPlan, notes: np.ndarray) -> float:
+def _seam(plan: SongPlan, path: PartialSong, sect: SectionPlan, notes: np.ndarray) -> float:
     """Mean junction of ``notes`` (for ``sect``) with its neighbours in time already on the
     path; 1 if it has none yet."""
     meter = plan.meter()
@@ -97,7 +99,11 @@ def _seam(plan: SongPlan, path: Path, sect: SectionPlan, notes: np.ndarray) -> f
 
 
 def _context(
-    plan: SongPlan, graph: nx.MultiDiGraph, path: Path, sect: SectionPlan, source: Segment | None
+    plan: SongPlan,
+    graph: nx.MultiDiGraph,
+    path: PartialSong,
+    sect: SectionPlan,
+    source: Segment | None,
 ) -> SongContext:
     """Motif sets of the path's chosen sections of other labels (one per label: its first
     chosen section; the NOVELTY_LABELS labels nearest before this section, so the context and
@@ -129,14 +135,14 @@ def search(
     (generate, check, score, stitch). ``on_section(done, total, section_id)`` reports progress."""
     bar_ticks = plan.meter().bar_ticks
     order = generation_order(graph)
-    beam: list[Path] = [Path()]
+    beam: list[PartialSong] = [PartialSong()]
     proposed: dict[str, int] = {}
     t = dict.fromkeys(("generate", "check", "score", "stitch"), 0.0)
     for k, sid in enumerate(order):
         sect = plan.section(sid)
         rng = rng_for(plan.seed, "generate", sid)
         noise = rng_for(plan.seed, "search", sid)
-        grown: list[Path] = []
+        grown: list[PartialSong] = []
         for path in beam:
             t0 = time.perf_counter()
             prev = plan.sections[sect.index - 1] if sect.index else None
@@ -175,7 +181,9 @@ def search(
     return choices, t
 
 
-def _seamed(plan: SongPlan, path: Path, sect: SectionPlan, scored: list[Scored]) -> list[Scored]:
+def _seamed(
+    plan: SongPlan, path: PartialSong, sect: SectionPlan, scored: list[Scored]
+) -> list[Scored]:
     """Every candidate with its junction against the path and its objective filled in."""
     out = []
     for s in scored:
@@ -185,8 +193,8 @@ def _seamed(plan: SongPlan, path: Path, sect: SectionPlan, scored: list[Scored])
     return out
 
 
-def _extend(path: Path, sid: str, s: Scored, batch: Batch, bars: int) -> Path:
-    return Path(
+def _extend(path: PartialSong, sid: str, s: Scored, batch: Batch, bars: int) -> PartialSong:
+    return PartialSong(
         {**path.chosen, sid: s},
         {**path.batches, sid: batch},
         path.score + bars * s.objective,
@@ -196,7 +204,7 @@ def _extend(path: Path, sid: str, s: Scored, batch: Batch, bars: int) -> Path:
     )
 
 
-def _choices(beam: list[Path], proposed: dict[str, int]) -> dict[str, Choice]:
+def _choices(beam: list[PartialSong], proposed: dict[str, int]) -> dict[str, Choice]:
     """Per section of the best path: the chosen candidate, the best other candidate of its
     batch (fewest hard violations, then objective), and the path margin: per bar, how much
     better the best path is than the best surviving path as clean (as few hard violations)
