@@ -6,7 +6,7 @@ relation to judge); a reward that does not apply is left out of the total, not s
 
 The features are the kernels' (:data:`kernels.features.FEATURES`) plus a few the search adds
 from the song around the candidate (:data:`CONTEXT_FEATURES`), so every reward stays a pure
-function of one mapping. Targets come from the style (:data:`STYLE_TARGETS`); the weights of
+function of one mapping. Targets come from the style (``Style.melody``); the weights of
 the objectives from the style, a user profile and the spec's ``preferences:``
 (:func:`resolve_weights`). The learned reward (:mod:`composer.reward_model`) is one more entry,
 ``learned``, filled by the search from the model's batch score.
@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from grammar.spec import REWARD_NAMES
 from planners.plan import SectionPlan
+from planners.styles import STYLES, MelodyTargets
 from planners.tonality import key_fit
 
 Features = Mapping[str, float]
@@ -52,28 +52,7 @@ CONTEXT_FEATURES = (
 RELATIONS = ("new", "repeats", "varies")
 
 
-@dataclass(frozen=True)
-class StyleTargets:
-    """What a style's melody aims at. Priors from the style descriptions in
-    planners/styles/__init__.py,
-    not measurements: a chorale soprano moves by step ~75% of the time (measured on the corpus,
-    see composer/reward_model), folk and march tunes leap more, jazz syncopates."""
-
-    step_ratio: float  # share of steps among melodic intervals
-    notes_per_beat: float  # melody onsets per felt beat
-    syncopation: float  # share of melody notes off the beat
-
-
-STYLE_TARGETS: dict[str, StyleTargets] = {
-    "classical": StyleTargets(0.70, 1.0, 0.05),
-    "folk": StyleTargets(0.60, 1.3, 0.10),
-    "pop": StyleTargets(0.60, 1.0, 0.25),
-    "jazz": StyleTargets(0.55, 1.2, 0.35),
-    "blues": StyleTargets(0.50, 1.0, 0.35),
-    "waltz": StyleTargets(0.65, 1.0, 0.05),
-    "march": StyleTargets(0.55, 1.2, 0.10),
-}
-STYLE_ORDER = tuple(STYLE_TARGETS)
+STYLE_ORDER = tuple(STYLES)  # ctx_style is an index into this
 
 
 def _gauss(x: float, target: float, width: float) -> float:
@@ -88,9 +67,9 @@ def _bump(x: float, lo: float, hi: float, width: float) -> float:
     return math.exp(-(lo - x if x < lo else x - hi) / width)
 
 
-def _targets(f: Features) -> StyleTargets:
+def _targets(f: Features) -> MelodyTargets:
     k = int(f.get("ctx_style", 0))
-    return STYLE_TARGETS[STYLE_ORDER[k if 0 <= k < len(STYLE_ORDER) else 0]]
+    return STYLES[STYLE_ORDER[k if 0 <= k < len(STYLE_ORDER) else 0]].melody
 
 
 # --- harmony -----------------------------------------------------------------------------------
@@ -261,16 +240,6 @@ WEIGHTS: dict[str, float] = {
     "novelty": 0.5,
     "learned": 2.0,
 }
-# Per style, multipliers of WEIGHTS: what each tradition's listeners listen for first.
-STYLE_WEIGHTS: dict[str, dict[str, float]] = {
-    "classical": {"harmonic_fit": 1.25, "cadence": 1.25, "step_balance": 1.25},
-    "folk": {"groove": 1.25, "form_relation": 1.25},
-    "pop": {"groove": 1.25, "form_relation": 1.5, "novelty": 1.25},
-    "jazz": {"style_rhythm": 1.5, "novelty": 1.25, "harmonic_fit": 0.8},
-    "blues": {"style_rhythm": 1.5, "key_clarity": 0.5},
-    "waltz": {"groove": 1.25, "contour": 1.25},
-    "march": {"groove": 1.5, "cadence": 1.25},
-}
 
 
 def resolve_weights(
@@ -281,7 +250,8 @@ def resolve_weights(
     """The weights of a song: WEIGHTS times the style's multipliers, then a user profile's
     weights, then the spec's ``preferences.weights`` (each replaces the value before it).
     Unknown names raise KeyError naming them (the spec and profile loaders check first)."""
-    out = {k: v * STYLE_WEIGHTS.get(style, {}).get(k, 1.0) for k, v in WEIGHTS.items()}
+    mult = dict(STYLES[style].reward_weights) if style in STYLES else {}
+    out = {k: v * mult.get(k, 1.0) for k, v in WEIGHTS.items()}
     for layer in (profile or {}, spec or {}):
         unknown = sorted(set(layer) - set(REWARDS))
         if unknown:

@@ -23,6 +23,7 @@ import numpy as np
 from composer.reward_model import INPUTS, MODEL_PATH, RewardModel, model_inputs
 from composer.training.reward_corpus import load_chorales
 from composer.training.reward_pairs import KINDS, Pairs, corpus_pairs, ranked_pairs
+from planners.styles import STYLES
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class RewardConfig:
     learning_rate: float = 0.01
     weight_decay: float = 1e-4
     # rule-ranked pairs: the rules generator's candidates in every style x form, per seed
-    rule_styles: tuple[str, ...] = ("classical", "folk", "pop", "jazz", "blues", "waltz", "march")
+    rule_styles: tuple[str, ...] = tuple(STYLES)
     rule_forms: tuple[str, ...] = ("AABA", "ABAC")
     train_seeds: tuple[int, ...] = (0, 1, 2)
     test_seeds: tuple[int, ...] = (1000,)  # rule-ranked pairs from other seeds are held out

@@ -15,6 +15,17 @@ Pattern = tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
+class MelodyTargets:
+    """What a style's melody aims at (read by the rewards). Priors from the style descriptions,
+    not measurements: a chorale soprano moves by step ~75% of the time (measured on the corpus,
+    see composer/reward_model), folk and march tunes leap more, jazz syncopates."""
+
+    step_ratio: float  # share of steps among melodic intervals
+    notes_per_beat: float  # melody onsets per felt beat
+    syncopation: float  # share of melody notes off the beat
+
+
+@dataclass(frozen=True)
 class Style:
     name: str
     tempo: tuple[int, int, int]  # slow, moderate, fast defaults (quarter-note bpm)
@@ -27,12 +38,16 @@ class Style:
     programs: tuple[int, int, int]  # General MIDI programs (0-based): melody, chords, bass
     melody_range: tuple[int, int]  # MIDI pitches: a singable octave and a half
     modulate_bridge: bool  # may a bridge move to a related key
+    melody: MelodyTargets  # what the search's melody rewards aim at
     loop: tuple[str, ...] = ()  # a four-chord loop the planner may use (pop)
     blues_form: bool = False  # 12-bar sections follow the blues changes
     # The learned progression model it plans with ("chorale" | "folk"; None: the rule planner)
     # and the vocabulary it may use ("all" the model knows, or "triads": diatonic + V7).
     harmony_model: str | None = None
     vocabulary: str = "triads"
+    # Multipliers of the rewards' weights (composer.search.rewards.WEIGHTS): what each
+    # tradition's listeners listen for first.
+    reward_weights: tuple[tuple[str, float], ...] = ()
 
 
 # Patterns in felt beats. A "beat" is a quarter in 4/4, a dotted quarter in 6/8.
@@ -61,6 +76,8 @@ STYLES: dict[str, Style] = {
         modulate_bridge=True,
         harmony_model="chorale",
         vocabulary="all",
+        melody=MelodyTargets(0.70, 1.0, 0.05),
+        reward_weights=(("harmonic_fit", 1.25), ("cadence", 1.25), ("step_balance", 1.25)),
     ),
     "folk": Style(
         name="folk",
@@ -75,6 +92,8 @@ STYLES: dict[str, Style] = {
         melody_range=(62, 81),
         modulate_bridge=False,
         harmony_model="folk",
+        melody=MelodyTargets(0.60, 1.3, 0.10),
+        reward_weights=(("groove", 1.25), ("form_relation", 1.25)),
     ),
     "pop": Style(
         name="pop",
@@ -89,6 +108,8 @@ STYLES: dict[str, Style] = {
         melody_range=(60, 79),
         modulate_bridge=True,
         loop=("I", "V", "vi", "IV"),
+        melody=MelodyTargets(0.60, 1.0, 0.25),
+        reward_weights=(("groove", 1.25), ("form_relation", 1.5), ("novelty", 1.25)),
     ),
     "jazz": Style(
         name="jazz",
@@ -103,6 +124,8 @@ STYLES: dict[str, Style] = {
         melody_range=(58, 79),
         modulate_bridge=True,
         harmony_model="chorale",
+        melody=MelodyTargets(0.55, 1.2, 0.35),
+        reward_weights=(("style_rhythm", 1.5), ("novelty", 1.25), ("harmonic_fit", 0.8)),
     ),
     "blues": Style(
         name="blues",
@@ -117,6 +140,8 @@ STYLES: dict[str, Style] = {
         melody_range=(57, 77),
         modulate_bridge=False,
         blues_form=True,
+        melody=MelodyTargets(0.50, 1.0, 0.35),
+        reward_weights=(("style_rhythm", 1.5), ("key_clarity", 0.5)),
     ),
     "waltz": Style(
         name="waltz",
@@ -131,6 +156,8 @@ STYLES: dict[str, Style] = {
         melody_range=(62, 84),
         modulate_bridge=True,
         harmony_model="folk",
+        melody=MelodyTargets(0.65, 1.0, 0.05),
+        reward_weights=(("groove", 1.25), ("contour", 1.25)),
     ),
     "march": Style(
         name="march",
@@ -145,6 +172,8 @@ STYLES: dict[str, Style] = {
         melody_range=(63, 82),
         modulate_bridge=True,
         harmony_model="folk",
+        melody=MelodyTargets(0.55, 1.2, 0.10),
+        reward_weights=(("groove", 1.5), ("cadence", 1.25)),
     ),
 }
 
