@@ -36,27 +36,36 @@ def _compose(args: list[str], stdout: Path | None = None) -> None:
         stdout.write_bytes(out.stdout)
 
 
-def run(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    for spec in sorted((ROOT / "examples").glob("*.yaml")):
-        name = spec.stem
-        rel = str(spec.relative_to(ROOT))
-        _compose(["plan", "--spec", rel], outdir / f"{name}.plan.txt")
-        _compose(["plan", "--spec", rel, "--json"], outdir / f"{name}.plan.json")
-        for gen in GENERATORS:
-            for seed in SEEDS:
-                midi = outdir / f"{name}.{gen}.seed{seed}.mid"
-                flags = [] if gen == "default" else ["--generator", gen]
-                args = ["--spec", rel, "--seed", str(seed), *flags, "-q", "--force"]
-                _compose([*args, "-o", str(midi)])
-                print(f"{midi.name}", flush=True)
+def _write_sums(outdir: Path) -> int:
     sums = {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(outdir.iterdir())
         if p.name != "SHA256SUMS"
     }
     (outdir / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sums.items()))
-    print(json.dumps({"files": len(sums), "out": str(outdir)}))
+    return len(sums)
+
+
+def run(outdir: Path, generators: tuple[str, ...] = GENERATORS) -> None:
+    """The quick outputs first (plans, then ``rules``), the default generator's last;
+    ``SHA256SUMS`` is brought up to date after every file, so a run cut short still compares."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    specs = sorted((ROOT / "examples").glob("*.yaml"))
+    for spec in specs:
+        rel = str(spec.relative_to(ROOT))
+        _compose(["plan", "--spec", rel], outdir / f"{spec.stem}.plan.txt")
+        _compose(["plan", "--spec", rel, "--json"], outdir / f"{spec.stem}.plan.json")
+        _write_sums(outdir)
+    for gen in sorted(generators, key=lambda g: g != "rules"):
+        for spec in specs:
+            for seed in SEEDS:
+                midi = outdir / f"{spec.stem}.{gen}.seed{seed}.mid"
+                flags = [] if gen == "default" else ["--generator", gen]
+                args = ["--spec", str(spec.relative_to(ROOT)), "--seed", str(seed), *flags]
+                _compose([*args, "-q", "--force", "-o", str(midi)])
+                _write_sums(outdir)
+                print(f"{midi.name}", flush=True)
+    print(json.dumps({"files": _write_sums(outdir), "out": str(outdir)}))
 
 
 def _sums(folder: Path) -> dict[str, str]:
@@ -65,11 +74,23 @@ def _sums(folder: Path) -> dict[str, str]:
 
 
 def compare(old: Path, new: Path) -> int:
+    """0 when both runs wrote the same files with the same bytes; ``missing`` names files only
+    one run has (a run cut short)."""
     a, b = _sums(old), _sums(new)
-    differ = sorted(n for n in a.keys() & b.keys() if a[n] != b[n])
+    common = sorted(a.keys() & b.keys())
+    differ = [n for n in common if a[n] != b[n]]
     missing = sorted(a.keys() ^ b.keys())
     same = not differ and not missing
-    print(json.dumps({"files": len(a), "identical": same, "differ": differ, "missing": missing}))
+    print(
+        json.dumps(
+            {
+                "compared": len(common),
+                "identical": len(common) - len(differ),
+                "differ": differ,
+                "missing": missing,
+            }
+        )
+    )
     return 0 if same else 1
 
 
@@ -78,12 +99,13 @@ def main() -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
     r.add_argument("outdir", type=Path)
+    r.add_argument("--generators", nargs="+", default=list(GENERATORS), choices=GENERATORS)
     c = sub.add_parser("compare")
     c.add_argument("old", type=Path)
     c.add_argument("new", type=Path)
     args = ap.parse_args()
     if args.cmd == "run":
-        run(args.outdir)
+        run(args.outdir, tuple(args.generators))
         return 0
     return compare(args.old, args.new)
 
