@@ -188,7 +188,7 @@ def _worker_init() -> None:
 def api_case(args: tuple[int, float]) -> tuple[str, int, str]:
     """(outcome, seed, detail): composed | rejected | internal | hang."""
     seed, timeout = args
-    from composer import api
+    from composer.app import api
     from grammar.errors import ComposeError
 
     spec = random_spec(random.Random(seed))
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only_seed is not None:
         spec = random_spec(random.Random(args.only_seed))
         print(json.dumps(spec, ensure_ascii=False))
-        from composer import api
+        from composer.app import api
 
         api.compose(spec)
         return 0

@@ -1,4 +1,4 @@
-"""``compose``: the command line. It parses, calls the library (:mod:`composer.api`), prints.
+"""``compose``: the command line. It parses, calls the library (:mod:`composer.app.api`), prints.
 
 Errors a user can cause are printed as one line, ``error: <field>: <problem>``, with exit code 2
 and no output file; see :mod:`grammar.errors`. Anything else is a bug: one line, exit code 1,
@@ -18,9 +18,9 @@ try:  # the imports take seconds (numpy, numba, torch): a Ctrl-C then is not a t
     from typer.core import TyperGroup
     from typer.exceptions import TyperException
 
-    from composer import api
-    from composer.output import check_midi_path, check_targets, report_path, write_files
-    from composer.progress import progress_for
+    from composer.app import api
+    from composer.app.output import check_midi_path, check_targets, report_path, write_files
+    from composer.app.progress import progress_for
     from grammar.errors import MAX_PROBLEM, ComposeError, SpecError, shorten
 except KeyboardInterrupt:
     print("interrupted", file=sys.stderr)
@@ -56,7 +56,11 @@ FormOpt = Annotated[
     str | None, typer.Option(help='Form: AABA, "A A\' B A", "[verse chorus]x2 bridge chorus".')
 ]
 PromptOpt = Annotated[
-    str | None, typer.Option(help="Free text; may give key, tempo, meter, style.")
+    str | None,
+    typer.Option(
+        help="Free text in English, German, French, Spanish or Italian: style, feel, tempo, "
+        "mood, key, meter, instruments, length; flags and spec fields win over it."
+    ),
 ]
 KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C# minor'.")]
 TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
@@ -139,6 +143,8 @@ def compose(
     write_files({output: song.midi, targets[1]: song.report_json().encode()}, force, inputs=inputs)
     if not quiet:
         r = song.report
+        for line in r.understood.lines() if r.understood else ():
+            typer.echo(line)
         minutes, seconds = divmod(round(r.duration_seconds), 60)
         typer.echo(
             f"wrote {output} and {targets[1]}: '{r.title}', {r.bars} bars "
@@ -206,7 +212,7 @@ def eval_cmd(
 ) -> int:
     """Compose every spec in FOLDER for each seed and measure the MIDI written. A bad spec is
     named and skipped; the exit code is then 2."""
-    from composer.eval_harness import table
+    from composer.eval.harness import table
 
     def report(path: Path, exc: ComposeError) -> None:
         print(f"error: {shorten(path, 120)}: {exc}", file=sys.stderr)
@@ -268,8 +274,8 @@ def train_cmd(
     ] = False,
 ) -> None:
     """Train the melody model of the `transformer` generator (resumable; logs validation loss)."""
-    from composer.learned.progress import train_progress
-    from composer.learned.train import TrainConfig, preflight, train
+    from composer.training.melody import TrainConfig, preflight, train
+    from composer.training.progress import train_progress
 
     if data is not None and out is None:
         # a model of the user's own music never replaces the shipped one (or an earlier run)

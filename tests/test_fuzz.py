@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from composer import api
+from composer.app import api
 from grammar.errors import ComposeError
 from grammar.spec import load_spec
 

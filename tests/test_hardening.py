@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from composer import api
+from composer.app import api
+from composer.app.output import write_files
 from composer.cli import COMMAND_ORDER, main
-from composer.output import write_files
 from grammar.errors import ComposeError, OutputError, SpecError
 from grammar.spec import load_spec, validate_spec
 
@@ -62,7 +62,7 @@ def test_train_state_is_loaded_with_weights_only(tmp_path: Path) -> None:
     """A train-state file planted in the cache is a pickle: it must not run code on resume."""
     import torch
 
-    from composer.learned.train import _load_state
+    from composer.training.melody import _load_state
 
     marker = tmp_path / "pwned"
 
@@ -154,7 +154,7 @@ def test_shipped_reward_model_needs_force(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from composer.reward_model import MODEL_PATH
-    from composer.reward_model import train as trainer
+    from composer.training import reward as trainer
 
     def no_work(*a: Any, **k: Any) -> None:
         raise AssertionError("trained before checking the output")
@@ -210,7 +210,7 @@ def test_shipped_checkpoint_needs_force_and_train_checks_before_work(
 ) -> None:
     import torch
 
-    from composer.learned.train import TrainConfig, preflight
+    from composer.training.melody import TrainConfig, preflight
 
     with pytest.raises(SpecError, match="--force"):
         preflight(TrainConfig())
@@ -233,7 +233,7 @@ def test_shipped_checkpoint_needs_force_and_train_checks_before_work(
 
 
 def test_train_with_too_few_pieces_says_how_many() -> None:
-    from composer.learned.train import ENOUGH_PIECES, _check_split
+    from composer.training.melody import ENOUGH_PIECES, _check_split
 
     with pytest.raises(SpecError) as info:
         _check_split({"train": [1, 2, 3], "valid": [], "test": []})
@@ -346,7 +346,7 @@ def test_ctrl_c_while_moving_the_pair_lands_after_both(
 def test_interrupt_while_writing_new_files_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import composer.output as output
+    import composer.app.output as output
 
     real = os.chmod
     calls = {"n": 0}
@@ -383,7 +383,7 @@ def test_sigint_prints_interrupted_and_writes_nothing(tmp_path: Path) -> None:
     code = (
         "import signal, sys, time\n"
         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "import composer.api as api\n"
+        "import composer.app.api as api\n"
         "def slow(*a, **k):\n"
         "    print('composing', flush=True)\n"
         "    time.sleep(60)\n"
@@ -563,8 +563,8 @@ def test_crafted_checkpoint_is_one_line_without_a_load_report(
     import torch
     from safetensors.torch import save_file
 
-    from composer.generators.checkpoint import check_checkpoint
-    from composer.learned.model import CHECKPOINT
+    from composer.generators.transformer.model import CHECKPOINT
+    from composer.generators.transformer.user_model import check_checkpoint
     from grammar.errors import GeneratorError
 
     ck = tmp_path / "ck"
@@ -594,8 +594,8 @@ def test_crafted_config_is_refused_before_allocating(
     import json
     import shutil
 
-    from composer.generators.checkpoint import check_checkpoint
-    from composer.learned.model import CHECKPOINT
+    from composer.generators.transformer.model import CHECKPOINT
+    from composer.generators.transformer.user_model import check_checkpoint
     from grammar.errors import GeneratorError
 
     ck = tmp_path / "ck"
@@ -609,8 +609,8 @@ def test_crafted_config_is_refused_before_allocating(
 
 
 def test_no_past_key_values_warning_when_sampling() -> None:
-    from composer.learned.model import cache_kwargs, load_model
-    from composer.learned.sampling import sample
+    from composer.generators.transformer.model import cache_kwargs, load_model
+    from composer.generators.transformer.sampling import sample
 
     model = load_model()
     assert "cache" in cache_kwargs(model, None) or "past_key_values" in cache_kwargs(model, None)
@@ -632,8 +632,8 @@ def test_meter_symbols_are_reported_as_fractions(symbol: str, meter: str) -> Non
 
 def test_folders_a_user_names_say_what_they_are(tmp_path: Path) -> None:
     """--checkpoint, train --data and eval's FOLDER: a FIFO, a file, a loop, named as such."""
-    from composer.generators.checkpoint import check_checkpoint
-    from composer.learned.data import user_files
+    from composer.generators.transformer.user_model import check_checkpoint
+    from composer.training.melody_data import user_files
     from grammar.errors import GeneratorError
 
     fifo = tmp_path / "fifo"
@@ -672,7 +672,7 @@ def test_long_form_and_chord_strings_are_refused_by_length() -> None:
 
 
 def test_reward_model_module_needs_force_for_the_shipped_file(tmp_path: Path) -> None:
-    from composer.reward_model.train import main as train_main
+    from composer.training.reward import main as train_main
 
     with pytest.raises(SystemExit, match="--force"):
         train_main(["--limit", "1"])
