@@ -185,13 +185,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--output", type=Path, help=f"default: {MODEL_PATH.name}, with --force")
     ap.add_argument("--force", action="store_true", help="replace an existing file")
     args = ap.parse_args(argv)
-    from composer.app import api  # the same output rules as `compose train-reward`
+    from composer.app.output import check_targets, write_files  # train-reward's output rules
     from grammar.errors import ComposeError
 
+    path = args.output if args.output is not None else MODEL_PATH
     try:
-        out = api.train_reward(args.seed, args.output, args.limit, force=args.force)
+        if args.limit is not None and args.limit < 1:
+            raise ComposeError("--limit", f"must be at least 1, got {args.limit}")
+        if args.output is None and not args.force:
+            raise ComposeError("--output", "this replaces the shipped reward model: pass --force")
+        check_targets([path], args.force)
+        trained = train(RewardConfig(seed=args.seed, limit=args.limit))
+        write_files({path: trained.model.to_json().encode()}, args.force)
     except ComposeError as exc:
         sys.exit(f"error: {exc}")
+    out = {"accuracy": trained.accuracy, "pairs": trained.counts, "path": str(path)}
     print(json.dumps(out, indent=2))
 
 
