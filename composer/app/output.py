@@ -87,18 +87,24 @@ def _mode_for(path: Path) -> int:
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
     """Hold SIGINT and SIGTERM while the files are moved into place, so an interrupt lands after
-    all of them (or before any): the MIDI and its report change together."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):  # signals reach only the main thread; Windows has no signal mask
-        yield
+    all of them (or before any): the MIDI and its report change together. A handler that only
+    records the signal, not a signal mask: with torch's or numba's threads running, a masked
+    signal would be delivered to one of them and interrupt us anyway."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can be set, and Python handlers run, only in the main thread
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    got: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    old = {sig: signal.signal(sig, lambda signum, _frame: got.append(signum)) for sig in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(got):
+            signal.raise_signal(
+                signum
+            )  # now, with the user's handler back (Ctrl-C: KeyboardInterrupt)
 
 
 def write_files(
