@@ -16,10 +16,16 @@ from typing import Any
 import numpy as np
 
 from composer.leadsheet import LeadSheet
-from composer.output import check_midi_path, report_path, write_files
+from composer.output import check_midi_path, check_targets, report_path, write_files
 from composer.pipeline import PLANNING, Progress, compile_song, song_notes
 from composer.registry import Factory, available, register
-from composer.report import Report, build_report
+from composer.render.outputs import (
+    check_outputs,
+    outputs_report_path,
+    render_outputs,
+)
+from composer.report import FileReport, Report, build_report
+from grammar.errors import OutputError
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 
@@ -33,6 +39,26 @@ class Song:
 
     def report_json(self) -> str:
         return self.report.model_dump_json(indent=2) + "\n"
+
+    def write(self, paths: list[str | Path], force: bool = False) -> dict[Path, FileReport]:
+        """Render every output (the suffix picks the format, see
+        :mod:`composer.render.outputs`) and write them with the report beside the first, all or
+        none; refuses to overwrite unless ``force``. Returns what was written."""
+        targets = [Path(p) for p in paths]
+        check_outputs(targets)
+        report = outputs_report_path(targets)
+        check_targets([*targets, report], force)
+        rendered = render_outputs(
+            targets, self.plan, self.notes, self.midi, self.report.duration_seconds
+        )
+        files = {
+            p: FileReport(path=str(p), kind=r.kind, bytes=len(r.data), details=r.details)
+            for p, r in rendered.items()
+        }
+        full = self.report.model_copy(update={"files": list(files.values())})
+        data = {p: r.data for p, r in rendered.items()}
+        write_files({**data, report: (full.model_dump_json(indent=2) + "\n").encode()}, force)
+        return files
 
     def save(self, path: str | Path, force: bool = False) -> None:
         """Write the MIDI file and the report beside it (.json); refuses to overwrite
@@ -97,6 +123,22 @@ def train_reward(seed: int = 0, output: str | Path | None = None, limit: int | N
     path.write_text(trained.model.to_json(), encoding="utf-8")
     default_model.cache_clear()
     return {"accuracy": trained.accuracy, "pairs": trained.counts, "path": str(path)}
+
+
+def render_midi(midi_path: str | Path, outputs: list[str | Path], force: bool = False) -> None:
+    """Audio of an existing MIDI file (``compose render song.mid -o song.wav``), all or none."""
+    src = Path(midi_path)
+    targets = [Path(p) for p in outputs]
+    check_outputs(targets)
+    check_targets(targets, force)
+    try:
+        midi = src.read_bytes()
+    except OSError as exc:
+        raise OutputError("MIDI", f"cannot read '{src}': {exc.strerror or exc}") from None
+    if not midi.startswith(b"MThd"):
+        raise OutputError("MIDI", f"'{src}' is not a MIDI file")
+    rendered = render_outputs(targets, None, np.zeros(0), midi, None)
+    write_files({p: r.data for p, r in rendered.items()}, force)
 
 
 def spec_schema() -> dict[str, Any]:

@@ -17,8 +17,9 @@ import typer
 from typer.exceptions import TyperException
 
 from composer import api
-from composer.output import check_midi_path, check_targets, report_path, write_files
+from composer.output import check_targets, write_files
 from composer.progress import progress_for
+from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
 from grammar.errors import ComposeError, SpecError
 
 app = typer.Typer(
@@ -97,34 +98,58 @@ def compose(
     generator: GenOpt = None,
     checkpoint: CheckpointOpt = None,
     output: Annotated[
-        Path,
+        list[Path] | None,
         typer.Option(
-            "-o", "--output", help="MIDI file to write; the report goes beside it as .json."
+            "-o",
+            "--output",
+            help="File to write (repeatable); its suffix picks the format: .mid, .wav .flac "
+            ".ogg .mp3 (audio), .musicxml, .pdf .svg .png (lead sheet), .score.pdf (full "
+            "score), .plan.png (the plan). The report goes beside the first as .json. "
+            "Default: song.mid.",
         ),
-    ] = Path("song.mid"),
+    ] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(help="Also write these beside the first output, e.g. mid,wav,pdf,musicxml."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
     debug: Annotated[bool, typer.Option(help="Validate the plan after every pass.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
-    """Compose a song: write OUTPUT (.mid) and its report (.json)."""
+    """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
         return
-    check_midi_path(output)
-    targets = [output, report_path(output)]
-    check_targets(targets, force)
+    outputs = expand_formats(output or [Path("song.mid")], formats)
+    check_outputs(outputs)  # before composing: unknown suffix, missing tool
+    report = outputs_report_path(outputs)
+    check_targets([*outputs, report], force)
     song_spec = api.build_spec(spec, _overrides(ctx))
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
-    write_files({output: song.midi, targets[1]: song.report_json().encode()}, force)
+    song.write(list(outputs), force)
     if not quiet:
         r = song.report
         minutes, seconds = divmod(round(r.duration_seconds), 60)
         typer.echo(
-            f"wrote {output} and {targets[1]}: '{r.title}', {r.bars} bars "
+            f"wrote {', '.join(str(p) for p in outputs)} and {report}: '{r.title}', {r.bars} bars "
             f"({minutes}:{seconds:02d}), "
             f"{r.key}, {r.tempo} bpm, {r.time_signature}, {r.style}, form "
             f"{' '.join(s.name for s in r.sections)}, seed {r.seed}"
         )
+
+
+@app.command("render")
+def render_cmd(
+    midi: Annotated[Path, typer.Argument(help="A MIDI file (from compose or anywhere).")],
+    output: Annotated[
+        list[Path],
+        typer.Option("-o", "--output", help="Audio file(s) to write: .wav .flac .ogg .mp3."),
+    ],
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> None:
+    """Render a MIDI file to audio with FluidSynth and a General MIDI SoundFont."""
+    api.render_midi(midi, list(output), force)
+    typer.echo(f"wrote {', '.join(str(p) for p in output)}")
 
 
 @app.command("plan")

@@ -88,7 +88,9 @@ def soundfont() -> Path:
 def fluidsynth() -> str:
     exe = shutil.which("fluidsynth")
     if exe is None:
-        raise MissingTool("--output", f"audio needs fluidsynth, which is not installed: run {INSTALL}")
+        raise MissingTool(
+            "--output", f"audio needs fluidsynth, which is not installed: run {INSTALL}"
+        )
     return exe
 
 
@@ -127,8 +129,15 @@ def synthesise(midi: bytes) -> np.ndarray:
     return np.asarray(audio)
 
 
-def fit_length(audio: np.ndarray, seconds: float) -> np.ndarray:
-    """``audio`` cut or padded to ``seconds`` plus the tail, the tail's end faded out."""
+SILENCE = 1e-4  # -80 dBFS: where a MIDI file of unknown length is taken to have ended
+
+
+def fit_length(audio: np.ndarray, seconds: float | None) -> np.ndarray:
+    """``audio`` cut or padded to ``seconds`` (None: to its last sound) plus the tail, the
+    tail's end faded out."""
+    if seconds is None:
+        loud = np.flatnonzero(np.abs(audio).max(axis=1) > SILENCE)
+        seconds = (loud[-1] + 1) / RATE if loud.size else 0.0
     n = round((seconds + TAIL_SECONDS) * RATE)
     out = np.zeros((n, audio.shape[1]), dtype=np.float32)
     m = min(n, len(audio))
@@ -138,8 +147,9 @@ def fit_length(audio: np.ndarray, seconds: float) -> np.ndarray:
     return out
 
 
-def render_audio(midi: bytes, seconds: float, suffix: str) -> Audio:
-    """Encoded audio of ``midi`` (a song ``seconds`` long) in the format of ``suffix``."""
+def render_audio(midi: bytes, seconds: float | None, suffix: str) -> Audio:
+    """Encoded audio of ``midi`` (a song ``seconds`` long; None: as long as it sounds) in the
+    format of ``suffix``."""
     import io
 
     import soundfile as sf

@@ -39,7 +39,9 @@ def _highpass(rate: int) -> tuple[np.ndarray, np.ndarray]:
     q, fc = 0.5003270373238773, 38.13547087602444
     k = np.tan(np.pi * fc / rate)
     a0 = 1 + k / q + k * k
-    return np.array([1.0, -2.0, 1.0]), np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    return np.array([1.0, -2.0, 1.0]), np.array(
+        [1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    )
 
 
 def integrated_loudness(audio: np.ndarray, rate: int) -> float:

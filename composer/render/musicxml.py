@@ -12,6 +12,7 @@ suffix as written in the plan (``maj7``, ``m7b5``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from fractions import Fraction
 
@@ -99,7 +100,9 @@ def chord_symbol(symbol: str):  # -> music21.harmony.ChordSymbol
         kindStr=text,
     )
     for mod, degree, alter in steps:
-        cs.addChordStepModification(harmony.ChordStepModification(mod, degree, alter), updatePitches=False)
+        cs.addChordStepModification(
+            harmony.ChordStepModification(mod, degree, alter), updatePitches=False
+        )
     return cs
 
 
@@ -169,16 +172,16 @@ def _part(plan: SongPlan, notes: np.ndarray, index: int, lead: bool):  # -> musi
     on = _snap(mine["onset"])
     end = np.maximum(_snap(mine["onset"] + mine["duration"]), on + GRID_TICKS)
     groups: dict[tuple[int, int], list[int]] = {}
-    for o, e, p in zip(on.tolist(), end.tolist(), mine["pitch"].tolist(), strict=True):
-        groups.setdefault((o, e), []).append(p)
+    for t0, t1, p in zip(on.tolist(), end.tolist(), mine["pitch"].tolist(), strict=True):
+        groups.setdefault((int(t0), int(t1)), []).append(int(p))
     spans = sorted(groups)
-    for (o, e) in spans:
-        k = _section_at(plan, o).key_obj()
-        names = [spelled_pitch(p, k) for p in sorted(set(groups[(o, e)]))]
+    for t0, t1 in spans:
+        k = _section_at(plan, t0).key_obj()
+        names = [spelled_pitch(p, k) for p in sorted(set(groups[(t0, t1)]))]
         n = note.Note(names[0]) if len(names) == 1 else chord.Chord(names)
-        n.quarterLength = _ql(e - o)
-        part.insert(_ql(o), n)
-    polyphonic = any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+        n.quarterLength = _ql(t1 - t0)
+        part.insert(_ql(t0), n)
+    polyphonic = any(b[0] < a[1] for a, b in itertools.pairwise(spans))
     if track.role == "bass":
         part.insert(0, clef.BassClef())
     elif track.role != "melody" and mine.size:
@@ -189,7 +192,7 @@ def _part(plan: SongPlan, notes: np.ndarray, index: int, lead: bool):  # -> musi
     return part
 
 
-def _fill_rests(part, end) -> None:  # type: ignore[no-untyped-def]
+def _fill_rests(part, end) -> None:
     """Visible rests in every gap, up to the song's end (music21's own are hidden at the
     start of a part, and the last bar would be cut short)."""
     from music21 import harmony, note

@@ -44,7 +44,9 @@ def render_plan_picture(plan: SongPlan, notes: np.ndarray, dpi: int = 110) -> by
         top.text(x0 + 0.15, 1.78, f"{s.name}  ({s.role})", fontsize=10, weight="bold", va="top")
         top.text(x0 + 0.15, 1.40, s.key, fontsize=9, va="top")
         if cad:
-            top.text(x0 + s.bars - 0.1, 1.08, cad, fontsize=8, ha="right", va="bottom", color="#555")
+            top.text(
+                x0 + s.bars - 0.1, 1.08, cad, fontsize=8, ha="right", va="bottom", color="#555"
+            )
         per_bar: dict[int, list[str]] = {}
         for e in s.chords:
             per_bar.setdefault(e.bar, []).append(e.symbol)
@@ -60,7 +62,9 @@ def render_plan_picture(plan: SongPlan, notes: np.ndarray, dpi: int = 110) -> by
     top.set_yticks([0.5, 1.5], ["chords", "form"])
     top.set_title(
         f"{plan.title}: {plan.key}, {plan.tempo} bpm, {plan.time_signature}, {plan.style}, "
-        f"{bars} bars", fontsize=12, loc="left"
+        f"{bars} bars",
+        fontsize=12,
+        loc="left",
     )
     legend = []
     for t, track in enumerate(plan.tracks):

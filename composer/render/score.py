@@ -87,11 +87,13 @@ def svg_pages(musicxml: bytes) -> list[str]:
     return [printable(tk.renderToSVG(page)) for page in range(1, tk.getPageCount() + 1)]
 
 
-def _cairosvg():  # type: ignore[no-untyped-def]
+def _cairosvg():  # -> the cairosvg module
     try:
         import cairosvg
     except OSError as exc:  # cairocffi loads libcairo when imported
-        raise MissingTool("--output", f"PNG and PDF need the cairo library ({exc}): run {INSTALL}") from None
+        raise MissingTool(
+            "--output", f"PNG and PDF need the cairo library ({exc}): run {INSTALL}"
+        ) from None
     return cairosvg
 
 
@@ -103,11 +105,11 @@ def check_tools(suffix: str) -> None:
 
 def stacked_svg(pages: list[str]) -> bytes:
     """All pages in one SVG, one below the other."""
-    sizes = []
+    sizes: list[tuple[float, float]] = []
     for svg in pages:
-        w = re.search(r'width="([\d.]+)px"', svg)
-        h = re.search(r'height="([\d.]+)px"', svg)
-        sizes.append((float(w[1]) if w else 2100.0, float(h[1]) if h else 2970.0))
+        wm = re.search(r'width="([\d.]+)px"', svg)
+        hm = re.search(r'height="([\d.]+)px"', svg)
+        sizes.append((float(wm[1]) if wm else 2100.0, float(hm[1]) if hm else 2970.0))
     width, height = max(w for w, _ in sizes), sum(h for _, h in sizes)
     parts, y = [], 0.0
     for svg, (_, h) in zip(pages, sizes, strict=True):
