@@ -129,6 +129,7 @@ def synthesise(midi: bytes) -> np.ndarray:
     return np.asarray(audio)
 
 
+WRITE_BLOCK = 16384  # frames per write to the encoder
 SILENCE = 1e-4  # -80 dBFS: where a MIDI file of unknown length is taken to have ended
 
 
@@ -161,5 +162,8 @@ def render_audio(midi: bytes, seconds: float | None, suffix: str) -> Audio:
     audio, lufs, tp = normalise(audio, RATE, TARGET_LUFS, CEILING_DBTP)
     fmt, subtype = ENCODINGS[suffix]
     buf = io.BytesIO()
-    sf.write(buf, audio, RATE, format=fmt, subtype=subtype)
+    # written in blocks: libsndfile's Vorbis encoder crashes on one large write
+    with sf.SoundFile(buf, "w", RATE, audio.shape[1], format=fmt, subtype=subtype) as out:
+        for i in range(0, len(audio), WRITE_BLOCK):
+            out.write(audio[i : i + WRITE_BLOCK])
     return Audio(buf.getvalue(), len(audio) / RATE, round(lufs, 2), round(tp, 2), soundfont().name)

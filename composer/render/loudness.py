@@ -68,7 +68,8 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
 
 
 TRUE_PEAK_CANDIDATES = 2000  # local maxima examined by true_peak
-TRUE_PEAK_HALF_WINDOW = 16  # samples either side of each, resampled 4x
+TRUE_PEAK_HALF_WINDOW = 24  # samples either side of each, resampled 4x
+TRUE_PEAK_CORE = 4  # samples either side of each whose oversampled values are kept
 
 
 def true_peak(audio: np.ndarray) -> float:
@@ -89,7 +90,9 @@ def true_peak(audio: np.ndarray) -> float:
     padded = np.pad(np.asarray(audio, np.float64).reshape(len(audio), -1), ((h, h), (0, 0)))
     windows = padded[top[:, None] + np.arange(2 * h + 1)[None, :]]  # (k, 2h+1, channels)
     up = resample_poly(windows, 4, 1, axis=1)
-    return float(max(np.abs(up).max(), x.max()))
+    # only the middle: near a window's edges the interpolation filter runs out of samples
+    core = up[:, 4 * (h - TRUE_PEAK_CORE) : 4 * (h + TRUE_PEAK_CORE) + 1]
+    return float(max(np.abs(core).max(), x.max()))
 
 
 def db(x: float) -> float:
@@ -123,12 +126,15 @@ def normalise(
         return audio, loud, db(true_peak(audio))
     ceiling = 10 ** (ceiling_dbtp / 20)
     out = audio
-    for _ in range(3):  # limiting lowers loudness a little: re-gain and re-limit until it holds
+    sample_ceiling = ceiling * 0.94  # under the true-peak ceiling: inter-sample peaks
+    for _ in range(6):  # limiting lowers loudness a little: re-gain and re-limit until it holds
         out = out * np.float32(10 ** ((target_lufs - loud) / 20))
-        # the sample ceiling sits a little under the true-peak one for inter-sample peaks
-        out = limit(out, ceiling * 0.94, rate)
+        out = limit(out, sample_ceiling, rate)
         loud = integrated_loudness(out, rate)
-        if abs(loud - target_lufs) < 0.1:
+        tp = true_peak(out)
+        if tp > ceiling:  # a steep transient rings between samples: limit it harder
+            sample_ceiling *= 0.99 * ceiling / tp
+        elif abs(loud - target_lufs) < 0.1:
             break
     tp = true_peak(out)
     if tp > ceiling:  # rare inter-sample overs left by the limiter: scale them under
