@@ -99,7 +99,7 @@ class FileReport(_Model):
     path: str
     kind: str = Field(description="midi, audio, musicxml, lead sheet, score, plan picture")
     bytes: int = Field(ge=0)
-    details: dict[str, float | str] = Field(
+    details: dict[str, int | float | str] = Field(
         default_factory=dict, description="audio: seconds, lufs, true_peak_dbtp; pictures: pages"
     )
 

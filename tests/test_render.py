@@ -314,7 +314,7 @@ def test_missing_soundfont_is_one_line_exit_2(
     mid.write_bytes(b"MThd")
     assert main(["render", str(mid), "-o", str(tmp_path / "out.wav")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "SoundFont" in err and "fluid-soundfont-gm" in err and "\n" not in err
+    assert "SoundFont" in err and "timgm6mb-soundfont" in err and "\n" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mid"]
 
 

@@ -8,11 +8,13 @@ normalise it to -14 LUFS integrated with the true peak under -1 dBTP
 
 The SoundFont is the first of :data:`SOUNDFONTS` that exists (``$SONGC_SOUNDFONT`` first):
 the Debian packages ``fluid-soundfont-gm`` (FluidR3, 140 MB, the better one) or
-``timgm6mb-soundfont`` (6 MB). Nothing is downloaded at run time.
+``timgm6mb-soundfont`` (6 MB, what `make render-deps` installs). Nothing is downloaded at
+run time.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -29,7 +31,7 @@ TAIL_SECONDS = 2.0  # after the last bar: the release and the reverb ring out
 FADE_SECONDS = 0.5  # the last part of the tail fades to silence
 TARGET_LUFS = -14.0  # the level streaming services play music at
 CEILING_DBTP = -1.0
-INSTALL = "make render-deps (or: apt-get install fluidsynth fluid-soundfont-gm)"
+INSTALL = "make render-deps (or: apt-get install fluidsynth timgm6mb-soundfont)"
 
 SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
@@ -148,6 +150,13 @@ def fit_length(audio: np.ndarray, seconds: float | None) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=1)  # -o song.wav -o song.mp3: synthesise and normalise once
+def _mastered(midi: bytes, seconds: float | None) -> tuple[np.ndarray, float, float]:
+    from composer.render.loudness import normalise
+
+    return normalise(fit_length(synthesise(midi), seconds), RATE, TARGET_LUFS, CEILING_DBTP)
+
+
 def render_audio(midi: bytes, seconds: float | None, suffix: str) -> Audio:
     """Encoded audio of ``midi`` (a song ``seconds`` long; None: as long as it sounds) in the
     format of ``suffix``."""
@@ -155,11 +164,8 @@ def render_audio(midi: bytes, seconds: float | None, suffix: str) -> Audio:
 
     import soundfile as sf
 
-    from composer.render.loudness import normalise
-
     check_encoder(suffix)
-    audio = fit_length(synthesise(midi), seconds)
-    audio, lufs, tp = normalise(audio, RATE, TARGET_LUFS, CEILING_DBTP)
+    audio, lufs, tp = _mastered(midi, seconds)
     fmt, subtype = ENCODINGS[suffix]
     buf = io.BytesIO()
     # written in blocks: libsndfile's Vorbis encoder crashes on one large write

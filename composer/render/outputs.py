@@ -53,7 +53,7 @@ FORMAT_SUFFIXES: dict[str, str] = {
 class Rendered:
     data: bytes
     kind: str  # midi, audio, musicxml, lead sheet, score, plan picture
-    details: dict[str, float | str] = field(default_factory=dict)
+    details: dict[str, int | float | str] = field(default_factory=dict)
 
 
 def kind_of(path: Path) -> str:
@@ -153,7 +153,7 @@ def render_outputs(
             from composer.render.audio import render_audio
 
             a = render_audio(midi, seconds, suffix)
-            details: dict[str, float | str] = {
+            details: dict[str, int | float | str] = {
                 "seconds": round(a.seconds, 2),
                 "lufs": a.lufs,
                 "true_peak_dbtp": a.true_peak_dbtp,
