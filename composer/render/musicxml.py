@@ -164,8 +164,6 @@ def _part(plan: SongPlan, notes: np.ndarray, index: int, lead: bool):  # -> musi
             last = k
         if lead:
             part.insert(offset, expressions.RehearsalMark(rehearsal_text(s)))
-            for e in s.chords:
-                part.insert(offset + _ql(e.start_tick), chord_symbol(e.symbol))
     if lead:
         part.insert(0, _tempo_mark(plan))
     mine = notes[notes["track"] == index]
@@ -233,9 +231,25 @@ def build_score(plan: SongPlan, notes: np.ndarray, lead_sheet: bool = False):
     if lead_sheet:
         order = order[:1]
     for n, i in enumerate(order):
-        part = _part(plan, notes, i, lead=n == 0)
-        score.insert(0, part.makeNotation())
+        part = _part(plan, notes, i, lead=n == 0).makeNotation()
+        if n == 0:
+            _add_chord_symbols(plan, part)
+        score.insert(0, part)
     return score
+
+
+def _add_chord_symbols(plan: SongPlan, part) -> None:
+    """The plan's chords above the lead part, put in its bars after music21 has made them:
+    before, its accidental logic would take a chord symbol's tones (the Cb of Db7) for notes
+    heard in the bar and mark the next C natural."""
+    bar_ticks = plan.meter().bar_ticks
+    measures = {m.number: m for m in part.getElementsByClass("Measure")}
+    for s in plan.sections:
+        start = plan.section_start_tick(s)
+        for e in s.chords:
+            tick = start + e.start_tick
+            measure = measures[tick // bar_ticks + 1]
+            measure.insert(_ql(tick % bar_ticks), chord_symbol(e.symbol))
 
 
 def render_musicxml(plan: SongPlan, notes: np.ndarray, lead_sheet: bool = False) -> bytes:
