@@ -232,6 +232,7 @@ def build_score(plan: SongPlan, notes: np.ndarray, lead_sheet: bool = False):
         order = order[:1]
     for n, i in enumerate(order):
         part = _part(plan, notes, i, lead=n == 0).makeNotation()
+        part.splitAtDurations(recurse=True)  # a 5-eighth note: tied notes a reader can write
         if n == 0:
             _add_chord_symbols(plan, part)
         score.insert(0, part)
@@ -256,4 +257,6 @@ def render_musicxml(plan: SongPlan, notes: np.ndarray, lead_sheet: bool = False)
     """The MusicXML bytes of :func:`build_score`."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    return GeneralObjectExporter(build_score(plan, notes, lead_sheet)).parse()
+    exporter = GeneralObjectExporter(build_score(plan, notes, lead_sheet))
+    exporter.makeNotation = False  # build_score made the bars, ties, beams and accidentals
+    return exporter.parse()
