@@ -41,7 +41,7 @@ def main() -> None:
             t = time.perf_counter()
             r = render_outputs([p], song.plan, song.notes, song.midi, song.report.duration_seconds)
             out[suffix] = {
-                "render_s": round(time.perf_counter() - t, 2),
+                "wall_s": round(time.perf_counter() - t, 2),
                 "bytes": len(r[p].data),
                 **r[p].details,
             }

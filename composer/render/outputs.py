@@ -16,6 +16,8 @@ none (:func:`composer.output.write_files`).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +55,7 @@ FORMAT_SUFFIXES: dict[str, str] = {
 class Rendered:
     data: bytes
     kind: str  # midi, audio, musicxml, lead sheet, score, plan picture
-    details: dict[str, int | float | str] = field(default_factory=dict)
+    details: dict[str, int | float | str] = field(default_factory=dict)  # + render_s: seconds
 
 
 def kind_of(path: Path) -> str:
@@ -140,36 +142,48 @@ def render_outputs(
         return xml[lead_sheet]
 
     for p in paths:
-        kind, suffix = kind_of(p), p.suffix.lower()
-        if plan is None and kind not in ("audio", "midi"):
-            raise OutputError(
-                "--output",
-                f"'{p}': a {kind} needs the song's plan; compose it "
-                "with -o (compose render makes audio from a MIDI file)",
-            )
-        if kind == "midi":
-            out[p] = Rendered(midi, kind)
-        elif kind == "audio":
-            from composer.render.audio import render_audio
-
-            a = render_audio(midi, seconds, suffix)
-            details: dict[str, int | float | str] = {
-                "seconds": round(a.seconds, 2),
-                "lufs": a.lufs,
-                "true_peak_dbtp": a.true_peak_dbtp,
-                "soundfont": a.soundfont,
-            }
-            out[p] = Rendered(a.data, kind, details)
-        elif kind == "musicxml":
-            out[p] = Rendered(musicxml(False), kind)
-        elif kind in ("lead sheet", "score"):
-            from composer.render.score import render_picture
-
-            data, pages = render_picture(musicxml(kind == "lead sheet"), suffix)
-            out[p] = Rendered(data, kind, {"pages": pages})
-        else:
-            from composer.render.planpic import render_plan_picture
-
-            assert plan is not None
-            out[p] = Rendered(render_plan_picture(plan, notes), kind)
+        start = time.perf_counter()
+        out[p] = _render_one(p, plan, notes, midi, seconds, musicxml)
+        out[p].details["render_s"] = round(time.perf_counter() - start, 2)
     return out
+
+
+def _render_one(
+    p: Path,
+    plan: SongPlan | None,
+    notes: np.ndarray,
+    midi: bytes,
+    seconds: float | None,
+    musicxml: Callable[[bool], bytes],
+) -> Rendered:
+    kind, suffix = kind_of(p), p.suffix.lower()
+    if plan is None and kind not in ("audio", "midi"):
+        raise OutputError(
+            "--output",
+            f"'{p}': a {kind} needs the song's plan; compose it with -o "
+            "(compose render makes audio from a MIDI file)",
+        )
+    if kind == "midi":
+        return Rendered(midi, kind, {})
+    if kind == "audio":
+        from composer.render.audio import render_audio
+
+        a = render_audio(midi, seconds, suffix)
+        details: dict[str, int | float | str] = {
+            "seconds": round(a.seconds, 2),
+            "lufs": a.lufs,
+            "true_peak_dbtp": a.true_peak_dbtp,
+            "soundfont": a.soundfont,
+        }
+        return Rendered(a.data, kind, details)
+    if kind == "musicxml":
+        return Rendered(musicxml(False), kind, {})
+    if kind in ("lead sheet", "score"):
+        from composer.render.score import render_picture
+
+        data, pages = render_picture(musicxml(kind == "lead sheet"), suffix)
+        return Rendered(data, kind, {"pages": pages})
+    from composer.render.planpic import render_plan_picture
+
+    assert plan is not None
+    return Rendered(render_plan_picture(plan, notes), kind, {})
