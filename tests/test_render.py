@@ -368,3 +368,25 @@ def test_several_outputs_at_once(minor_jig: api.Song, tmp_path: Path) -> None:
         grey = np.asarray(img.convert("L"))
         assert (grey < 128).mean() > 0.005
     assert not list(tmp_path.glob(".*.part"))
+
+
+def test_triplets_are_written_as_tuplets(ballad: api.Song) -> None:
+    """Triplet eighths in the melody come back as a 3:2 tuplet, at their exact places."""
+    from music21 import converter
+
+    notes = ballad.notes[ballad.notes["track"] != 0].copy()
+    third = TICKS_PER_BEAT // 3
+    rows = [(i * third, third, 67 + i, 80, 0) for i in range(3)] + [
+        (TICKS_PER_BEAT, 480, 70, 80, 0)
+    ]
+    from kernels.notes import make_notes, sort_notes
+
+    song_notes = sort_notes(np.concatenate([notes, make_notes(rows)]))
+    score = converter.parseData(render_musicxml(ballad.plan, song_notes), format="musicxml")
+    bar1 = score.parts[0].measure(1)
+    played = [n for n in bar1.notes if not hasattr(n, "figure")]
+    assert [n.pitch.midi for n in played] == [67, 68, 69, 70]
+    assert [float(n.offset) for n in played[:3]] == pytest.approx([0, 1 / 3, 2 / 3])
+    for n in played[:3]:
+        assert [(t.numberNotesActual, t.numberNotesNormal) for t in n.duration.tuplets] == [(3, 2)]
+    assert played[3].duration.tuplets == ()
