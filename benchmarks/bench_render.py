@@ -25,9 +25,13 @@ def main() -> None:
     ap.add_argument("--spec", default="examples/pop_song.yaml")
     ap.add_argument("--tempo", type=int, default=64, help="64 bpm: the pop song lasts 3.5 min")
     ap.add_argument("--candidates", type=int, default=4)
+    ap.add_argument("--generator", default="rules", help="rules: quick to compose; same renders")
     args = ap.parse_args()
     song = api.compose(
-        api.build_spec(args.spec, {"tempo": args.tempo, "candidates": args.candidates})
+        api.build_spec(
+            args.spec,
+            {"tempo": args.tempo, "candidates": args.candidates, "generator": args.generator},
+        )
     )
     out: dict[str, object] = {
         "spec": args.spec,
