@@ -186,13 +186,17 @@ def _part(plan: SongPlan, notes: np.ndarray, index: int, lead: bool):  # -> musi
         part.insert(0, clef.bestClef(part, recurse=True))
     if polyphonic:  # overlapping chords: one chord per change, tied where a note holds
         part = _chordify(part)
-    _fill_rests(part, _ql(plan.total_bars * plan.meter().bar_ticks))
+    meter_ = plan.meter()
+    beat = _ql(meter_.beat_ticks) if meter_.is_compound else None
+    _fill_rests(part, _ql(plan.total_bars * meter_.bar_ticks), beat)
     return part
 
 
-def _fill_rests(part, end) -> None:
+def _fill_rests(part, end, beat: Fraction | None = None) -> None:
     """Visible rests in every gap, up to the song's end (music21's own are hidden at the
-    start of a part, and the last bar would be cut short)."""
+    start of a part, and the last bar would be cut short). ``beat``: in compound meters a rest
+    is split at the dotted-quarter beats, so 6/8 shows a dotted-quarter rest, not a half rest
+    that crosses the middle of the bar."""
     from music21 import harmony, note
 
     now = Fraction(0)
@@ -202,8 +206,10 @@ def _fill_rests(part, end) -> None:
     )
     for n in [*sounding, None]:
         start = end if n is None else Fraction(n.offset)
-        if start > now:
-            part.insert(now, note.Rest(quarterLength=start - now))
+        while start > now:
+            stop = start if beat is None else min(start, (now // beat + 1) * beat)
+            part.insert(now, note.Rest(quarterLength=stop - now))
+            now = stop
         if n is not None:
             now = max(now, start + Fraction(n.quarterLength))
 
