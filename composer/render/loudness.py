@@ -44,16 +44,20 @@ def _highpass(rate: int) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def integrated_loudness(audio: np.ndarray, rate: int) -> float:
-    """Integrated loudness in LUFS of ``audio`` (samples, channels); -inf for silence."""
+def k_weighted(audio: np.ndarray, rate: int) -> np.ndarray:
+    """``audio`` (samples, channels) through the K-weighting filter."""
     (b1, a1), (b2, a2) = _shelf(rate), _highpass(rate)  # one 4th-order filter: one pass
     x = lfilter(np.convolve(b1, b2), np.convolve(a1, a2), np.asarray(audio, np.float64), axis=0)
-    x = x.reshape(len(x), -1)
+    return x.reshape(len(x), -1)
+
+
+def gated_loudness(k: np.ndarray, rate: int) -> float:
+    """Integrated loudness in LUFS of K-weighted audio (:func:`k_weighted`)."""
     block, step = round(BLOCK_SECONDS * rate), round(BLOCK_SECONDS * (1 - OVERLAP) * rate)
-    if len(x) < block:
+    if len(k) < block:
         return float("-inf")
-    power = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), x * x]), axis=0)
-    starts = np.arange(0, len(x) - block + 1, step)
+    power = np.cumsum(np.vstack([np.zeros((1, k.shape[1])), k * k]), axis=0)
+    starts = np.arange(0, len(k) - block + 1, step)
     z = (power[starts + block] - power[starts]) / block  # mean square per block and channel
     blocks = z.sum(axis=1)  # channel weights are 1 for left and right
     with np.errstate(divide="ignore"):
@@ -65,6 +69,11 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     with np.errstate(divide="ignore"):
         kept = kept[-0.691 + 10 * np.log10(kept) > relative]
     return float(-0.691 + 10 * np.log10(kept.mean()))
+
+
+def integrated_loudness(audio: np.ndarray, rate: int) -> float:
+    """Integrated loudness in LUFS of ``audio`` (samples, channels); -inf for silence."""
+    return gated_loudness(k_weighted(audio, rate), rate)
 
 
 TRUE_PEAK_CANDIDATES = 2000  # local maxima examined by true_peak
@@ -84,7 +93,9 @@ def true_peak(audio: np.ndarray) -> float:
         return 0.0
     h = TRUE_PEAK_HALF_WINDOW
     inner = np.flatnonzero((x[1:-1] >= x[:-2]) & (x[1:-1] >= x[2:])) + 1
-    top = inner[np.argsort(x[inner])[-TRUE_PEAK_CANDIDATES:]]
+    if inner.size > TRUE_PEAK_CANDIDATES:
+        inner = inner[np.argpartition(x[inner], -TRUE_PEAK_CANDIDATES)[-TRUE_PEAK_CANDIDATES:]]
+    top = inner
     if top.size == 0:
         return float(x.max())
     padded = np.pad(np.asarray(audio, np.float64).reshape(len(audio), -1), ((h, h), (0, 0)))
@@ -99,18 +110,25 @@ def db(x: float) -> float:
     return float(20 * np.log10(x)) if x > 0 else float("-inf")
 
 
-def limit(audio: np.ndarray, ceiling: float, rate: int, lookahead_s: float = 0.005) -> np.ndarray:
-    """``audio`` with its sample peaks brought under ``ceiling`` (linear) by a smooth gain."""
-    peak = np.abs(audio).max(axis=1) if audio.ndim == 2 else np.abs(audio)
+def limiter_gain(
+    peak: np.ndarray, ceiling: float, rate: int, lookahead_s: float = 0.005
+) -> np.ndarray:
+    """The smooth per-sample gain (<= 1) that brings ``peak`` (the largest absolute value of
+    each sample over the channels) under ``ceiling``."""
     need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
     if need.min() >= 1.0:
-        return audio
+        return need
     n = max(1, round(lookahead_s * rate))
     # a running minimum over 2n samples, then a moving average over n: every sample whose
     # peak needs a reduction gets at least that reduction, reached smoothly over n samples
     gain = uniform_filter1d(minimum_filter1d(need, 2 * n + 1), n + 1)
-    gain = np.minimum(gain, need)  # the smoothing may not lift a sample above what it needs
-    return audio * (gain[:, None] if audio.ndim == 2 else gain)
+    return np.minimum(gain, need)  # the smoothing may not lift a sample above what it needs
+
+
+def limit(audio: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
+    """``audio`` (samples, channels) with its sample peaks brought under ``ceiling``."""
+    gain = limiter_gain(np.abs(audio).max(axis=1), ceiling, rate)
+    return audio * gain[:, None].astype(audio.dtype)
 
 
 def normalise(
@@ -119,25 +137,33 @@ def normalise(
     """``audio`` at ``target_lufs`` integrated with its true peak under ``ceiling_dbtp``.
 
     Returns (audio, loudness, true peak in dBTP) as measured on the result. Quiet music with
-    loud peaks is limited (a few ms of gain reduction on each peak), not left quiet.
+    loud peaks is limited (a few ms of gain reduction on each peak), not left quiet. The
+    K-weighting is linear and the limiter's gain moves slowly beside it, so while searching
+    for the gain the loudness is measured on the K-weighted input times that gain (one filter
+    pass); the result is measured afresh.
     """
-    loud = integrated_loudness(audio, rate)
+    k = k_weighted(audio, rate)
+    loud = gated_loudness(k, rate)
     if not np.isfinite(loud):
         return audio, loud, db(true_peak(audio))
     ceiling = 10 ** (ceiling_dbtp / 20)
-    out = audio
+    peak = np.abs(audio).max(axis=1)
+    scale = 10 ** ((target_lufs - loud) / 20)
     sample_ceiling = ceiling * 0.94  # under the true-peak ceiling: inter-sample peaks
+    gain = np.full(len(audio), scale)
     for _ in range(6):  # limiting lowers loudness a little: re-gain and re-limit until it holds
-        out = out * np.float32(10 ** ((target_lufs - loud) / 20))
-        out = limit(out, sample_ceiling, rate)
-        loud = integrated_loudness(out, rate)
-        tp = true_peak(out)
+        gain = scale * limiter_gain(peak * scale, sample_ceiling, rate)
+        loud = gated_loudness(k * gain[:, None], rate)
+        tp = true_peak(audio * gain[:, None])
         if tp > ceiling:  # a steep transient rings between samples: limit it harder
             sample_ceiling *= 0.99 * ceiling / tp
         elif abs(loud - target_lufs) < 0.1:
             break
+        else:
+            scale *= 10 ** ((target_lufs - loud) / 20)
+    out = (audio * gain[:, None]).astype(audio.dtype)
     tp = true_peak(out)
     if tp > ceiling:  # rare inter-sample overs left by the limiter: scale them under
-        out = out * np.float32(ceiling / tp)
-        loud, tp = integrated_loudness(out, rate), true_peak(out)
-    return out, loud, db(tp)
+        out = out * np.asarray(ceiling / tp, dtype=out.dtype)
+        tp = true_peak(out)
+    return out, integrated_loudness(out, rate), db(tp)
