@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,11 @@ from pathlib import Path
 from composer import api
 from composer.render import audio
 from composer.render.outputs import render_outputs
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:
@@ -42,10 +48,12 @@ def main() -> None:
         for suffix in (".wav", ".flac", ".musicxml", ".pdf", ".png", ".score.pdf", ".plan.png"):
             audio._mastered.cache_clear()
             p = Path(tmp) / f"song{suffix}"
-            t = time.perf_counter()
+            t, cpu, kids = time.perf_counter(), time.process_time(), _children_cpu()
             r = render_outputs([p], song.plan, song.notes, song.midi, song.report.duration_seconds)
             out[suffix] = {
                 "wall_s": round(time.perf_counter() - t, 2),
+                # CPU seconds (ours + fluidsynth's): what it costs on an idle machine
+                "cpu_s": round(time.process_time() - cpu + _children_cpu() - kids, 2),
                 "bytes": len(r[p].data),
                 **r[p].details,
             }
