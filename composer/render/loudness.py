@@ -51,15 +51,19 @@ def k_weighted(audio: np.ndarray, rate: int) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def gated_loudness(k: np.ndarray, rate: int) -> float:
-    """Integrated loudness in LUFS of K-weighted audio (:func:`k_weighted`)."""
-    block, step = round(BLOCK_SECONDS * rate), round(BLOCK_SECONDS * (1 - OVERLAP) * rate)
-    if len(k) < block:
-        return float("-inf")
-    power = np.cumsum(np.vstack([np.zeros((1, k.shape[1])), k * k]), axis=0)
-    starts = np.arange(0, len(k) - block + 1, step)
-    z = (power[starts + block] - power[starts]) / block  # mean square per block and channel
-    blocks = z.sum(axis=1)  # channel weights are 1 for left and right
+def block_powers(power: np.ndarray, rate: int) -> np.ndarray:
+    """Mean power of every 400 ms block, 100 ms apart, from per-sample power (summed over the
+    channels, whose weights are 1 for left and right): sums over 100 ms hops, four per block."""
+    hop = round(BLOCK_SECONDS * (1 - OVERLAP) * rate)
+    m = len(power) // hop
+    if m < 4:
+        return np.zeros(0)
+    hops = power[: m * hop].reshape(m, hop).sum(axis=1)
+    return (hops[:-3] + hops[1:-2] + hops[2:-1] + hops[3:]) / (4 * hop)
+
+
+def gated(blocks: np.ndarray) -> float:
+    """Integrated loudness in LUFS of block powers: absolute, then relative gate."""
     with np.errstate(divide="ignore"):
         lk = -0.691 + 10 * np.log10(blocks)
     kept = blocks[lk > ABSOLUTE_GATE]
@@ -69,6 +73,11 @@ def gated_loudness(k: np.ndarray, rate: int) -> float:
     with np.errstate(divide="ignore"):
         kept = kept[-0.691 + 10 * np.log10(kept) > relative]
     return float(-0.691 + 10 * np.log10(kept.mean()))
+
+
+def gated_loudness(k: np.ndarray, rate: int) -> float:
+    """Integrated loudness in LUFS of K-weighted audio (:func:`k_weighted`)."""
+    return gated(block_powers((k * k).sum(axis=1), rate))
 
 
 def integrated_loudness(audio: np.ndarray, rate: int) -> float:
@@ -143,7 +152,8 @@ def normalise(
     pass); the result is measured afresh.
     """
     k = k_weighted(audio, rate)
-    loud = gated_loudness(k, rate)
+    power = (k * k).sum(axis=1)  # per sample, over the channels
+    loud = gated(block_powers(power, rate))
     if not np.isfinite(loud):
         return audio, loud, db(true_peak(audio))
     ceiling = 10 ** (ceiling_dbtp / 20)
@@ -153,7 +163,7 @@ def normalise(
     gain = np.full(len(audio), scale)
     for _ in range(6):  # limiting lowers loudness a little: re-gain and re-limit until it holds
         gain = scale * limiter_gain(peak * scale, sample_ceiling, rate)
-        loud = gated_loudness(k * gain[:, None], rate)
+        loud = gated(block_powers(power * gain * gain, rate))
         tp = true_peak(audio * gain[:, None])
         if tp > ceiling:  # a steep transient rings between samples: limit it harder
             sample_ceiling *= 0.99 * ceiling / tp
