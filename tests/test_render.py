@@ -248,6 +248,7 @@ def test_musicxml_spells_the_bridge_in_its_key(ballad: api.Song) -> None:
 # --- audio ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @needs_audio
 def test_wav_has_the_song_length_sound_and_headroom(minor_jig: api.Song, tmp_path: Path) -> None:
     import soundfile as sf
@@ -266,6 +267,7 @@ def test_wav_has_the_song_length_sound_and_headroom(minor_jig: api.Song, tmp_pat
     assert [f["path"] for f in report["files"]] == [str(out)]
 
 
+@pytest.mark.slow
 @needs_audio
 def test_render_an_existing_midi_file(minor_jig: api.Song, tmp_path: Path) -> None:
     import soundfile as sf
@@ -343,6 +345,7 @@ def test_kinds_and_stems() -> None:
 # --- pictures and several outputs at once ----------------------------------------------------
 
 
+@pytest.mark.slow
 @needs_cairo
 def test_several_outputs_at_once(minor_jig: api.Song, tmp_path: Path) -> None:
     from PIL import Image
