@@ -68,11 +68,20 @@ def _as_unicode(glyphs: str) -> str:
     return "".join(out)
 
 
+def _text_font(match: re.Match[str]) -> str:
+    attrs, glyphs = match[1], match[2]
+    if any(_glyph_names().get(ch, "").startswith("met") for ch in glyphs):
+        # a metronome mark's note: verovio sizes the music font's glyph, far larger than a
+        # text font's; at the text's size the note and its dot read as one symbol
+        size = re.search(r'font-size="(\d+)px"', attrs)
+        if size:
+            attrs = attrs.replace(size[0], f'font-size="{int(size[1]) * 9 // 16}px"')
+    return f'<tspan font-family="DejaVu Sans"{attrs}>{_as_unicode(glyphs)}</tspan>'
+
+
 def printable(svg: str) -> str:
     """``svg`` with verovio's text glyphs in a font cairo has (see above)."""
-    return _TEXT_GLYPH.sub(
-        lambda m: f'<tspan font-family="DejaVu Sans"{m[1]}>{_as_unicode(m[2])}</tspan>', svg
-    )
+    return _TEXT_GLYPH.sub(_text_font, svg)
 
 
 def svg_pages(musicxml: bytes) -> list[str]:
