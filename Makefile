@@ -48,11 +48,11 @@ bench: $(STAMP)
 harmony-model: $(STAMP)
 	$(BIN)/python -m planners.learn.build
 
-# Rebuild composer/data/reward_model.json (the learned reward, ~4 minutes, bit for bit for a seed)
-# and composer/data/eval_reference.json (melody statistics of the held-out test pieces).
+# Rebuild composer/reward_model/data/reward_model.json (the learned reward, ~4 minutes, bit for bit for a seed)
+# and composer/eval/data/eval_reference.json (melody statistics of the held-out test pieces).
 reward-model: $(STAMP)
 	$(BIN)/compose train-reward --seed 0
-	$(BIN)/python -m composer.reward_model.reference
+	$(BIN)/python -m composer.training.eval_reference
 
 # Best-of-16 with lattice stitching against one candidate (the README's alignment table).
 eval-alignment: $(STAMP)
@@ -62,12 +62,12 @@ eval-alignment: $(STAMP)
 # ~/.cache/songc; ~8 min the first time), train (~13 min, the same bytes every run; one thread:
 # on a shared 2-core machine a second torch thread waits for a busy core, 4x slower), measure
 # (~8 min), write the model card.
-CK := composer/learned/checkpoint
+CK := composer/generators/transformer/checkpoint
 model: $(STAMP)
 	$(BIN)/compose train --steps 600 --threads 1 --max-minutes 38 --no-resume
 	$(BIN)/python benchmarks/bench_sampling.py --out $(CK)/bench_sampling.json
 	$(BIN)/python benchmarks/eval_generators.py --out $(CK)/eval_generators.json
-	$(BIN)/python -m composer.learned.card
+	$(BIN)/python -m composer.training.model_card
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from composer import api
+from composer.app import api
 from composer.render import audio
 from composer.render.outputs import render_outputs
 

@@ -1,4 +1,4 @@
-"""``compose``: the command line. It parses, calls the library (:mod:`composer.api`), prints.
+"""``compose``: the command line. It parses, calls the library (:mod:`composer.app.api`), prints.
 
 Errors a user can cause are printed as one line, ``error: <field>: <problem>``, with exit code 2
 and no output file; see :mod:`grammar.errors`. Anything else is a bug: one line, exit code 1,
@@ -16,9 +16,9 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from composer import api
-from composer.output import check_targets, write_files
-from composer.progress import progress_for
+from composer.app import api
+from composer.app.output import check_targets, write_files
+from composer.app.progress import progress_for
 from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
 from grammar.errors import ComposeError, SpecError
 
@@ -208,7 +208,7 @@ def eval_cmd(
     candidates: CandOpt = None,
 ) -> None:
     """Compose every spec in FOLDER for each seed and measure the MIDI written."""
-    from composer.eval_harness import table
+    from composer.eval.harness import table
 
     overrides = {} if candidates is None else {"candidates": candidates}
     results = api.evaluate(folder, output, seed or [1, 2, 3], overrides)
@@ -253,8 +253,8 @@ def train_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
     """Train the melody model of the `transformer` generator (resumable; logs validation loss)."""
-    from composer.learned.progress import train_progress
-    from composer.learned.train import TrainConfig, train
+    from composer.training.melody import TrainConfig, train
+    from composer.training.progress import train_progress
 
     if data is not None and out is None:
         # a model of the user's own music never replaces the shipped one (or an earlier run)

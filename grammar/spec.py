@@ -90,14 +90,25 @@ class SectionSpec(BaseModel):
         return v
 
 
-def _reward_names() -> tuple[str, ...]:
-    from composer.rewards import REWARDS  # the reward table lives with the rewards
-
-    return tuple(REWARDS)
+# The rewards a spec or profile may weigh, by name: part of the spec's language. The functions
+# are composer.search.rewards.REWARDS, which checks at import that its keys are these, in order.
+REWARD_NAMES = (
+    "harmonic_fit",
+    "key_clarity",
+    "step_balance",
+    "contour",
+    "range_fit",
+    "cadence",
+    "groove",
+    "style_rhythm",
+    "form_relation",
+    "novelty",
+    "learned",
+)
 
 
 def _check_weights(v: dict[str, float]) -> dict[str, float]:
-    names = _reward_names()
+    names = REWARD_NAMES
     for name, w in v.items():
         if name not in names:
             raise ValueError(f"unknown reward '{name}' (one of: {', '.join(names)})")

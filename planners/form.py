@@ -179,11 +179,3 @@ def generation_order(graph: nx.MultiDiGraph) -> list[str]:
     return list(
         nx.lexicographical_topological_sort(material, key=lambda n: graph.nodes[n]["index"])
     )
-
-
-def relations(graph: nx.MultiDiGraph, section_id: str) -> dict[str, list[str]]:
-    """Incoming relations of a section, by kind: {'repeats': ['A1'], 'contrasts': [...]}."""
-    out: dict[str, list[str]] = {}
-    for u, _, k in graph.in_edges(section_id, keys=True):
-        out.setdefault(k, []).append(u)
-    return out

@@ -211,7 +211,7 @@ def test_real_subprocess(tmp_path: Path) -> None:
 def test_a_bug_is_one_line_unless_debug(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from composer import api
+    from composer.app import api
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\n  on two lines")

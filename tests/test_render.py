@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.cli import main
 from composer.render import audio, loudness
 from composer.render.musicxml import render_musicxml, spelled_pitch

@@ -2,7 +2,7 @@
 
 | suffix | renderer | what |
 |---|---|---|
-| .mid .midi | :mod:`composer.midi` | the song (type-1 MIDI) |
+| .mid .midi | :mod:`composer.render.midi` | the song (type-1 MIDI) |
 | .wav .flac .ogg .mp3 | :mod:`composer.render.audio` | FluidSynth + GM SoundFont, -14 LUFS |
 | .musicxml .xml | :mod:`composer.render.musicxml` | every part; the melody with chord symbols |
 | .pdf .svg .png | :mod:`composer.render.score` | the lead sheet engraved (verovio) |
@@ -11,7 +11,7 @@
 
 :func:`check_outputs` runs before any work (unknown suffix, missing tool: one line, exit 2),
 :func:`render_outputs` makes every file's bytes in memory, and the caller writes them all or
-none (:func:`composer.output.write_files`).
+none (:func:`composer.app.output.write_files`).
 """
 
 from __future__ import annotations
