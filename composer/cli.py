@@ -37,7 +37,11 @@ FormOpt = Annotated[
     str | None, typer.Option(help='Form: AABA, "A A\' B A", "[verse chorus]x2 bridge chorus".')
 ]
 PromptOpt = Annotated[
-    str | None, typer.Option(help="Free text; may give key, tempo, meter, style.")
+    str | None,
+    typer.Option(
+        help="Free text in English, German, French, Spanish or Italian: style, feel, tempo, "
+        "mood, key, meter, instruments, length; flags and spec fields win over it."
+    ),
 ]
 KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C# minor'.")]
 TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
@@ -129,6 +133,8 @@ def compose(
     song.write(list(outputs), force)
     if not quiet:
         r = song.report
+        for line in r.understood.lines() if r.understood else ():
+            typer.echo(line)
         minutes, seconds = divmod(round(r.duration_seconds), 60)
         typer.echo(
             f"wrote {', '.join(str(p) for p in outputs)} and {report}: '{r.title}', {r.bars} bars "

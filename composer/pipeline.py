@@ -26,18 +26,20 @@ from composer.render.midi import write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, search
 from composer.search.rewards import resolve_weights
-from grammar.spec import Preferences, SongSpec, fill_from_prompt, load_profile
+from grammar.brief.apply import read_prompt
+from grammar.spec import Preferences, SongSpec, load_profile
 from kernels.notes import empty_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
+from planners.styles import STYLES
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
     """Fill what the prompt says into the spec (explicit values win), then resolve globals."""
-    spec = fill_from_prompt(c.spec)
-    return replace(c, spec=spec, plan=resolve_song(spec))
+    spec, reading = read_prompt(c.spec, tuple(STYLES))
+    return replace(c, spec=spec, plan=resolve_song(spec, reading))
 
 
 def form_pass(c: Compilation, progress: Progress) -> Compilation:

@@ -34,6 +34,8 @@ class LeadSheet:
             f"{p.total_bars} bars, seed {p.seed}",
             "form: " + " ".join(s.name for s in p.sections),
         ]
+        if p.understood is not None:
+            lines[1:1] = p.understood.lines()
         rel = [f"{e['target']} {e['relation']} {e['source']}" for e in self.edges()]
         if rel:
             lines.append("relations: " + ", ".join(rel))

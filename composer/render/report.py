@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grammar.brief.explain import Understood
 from kernels.notes import TICKS_PER_BEAT
 from planners.plan import TrackPlan
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from composer.search.lattice import SearchConfig
 
 SCHEMA_VERSION = 4  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
-# 4: files (every output written, with what its renderer measured)
+# 4: files (every output written, with what its renderer measured), understood (the prompt read)
 
 
 class _Model(BaseModel):
@@ -128,6 +129,9 @@ class Report(_Model):
     files: list[FileReport] = Field(
         default_factory=list, description="the outputs written with this report"
     )
+    understood: Understood | None = Field(
+        None, description="what the prompt was understood to ask (None: no prompt)"
+    )
 
 
 def _r(x: float | None) -> float | None:
@@ -208,6 +212,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
                 "checkpoint",
                 "seed",
                 "candidates",
+                "understood",
             }
         ),
         search=None
