@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo test lint bench harmony-model reward-model eval-alignment model clean
+.PHONY: venv demo demo-render render-deps test lint bench harmony-model reward-model eval-alignment model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,19 @@ demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/compose --force -o out/demo.mid
 	@echo "Run compose yourself: .venv/bin/compose --help (or first: source .venv/bin/activate)"
+
+# What the renderers need from Debian: FluidSynth and a General MIDI SoundFont (audio), cairo
+# (PNG/PDF score pictures), DejaVu fonts (text in pictures). Needs root; skipped where present.
+RENDER_DEBS := fluidsynth timgm6mb-soundfont libcairo2 fonts-dejavu-core
+render-deps:
+	@if dpkg -s $(RENDER_DEBS) >/dev/null 2>&1; then echo "render-deps: installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $(RENDER_DEBS); fi
+
+# A WAV, a MusicXML score, the lead sheet as PDF and PNG, and the plan picture of the demo song.
+demo-render: $(STAMP) render-deps
+	mkdir -p out
+	$(BIN)/compose --force -o out/demo.mid --formats wav,musicxml,pdf,png,plan
 
 test: $(STAMP)
 	$(BIN)/pytest -q

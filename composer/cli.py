@@ -19,8 +19,9 @@ try:  # the imports take seconds (numpy, numba, torch): a Ctrl-C then is not a t
     from typer.exceptions import TyperException
 
     from composer.app import api
-    from composer.app.output import check_midi_path, check_targets, report_path, write_files
+    from composer.app.output import check_targets, write_files
     from composer.app.progress import progress_for
+    from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
     from grammar.errors import MAX_PROBLEM, ComposeError, SpecError, shorten
 except KeyboardInterrupt:
     print("interrupted", file=sys.stderr)
@@ -28,9 +29,9 @@ except KeyboardInterrupt:
 
 INTERRUPTED = 130  # typer turns Ctrl-C into this exit code (128 + SIGINT)
 
-# `compose --help` lists the commands in the order a newcomer meets them: preview a plan, see
-# the generators, get the schema for an editor, measure, then the training commands.
-COMMAND_ORDER = ("plan", "generators", "schema", "eval", "train", "train-reward")
+# `compose --help` lists the commands in the order a newcomer meets them: preview a plan, hear
+# a MIDI file, see the generators, get the schema for an editor, measure, then training.
+COMMAND_ORDER = ("plan", "render", "generators", "schema", "eval", "train", "train-reward")
 
 
 class _Ordered(TyperGroup):
@@ -121,37 +122,61 @@ def compose(
     generator: GenOpt = None,
     checkpoint: CheckpointOpt = None,
     output: Annotated[
-        Path,
+        list[Path] | None,
         typer.Option(
-            "-o", "--output", help="MIDI file to write; the report goes beside it as .json."
+            "-o",
+            "--output",
+            help="File to write (repeatable); its suffix picks the format: .mid, .wav .flac "
+            ".ogg .mp3 (audio), .musicxml, .pdf .svg .png (lead sheet), .score.pdf (full "
+            "score), .plan.png (the plan). The report goes beside the first as .json. "
+            "Default: song.mid.",
         ),
-    ] = Path("song.mid"),
+    ] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(help="Also write these beside the first output, e.g. mid,wav,pdf,musicxml."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
     debug: Annotated[bool, typer.Option(help="Validate the plan after every pass.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
-    """Compose a song: write OUTPUT (.mid) and its report (.json)."""
+    """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
         return
     song_spec = api.build_spec(spec, _overrides(ctx))  # the inputs first: their errors matter most
-    check_midi_path(output)
-    targets = [output, report_path(output)]
+    outputs = expand_formats(output or [Path("song.mid")], formats)
+    check_outputs(outputs)  # before composing: unknown suffix, missing tool
+    report = outputs_report_path(outputs)
     inputs = api.spec_inputs(spec, song_spec)
-    check_targets(targets, force, inputs=inputs)
+    check_targets([*outputs, report], force, inputs=inputs)
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
-    write_files({output: song.midi, targets[1]: song.report_json().encode()}, force, inputs=inputs)
+    song.write(list(outputs), force, inputs=inputs)
     if not quiet:
         r = song.report
         for line in r.understood.lines() if r.understood else ():
             typer.echo(line)
         minutes, seconds = divmod(round(r.duration_seconds), 60)
         typer.echo(
-            f"wrote {output} and {targets[1]}: '{r.title}', {r.bars} bars "
+            f"wrote {', '.join(str(p) for p in outputs)} and {report}: '{r.title}', {r.bars} bars "
             f"({minutes}:{seconds:02d}), "
             f"{r.key}, {r.tempo} bpm, {r.time_signature}, {r.style}, form "
             f"{' '.join(s.name for s in r.sections)}, seed {r.seed}"
         )
+
+
+@app.command("render")
+def render_cmd(
+    midi: Annotated[Path, typer.Argument(help="A MIDI file (from compose or anywhere).")],
+    output: Annotated[
+        list[Path],
+        typer.Option("-o", "--output", help="Audio file(s) to write: .wav .flac .ogg .mp3."),
+    ],
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> None:
+    """Render a MIDI file to audio with FluidSynth and a General MIDI SoundFont."""
+    api.render_midi(midi, list(output), force)
+    typer.echo(f"wrote {', '.join(str(p) for p in output)}")
 
 
 @app.command("plan")

@@ -95,9 +95,10 @@ def test_existing_output_is_not_overwritten(
     assert out.read_bytes().startswith(b"MThd")
 
 
-def test_output_must_be_a_midi_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--form", "AB", *FAST, "-o", str(tmp_path / "song.wav")]) == 2
-    assert "--output" in capsys.readouterr().err
+def test_output_must_be_a_known_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--form", "AB", *FAST, "-o", str(tmp_path / "song.txt")]) == 2
+    assert "unknown file type '.txt'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_flags_override_the_spec(tmp_path: Path) -> None:

@@ -263,6 +263,20 @@ def test_output_that_is_an_input_is_refused(
     one_line_error(rc, err, "is an input")
 
 
+def test_render_checks_its_midi_first_and_never_overwrites_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the input's problem is reported before the outputs are looked at
+    rc, err = run(["render", str(tmp_path), "-o", str(tmp_path / "x.wav")], capsys)
+    one_line_error(rc, err, "is a folder")
+    # a MIDI file is never replaced by its own rendering, even with --force
+    midi = tmp_path / "song.wav"  # a MIDI file with an audio suffix, asked to render onto itself
+    midi.write_bytes(b"MThd" + bytes(10))
+    rc, err = run(["render", str(midi), "-o", str(midi), "--force"], capsys)
+    one_line_error(rc, err, "is an input")
+    assert midi.read_bytes() == b"MThd" + bytes(10)
+
+
 def test_eval_output_follows_compose_rules(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -22,8 +22,10 @@ from composer.eval.harness import seed_diversity, song_metrics, summarise, write
 from composer.generators.registry import Factory, available, register
 from composer.pipeline import PLANNING, compile_song, song_notes
 from composer.render.leadsheet import LeadSheet
-from composer.render.report import Report, build_report
+from composer.render.outputs import check_outputs, outputs_report_path, render_outputs
+from composer.render.report import FileReport, Report, build_report
 from grammar.errors import ComposeError, OutputError, SpecError, shorten
+from grammar.paths import input_problem
 from grammar.spec import SongSpec, load_spec, merge_overrides, spec_json_schema, validate_spec
 from planners.plan import SongPlan
 
@@ -37,6 +39,31 @@ class Song:
 
     def report_json(self) -> str:
         return self.report.model_dump_json(indent=2) + "\n"
+
+    def write(
+        self, paths: list[str | Path], force: bool = False, inputs: Sequence[Path] = ()
+    ) -> dict[Path, FileReport]:
+        """Render every output (the suffix picks the format, see
+        :mod:`composer.render.outputs`) and write them with the report beside the first, all or
+        none; refuses to overwrite unless ``force``, and never overwrites one of ``inputs``.
+        Returns what was written."""
+        targets = [Path(p) for p in paths]
+        check_outputs(targets)
+        report = outputs_report_path(targets)
+        check_targets([*targets, report], force, inputs=inputs)
+        rendered = render_outputs(
+            targets, self.plan, self.notes, self.midi, self.report.duration_seconds
+        )
+        files = {
+            p: FileReport(path=str(p), kind=r.kind, bytes=len(r.data), details=r.details)
+            for p, r in rendered.items()
+        }
+        full = self.report.model_copy(update={"files": list(files.values())})
+        data = {p: r.data for p, r in rendered.items()}
+        write_files(
+            {**data, report: (full.model_dump_json(indent=2) + "\n").encode()}, force, inputs=inputs
+        )
+        return files
 
     def save(self, path: str | Path, force: bool = False) -> None:
         """Write the MIDI file and the report beside it (.json); refuses to overwrite
@@ -177,6 +204,25 @@ def train_reward(
     write_files({path: trained.model.to_json().encode()}, force)
     default_model.cache_clear()
     return {"accuracy": trained.accuracy, "pairs": trained.counts, "path": str(path)}
+
+
+def render_midi(midi_path: str | Path, outputs: list[str | Path], force: bool = False) -> None:
+    """Audio of an existing MIDI file (``compose render song.mid -o song.wav``), all or none."""
+    src = Path(midi_path)
+    targets = [Path(p) for p in outputs]
+    problem = input_problem(src)  # the input first: its error matters most
+    if problem:
+        raise OutputError("MIDI", problem)
+    try:
+        midi = src.read_bytes()
+    except OSError as exc:
+        raise OutputError("MIDI", f"cannot read '{src}': {exc.strerror or exc}") from None
+    if not midi.startswith(b"MThd"):
+        raise OutputError("MIDI", f"'{src}' is not a MIDI file")
+    check_outputs(targets)
+    check_targets(targets, force, inputs=[src])
+    rendered = render_outputs(targets, None, np.zeros(0), midi, None)
+    write_files({p: r.data for p, r in rendered.items()}, force, inputs=[src])
 
 
 def spec_schema() -> dict[str, Any]:

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from composer.search.batch import Choice
     from composer.search.lattice import SearchConfig
 
-SCHEMA_VERSION = 3  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
+SCHEMA_VERSION = 4  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
+# 4: files (every output written, with what its renderer measured), understood (the prompt read)
 
 
 class _Model(BaseModel):
@@ -95,6 +96,15 @@ class SearchReport(_Model):
     learned_model: str | None = Field(description="the learned reward model used, if any")
 
 
+class FileReport(_Model):
+    path: str
+    kind: str = Field(description="midi, audio, musicxml, lead sheet, score, plan picture")
+    bytes: int = Field(ge=0)
+    details: dict[str, int | float | str] = Field(
+        default_factory=dict, description="audio: seconds, lufs, true_peak_dbtp; pictures: pages"
+    )
+
+
 class Report(_Model):
     schema_version: int = SCHEMA_VERSION
     title: str
@@ -116,6 +126,9 @@ class Report(_Model):
     sections: list[SectionReport]
     form_graph: list[EdgeReport]
     timings: dict[str, float] = Field(description="seconds per pass")
+    files: list[FileReport] = Field(
+        default_factory=list, description="the outputs written with this report"
+    )
     understood: Understood | None = Field(
         None, description="what the prompt was understood to ask (None: no prompt)"
     )
