@@ -35,7 +35,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from composer.output import write_files
+from composer.app.output import write_files
 from grammar.errors import ComposeError, SpecError
 
 SUMMARY = "summary.json"
@@ -149,7 +149,7 @@ def _valid(out: Path, task: Task) -> bool:
 
 def compose_task(task: Task, out: Path, force: bool) -> dict[str, Any]:
     """Compose one song into ``out`` (runs in a worker). Never raises: the result says."""
-    from composer import api
+    from composer.app import api
 
     t0 = time.perf_counter()
     row: dict[str, Any] = {"name": task.name, "spec": task.origin, "seed": task.seed}

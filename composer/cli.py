@@ -1,4 +1,4 @@
-"""``compose``: the command line. It parses, calls the library (:mod:`composer.api`), prints.
+"""``compose``: the command line. It parses, calls the library (:mod:`composer.app.api`), prints.
 
 Errors a user can cause are printed as one line, ``error: <field>: <problem>``, with exit code 2
 and no output file; see :mod:`grammar.errors`. Anything else is a bug: one line, exit code 1,
@@ -14,16 +14,38 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-from typer.exceptions import TyperException
+try:  # a Ctrl-C during the imports is not a traceback
+    import typer
+    from typer.core import TyperGroup
+    from typer.exceptions import TyperException
 
-from composer.output import check_midi_path, check_targets, report_path, write_files
-from grammar.errors import ComposeError, SpecError
+    from composer.app.output import check_targets, write_files
+    from grammar.errors import MAX_PROBLEM, ComposeError, SpecError, shorten
+except KeyboardInterrupt:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
 
-# The library (numba, torch, music21, pydantic, networkx) is imported inside each command, so
-# `compose --help` and a usage error cost only typer (benchmarks/bench_speed.py measures it).
+# The library (numpy, numba, torch, pydantic models, networkx) is imported inside each command,
+# so `compose --help` and a usage error cost only typer (benchmarks/bench_speed.py measures it).
+
+INTERRUPTED = 130  # typer turns Ctrl-C into this exit code (128 + SIGINT)
+
+# `compose --help` lists the commands in the order a newcomer meets them: preview a plan, hear
+# a MIDI file, see the generators, get the schema for an editor, measure, then training.
+COMMAND_ORDER = (
+    "plan", "render", "generators", "schema", "batch", "eval", "warmup", "train", "train-reward"
+)  # fmt: skip
+
+
+class _Ordered(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
 
 app = typer.Typer(
+    cls=_Ordered,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts show forms like [verse chorus]x2 literally
@@ -38,7 +60,11 @@ FormOpt = Annotated[
     str | None, typer.Option(help='Form: AABA, "A A\' B A", "[verse chorus]x2 bridge chorus".')
 ]
 PromptOpt = Annotated[
-    str | None, typer.Option(help="Free text; may give key, tempo, meter, style.")
+    str | None,
+    typer.Option(
+        help="Free text in English, German, French, Spanish or Italian: style, feel, tempo, "
+        "mood, key, meter, instruments, length; flags and spec fields win over it."
+    ),
 ]
 KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C# minor'.")]
 TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
@@ -99,37 +125,67 @@ def compose(
     generator: GenOpt = None,
     checkpoint: CheckpointOpt = None,
     output: Annotated[
-        Path,
+        list[Path] | None,
         typer.Option(
-            "-o", "--output", help="MIDI file to write; the report goes beside it as .json."
+            "-o",
+            "--output",
+            help="File to write (repeatable); its suffix picks the format: .mid, .wav .flac "
+            ".ogg .mp3 (audio), .musicxml, .pdf .svg .png (lead sheet), .score.pdf (full "
+            "score), .plan.png (the plan). The report goes beside the first as .json. "
+            "Default: song.mid.",
         ),
-    ] = Path("song.mid"),
+    ] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(help="Also write these beside the first output, e.g. mid,wav,pdf,musicxml."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
     debug: Annotated[bool, typer.Option(help="Validate the plan after every pass.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
-    """Compose a song: write OUTPUT (.mid) and its report (.json)."""
+    """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
         return
-    check_midi_path(output)
-    targets = [output, report_path(output)]
-    check_targets(targets, force)
-    from composer import api
-    from composer.progress import progress_for
+    from composer.app import api
+    from composer.app.progress import progress_for
+    from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
 
-    song_spec = api.build_spec(spec, _overrides(ctx))
+    song_spec = api.build_spec(spec, _overrides(ctx))  # the inputs first: their errors matter most
+    outputs = expand_formats(output or [Path("song.mid")], formats)
+    check_outputs(outputs)  # before composing: unknown suffix, missing tool
+    report = outputs_report_path(outputs)
+    inputs = api.spec_inputs(spec, song_spec)
+    check_targets([*outputs, report], force, inputs=inputs)
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
-    write_files({output: song.midi, targets[1]: song.report_json().encode()}, force)
+    song.write(list(outputs), force, inputs=inputs)
     if not quiet:
         r = song.report
+        for line in r.understood.lines() if r.understood else ():
+            typer.echo(line)
         minutes, seconds = divmod(round(r.duration_seconds), 60)
         typer.echo(
-            f"wrote {output} and {targets[1]}: '{r.title}', {r.bars} bars "
+            f"wrote {', '.join(str(p) for p in outputs)} and {report}: '{r.title}', {r.bars} bars "
             f"({minutes}:{seconds:02d}), "
             f"{r.key}, {r.tempo} bpm, {r.time_signature}, {r.style}, form "
             f"{' '.join(s.name for s in r.sections)}, seed {r.seed}"
         )
+
+
+@app.command("render")
+def render_cmd(
+    midi: Annotated[Path, typer.Argument(help="A MIDI file (from compose or anywhere).")],
+    output: Annotated[
+        list[Path],
+        typer.Option("-o", "--output", help="Audio file(s) to write: .wav .flac .ogg .mp3."),
+    ],
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> None:
+    """Render a MIDI file to audio with FluidSynth and a General MIDI SoundFont."""
+    from composer.app import api
+
+    api.render_midi(midi, list(output), force)
+    typer.echo(f"wrote {', '.join(str(p) for p in output)}")
 
 
 @app.command("plan")
@@ -147,7 +203,7 @@ def plan_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Print the plan (form graph, keys, chords per bar) without composing notes."""
-    from composer import api
+    from composer.app import api
 
     song_spec = api.build_spec(spec, _overrides(ctx))
     lead = api.plan(song_spec)
@@ -162,7 +218,7 @@ def schema_cmd(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Print the JSON Schema of the spec (for editor completion of YAML specs)."""
-    from composer import api
+    from composer.app import api
 
     text = json.dumps(api.spec_schema(), indent=2) + "\n"
     if output is None:
@@ -174,20 +230,11 @@ def schema_cmd(
 @app.command("generators")
 def generators_cmd() -> None:
     """List the section generators available (built-in and from plugins); marks the default."""
-    from composer import api
+    from composer.app import api
     from planners.styles import DEFAULT_GENERATOR
 
     for name in api.generators():
         typer.echo(f"{name}  (default)" if name == DEFAULT_GENERATOR else name)
-
-
-@app.command("warmup")
-def warmup_cmd() -> None:
-    """Compile the kernels now (`make demo` runs it): no compile pause on the first song."""
-    from composer.warmup import warmup
-
-    for name, seconds in warmup().items():
-        typer.echo(f"{name}: {seconds} s")
 
 
 @app.command("batch")
@@ -221,6 +268,15 @@ def batch_cmd(
         raise typer.Exit(2)
 
 
+@app.command("warmup")
+def warmup_cmd() -> None:
+    """Compile the kernels now (`make demo` runs it): no compile pause on the first song."""
+    from composer.warmup import warmup
+
+    for name, seconds in warmup().items():
+        typer.echo(f"{name}: {seconds} s")
+
+
 @app.command("eval")
 def eval_cmd(
     folder: Annotated[Path, typer.Argument(help="Folder of *.yaml specs.")],
@@ -231,30 +287,46 @@ def eval_cmd(
         list[int] | None, typer.Option(help="Seeds to compose each spec with (repeatable).")
     ] = None,
     candidates: CandOpt = None,
-) -> None:
-    """Compose every spec in FOLDER for each seed and measure the MIDI written."""
-    from composer import api
-    from composer.eval_harness import table
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> int:
+    """Compose every spec in FOLDER for each seed and measure the MIDI written. A bad spec is
+    named and skipped; the exit code is then 2."""
+    from composer.app import api
+    from composer.eval.harness import table
+
+    def report(path: Path, exc: ComposeError) -> None:
+        print(f"error: {shorten(path, 120)}: {exc}", file=sys.stderr)
 
     overrides = {} if candidates is None else {"candidates": candidates}
-    results = api.evaluate(folder, output, seed or [1, 2, 3], overrides)
+    results = api.evaluate(
+        folder, output, seed or [1, 2, 3], overrides, force=force, on_error=report
+    )
     typer.echo(table({"run": results}), nl=False)
+    if results["failed"]:
+        n = len(results["failed"])
+        print(f"error: {n} spec{'s' if n > 1 else ''} failed (named above)", file=sys.stderr)
+        return 2
+    return 0
 
 
 @app.command("train-reward")
 def train_reward_cmd(
     seed: Annotated[int, typer.Option(help="Training seed (same seed = same file).")] = 0,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Default: the shipped model file.")
+        Path | None,
+        typer.Option("-o", "--output", help="Default: the shipped model file (needs --force)."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(help="Read at most this many chorales (quick runs).")
+        int | None, typer.Option(min=1, help="Read at most this many chorales (quick runs).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite an existing file (needed to replace the shipped one).")
+    ] = False,
 ) -> None:
     """Rebuild the learned reward model from music21's corpus; print held-out accuracy."""
-    from composer import api
+    from composer.app import api
 
-    out = api.train_reward(seed, output, limit)
+    out = api.train_reward(seed, output, limit, force=force)
     typer.echo(json.dumps(out, indent=2))
 
 
@@ -267,22 +339,25 @@ def train_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Checkpoint folder (default: the shipped one; required with --data); compose "
-            "with it by `compose --generator transformer --checkpoint OUT`."
+            help="Checkpoint folder (default: the shipped one, which needs --force; required "
+            "with --data); compose with it by `compose --generator transformer --checkpoint OUT`."
         ),
     ] = None,
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 600,
     max_minutes: Annotated[
         float | None, typer.Option(min=0, help="Stop early (after a save) past this time.")
     ] = None,
-    device: Annotated[str, typer.Option(help="cpu, or cuda for a GPU.")] = "cpu",
+    device: Annotated[str, typer.Option(help="cpu, cuda (or cuda:N) for a GPU, mps.")] = "cpu",
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for torch.")] = 2,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace the shipped checkpoint (when no --out is given).")
+    ] = False,
 ) -> None:
     """Train the melody model of the `transformer` generator (resumable; logs validation loss)."""
-    from composer.learned.progress import train_progress
-    from composer.learned.train import TrainConfig, train
+    from composer.training.melody import TrainConfig, preflight, train
+    from composer.training.progress import train_progress
 
     if data is not None and out is None:
         # a model of the user's own music never replaces the shipped one (or an earlier run)
@@ -292,8 +367,9 @@ def train_cmd(
     )
     if out is not None:
         cfg = replace(cfg, out=out)
+    preflight(cfg, force)  # device, data, output: before any work
     with train_progress(quiet) as progress:
-        m = train(cfg, progress, resume=resume)
+        m = train(cfg, progress, resume=resume, force=force)
     if not quiet:
         use = (
             "" if out is None else f"; compose with it: --generator transformer --checkpoint {out}"
@@ -307,7 +383,7 @@ def train_cmd(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app (:func:`_main`). As the ``compose`` script (``argv`` None), exit
     straight after the outputs are flushed: the interpreter's teardown of torch and numba took
-    ~1.4 s a run and does nothing for the user (files are written and closed by then)."""
+    ~1 s a run and does nothing for the user (files are written and closed by then)."""
     rc = _main(argv)
     if argv is None:
         sys.stdout.flush()
@@ -325,21 +401,23 @@ def _main(argv: list[str] | None = None) -> int:
         return 2
     except TyperException as exc:  # typer's usage errors: unknown option, bad int, ...
         text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        print(f"error: {' '.join(text.split())}", file=sys.stderr)
+        print(f"error: {shorten(text, MAX_PROBLEM)}", file=sys.stderr)
         return 2
     except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED
     except Exception as exc:  # a bug, not bad input: say so in one line; --debug shows where
         if "--debug" in (argv if argv is not None else sys.argv):
             raise
-        text = " ".join(str(exc).split())  # one line, even for multi-line messages
+        text = shorten(exc, MAX_PROBLEM)  # one line, bounded, even for multi-line messages
         print(
             f"internal error: {type(exc).__name__}: {text} (a bug; rerun with --debug for the "
             "traceback)",
             file=sys.stderr,
         )
         return 1
+    if rv == INTERRUPTED:  # typer caught the KeyboardInterrupt and returned its exit code
+        print("interrupted", file=sys.stderr)
     return rv if isinstance(rv, int) else 0
 
 

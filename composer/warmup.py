@@ -21,7 +21,7 @@ GENERATORS = ("rules", "transformer")
 
 def warmup(generators: tuple[str, ...] = GENERATORS) -> dict[str, float]:
     """Seconds per generator to compose the warm-up song (nothing is written)."""
-    from composer import api
+    from composer.app import api
 
     out = {}
     for name in generators:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.batch import collect, derived_seed, run_batch
 from composer.cli import main
 
@@ -48,7 +48,7 @@ def test_a_bad_spec_is_one_error_and_the_others_go_on(
     assert main(["batch", str(d), str(jl), "--out", str(out), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "error: bad: tempo: Input should be less than or equal to 300",
+        "error: bad: tempo: 999 is above 300 bpm",
         f"error: more-002: {jl}:2: not JSON: Expecting value",
     ]
     rows = _summary(out)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from composer import registry
 from composer.cli import main
-from composer.learned.model import CHECKPOINT
+from composer.generators import registry
+from composer.generators.transformer.model import CHECKPOINT
 from grammar.errors import GeneratorError
 
 # Two 2-bar sections, 2 candidates each: the model is sampled, quickly.
@@ -47,7 +47,7 @@ def _retrained(folder: Path) -> Path:
     train --out` saves it (HF format + vocabulary)."""
     import torch
 
-    from composer.learned.model import load_model
+    from composer.generators.transformer.model import load_model
 
     model = load_model(CHECKPOINT)
     with torch.no_grad():
@@ -107,7 +107,7 @@ def _a_file(folder: Path) -> None:
 BAD: list[tuple[str, Callable[[Path], None] | None, list[str], str]] = [
     # (id, what to put at the checkpoint path, other flags, what the one line must say)
     ("missing folder", None, ["--generator", "transformer"], "checkpoint: no such folder '"),
-    ("a file", _a_file, ["--generator", "transformer"], "is not a folder"),
+    ("a file", _a_file, ["--generator", "transformer"], "is a file, not a folder"),
     ("no weights", _no_weights, ["--generator", "transformer"], "no model.safetensors in '"),
     ("no config", _no_config, ["--generator", "transformer"], "no config.json in '"),
     (
@@ -162,7 +162,7 @@ def test_the_spec_field_is_checked_like_the_flag(
 
 def test_a_plugin_takes_a_checkpoint_by_declaring_one(tmp_path: Path) -> None:
     """A generator takes a checkpoint when its factory has a ``checkpoint`` parameter."""
-    from composer.generators.rules import RuleGenerator
+    from composer.generators.rules.generator import RuleGenerator
 
     seen: list[Path] = []
 
@@ -178,13 +178,13 @@ def test_a_plugin_takes_a_checkpoint_by_declaring_one(tmp_path: Path) -> None:
         with pytest.raises(GeneratorError, match=r"^checkpoint: the 'rules' generator"):
             registry.get_generator("rules", tmp_path)
     finally:
-        registry._FACTORIES.pop("with-model", None)
+        registry.unregister("with-model")
 
 
 def test_the_schema_and_the_help_name_it() -> None:
     from typer.testing import CliRunner
 
-    from composer.api import spec_schema
+    from composer.app.api import spec_schema
     from composer.cli import app
 
     assert "checkpoint" in spec_schema()["properties"]
@@ -193,7 +193,7 @@ def test_the_schema_and_the_help_name_it() -> None:
 
 
 def test_the_factory_builds_the_transformer_on_the_folder() -> None:
-    from composer.generators.checkpoint import transformer
+    from composer.generators.transformer.user_model import transformer
 
     gen = transformer(CHECKPOINT)
     assert gen.name == "transformer" and gen.checkpoint == CHECKPOINT
@@ -203,13 +203,16 @@ def test_the_factory_builds_the_transformer_on_the_folder() -> None:
 def test_train_says_how_to_compose_with_its_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from composer.learned import train
+    from composer.training import melody as train
 
     metrics = {"parameters": 10, "steps": 1, "valid_loss": 1.0, "test_perplexity": 2.7}
-    monkeypatch.setattr(train, "train", lambda cfg, progress, resume: metrics)
+    monkeypatch.setattr(train, "train", lambda cfg, progress, resume, force: metrics)
+    data = tmp_path / "tunes"  # the data folder is checked before any work: it needs music
+    data.mkdir()
+    (data / "tune.mid").write_bytes(b"")
     out = tmp_path / "my_model"
-    assert main(["train", "--data", str(tmp_path), "--out", str(out), "-q"]) == 0
+    assert main(["train", "--data", str(data), "--out", str(out), "-q"]) == 0
     assert capsys.readouterr().out == ""
-    assert main(["train", "--data", str(tmp_path), "--out", str(out)]) == 0
+    assert main(["train", "--data", str(data), "--out", str(out)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.endswith(f"compose with it: --generator transformer --checkpoint {out}")

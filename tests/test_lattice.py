@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.generators.base import GenerationContext
-from composer.lattice import SearchConfig, search
+from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, search_config
-from composer.registry import get_generator
+from composer.search.lattice import SearchConfig, search
 from composer.segment import Segment
 from grammar.spec import validate_spec
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY
@@ -135,7 +135,7 @@ def test_paths_with_the_same_condition_key_share_one_proposal() -> None:
 
 
 def test_the_transformer_key_is_what_it_reads() -> None:
-    from composer.generators.transformer import TransformerGenerator
+    from composer.generators.transformer.generator import TransformerGenerator
 
     c, _ = _planned()
     plan = c.need_plan()

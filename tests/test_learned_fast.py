@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composer.generators.transformer import load
-from composer.learned import processors as P
+from composer.generators.transformer import processors as P
+from composer.generators.transformer.generator import load
 
 ROOT = Path(__file__).resolve().parent.parent
 CHORDS = (("0m", "0m", "0m"), ("77", "77", "77"), ("5m", "5m", "77"), ("0m", "0m", "0m"))
@@ -22,9 +22,9 @@ CHORDS = (("0m", "0m", "0m"), ("77", "77", "77"), ("5m", "5m", "77"), ("0m", "0m
 _SAMPLE = """
 import sys
 import torch
-from composer.generators import transformer as T
-from composer.learned import decoder
-from composer.learned.tokens import Section
+from composer.generators.transformer import generator as T
+from composer.generators.transformer import decoder
+from composer.generators.transformer.tokens import Section
 from grammar.keys import parse_key
 
 seen = []
@@ -55,7 +55,7 @@ def test_sampling_runs_on_the_threads_asked_and_without_transformers() -> None:
     """The generator pins torch to SAMPLING_THREADS (1); numba's pool starting in the first
     sampling call used to reset torch to every core for that call. Afterwards the caller's
     count (2) is back. And composing never imports transformers."""
-    from composer.generators.transformer import SAMPLING_THREADS
+    from composer.generators.transformer.generator import SAMPLING_THREADS
 
     line = _run(_SAMPLE.format(chords=CHORDS))
     assert line == f"[{SAMPLING_THREADS}] 2 False"
@@ -82,9 +82,9 @@ def test_section_fused_is_the_fused_processors() -> None:
 def test_the_forward_path_gives_no_deprecation_warning() -> None:
     import torch
 
-    from composer.learned.model import CHECKPOINT, load_model
-    from composer.learned.sampling import sample
-    from composer.learned.tokens import Section
+    from composer.generators.transformer.model import CHECKPOINT, load_model
+    from composer.generators.transformer.sampling import sample
+    from composer.generators.transformer.tokens import Section
 
     model, vocab = load_model(CHECKPOINT), load()[1]
     sec = Section("minor", "3/4", "inner", 4, CHORDS)

@@ -15,12 +15,12 @@ import pytest
 import torch
 from transformers import LogitsProcessor
 
-from composer.generators.transformer import TransformerGenerator, load, register_shift
-from composer.learned import processors as P
-from composer.learned.data import chord_pcs
-from composer.learned.sampling import sample
-from composer.learned.tokens import Section
-from composer.learned.validate import problems
+from composer.generators.transformer import processors as P
+from composer.generators.transformer.generator import TransformerGenerator, load, register_shift
+from composer.generators.transformer.model import cache_kwargs
+from composer.generators.transformer.sampling import sample
+from composer.generators.transformer.sequence_check import problems
+from composer.generators.transformer.tokens import Section, chord_pcs
 from grammar.keys import parse_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def _sample(
 
 
 def _hf_model() -> object:
-    from composer.learned.model import CHECKPOINT, load_model
+    from composer.generators.transformer.model import CHECKPOINT, load_model
 
     return load_model(CHECKPOINT)
 
@@ -114,14 +114,14 @@ def test_fast_decoder_gives_the_models_logits() -> None:
     transformers model's; each compiled step within 1e-4 of its forward with a cache."""
     from transformers import DynamicCache
 
-    from composer.learned.decoder import FastDecoder
+    from composer.generators.transformer.decoder import FastDecoder
 
     model, weights = _hf_model(), load()[0]
     ids = torch.randint(3, 300, (3, 12), generator=torch.Generator().manual_seed(0))
     dec = FastDecoder(weights, 3, 20)
     cache = DynamicCache()
     with torch.inference_mode():
-        ref = model(ids, None, None, cache, use_cache=True).logits[:, -1]  # type: ignore[operator]
+        ref = model(input_ids=ids, **cache_kwargs(model, cache)).logits[:, -1]  # type: ignore[operator]
         np.testing.assert_array_equal(dec.prefill(ids), ref.numpy())
         for i, layer in enumerate(cache.layers):
             kv: Any = layer
@@ -130,7 +130,7 @@ def test_fast_decoder_gives_the_models_logits() -> None:
             np.testing.assert_array_equal(dec.values[i, :, :, :12], kv.values.numpy())
         for t in (5, 77, 120, 3):
             tok = torch.tensor([t, t + 1, t + 2])
-            ref = model(tok[:, None], None, None, cache, use_cache=True).logits  # type: ignore[operator]
+            ref = model(input_ids=tok[:, None], **cache_kwargs(model, cache)).logits  # type: ignore[operator]
             np.testing.assert_allclose(dec.step(tok.numpy()), ref[:, -1].numpy(), atol=1e-4)
         with pytest.raises(ValueError, match="holds 20 positions"):
             for _ in range(5):
@@ -138,7 +138,7 @@ def test_fast_decoder_gives_the_models_logits() -> None:
 
 
 def test_rotary_tables_are_the_models() -> None:
-    from composer.learned.decoder import rotary_tables
+    from composer.generators.transformer.decoder import rotary_tables
 
     model, weights = _hf_model(), load()[0]
     inner: Any = model.model  # type: ignore[attr-defined]
@@ -152,7 +152,7 @@ def test_rotary_tables_are_the_models() -> None:
 def test_weights_from_the_model_decode_the_same() -> None:
     """A transformers model passed to the decoder (tests, benchmarks, training) gives the same
     logits as the weights read from model.safetensors."""
-    from composer.learned.decoder import FastDecoder
+    from composer.generators.transformer.decoder import FastDecoder
 
     ids = torch.randint(3, 300, (2, 9), generator=torch.Generator().manual_seed(2))
     a, b = FastDecoder(_hf_model(), 2, 12), FastDecoder(load()[0], 2, 12)
@@ -161,7 +161,7 @@ def test_weights_from_the_model_decode_the_same() -> None:
 
 
 def test_fast_decoder_steps_only_the_rows_still_writing() -> None:
-    from composer.learned.decoder import FastDecoder
+    from composer.generators.transformer.decoder import FastDecoder
 
     model, _ = load()
     ids = torch.randint(3, 300, (4, 10), generator=torch.Generator().manual_seed(1))
@@ -181,7 +181,7 @@ def test_the_compiled_draw_is_the_processors_distribution() -> None:
     """At every step of a walk through the grammar, the fused step's distribution equals the
     softmax of what the LogitsProcessors (grammar, range, key, leaps, floor, chord-tone bias,
     temperature, top-p) leave, row by row."""
-    from composer.learned import jit
+    from composer.generators.transformer import jit
 
     _, vocab = load()
     rows = 6
@@ -227,7 +227,7 @@ def test_fuse_declines_what_it_cannot_compile() -> None:
 
 
 def test_the_draw_inverts_the_cumulative_distribution() -> None:
-    from composer.learned import jit
+    from composer.generators.transformer import jit
 
     _, vocab = load()
     procs = P.section_processors(vocab, 1, 16, (("0M",) * 4,), 4, pitch_range=(60, 72),
@@ -295,7 +295,7 @@ def test_register_shift_centres_the_range() -> None:
 
 
 def _song(generator: str, **extra: object) -> object:
-    from composer import api
+    from composer.app import api
 
     spec = {"form": "A A' B A", "prompt": "a folk song in D minor, 3/4", "seed": 4,
             "candidates": 4, "generator": generator, "sections": {"A": {"bars": 4}},
@@ -319,7 +319,7 @@ def test_transformer_in_the_pipeline() -> None:
 
 
 def test_unsupported_meter_falls_back_to_rules() -> None:
-    from composer.api import plan
+    from composer.app.api import plan
     from composer.generators.base import GenerationContext
 
     lead = plan({"form": "A", "time_signature": "4/8", "seed": 1})
@@ -357,12 +357,12 @@ def test_compose_cli_with_the_transformer(tmp_path: Path) -> None:
 def test_train_missing_data_is_one_line_exit_2(tmp_path: Path) -> None:
     p = _compose("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "ck"))
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == [f"error: data: no such folder: {tmp_path / 'nope'}"]
+    assert p.stderr.strip().splitlines() == [f"error: data: no such folder '{tmp_path / 'nope'}'"]
     assert not (tmp_path / "ck").exists()
 
 
 def test_train_on_own_data_needs_an_out_folder(tmp_path: Path) -> None:
-    from composer.learned.model import CHECKPOINT
+    from composer.generators.transformer.model import CHECKPOINT
 
     before = (CHECKPOINT / "model.safetensors").stat().st_mtime_ns
     p = _compose("train", "--data", str(FIXTURES))
@@ -374,8 +374,8 @@ def test_train_on_own_data_needs_an_out_folder(tmp_path: Path) -> None:
 
 
 def test_train_on_a_folder_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from composer.learned.model import ModelConfig
-    from composer.learned.train import TrainConfig, train
+    from composer.generators.transformer.model import ModelConfig
+    from composer.training.melody import TrainConfig, train
 
     monkeypatch.setenv("SONGC_CACHE", str(tmp_path / "cache"))
     tiny = ModelConfig(hidden=32, layers=1, heads=2, ffn=64)
