@@ -71,6 +71,7 @@ def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
     Llama without biases) the ``transformers`` model itself."""
     import json
 
+    from composer.generators.transformer.model import check_config, load_model
     from composer.generators.transformer.tokens import Vocab
     from composer.generators.transformer.weights import load_weights, unsupported
 
@@ -85,14 +86,10 @@ def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
         vocab.check(folder)
     except ValueError as exc:
         raise GeneratorError("generator", str(exc)) from None
-    try:
-        if unsupported(json.loads((folder / "config.json").read_text())) is not None:
-            from composer.generators.transformer.model import load_model
-
-            return load_model(folder), vocab
-        return load_weights(folder), vocab
-    except (ValueError, OSError) as exc:
-        raise GeneratorError("generator", f"cannot load {folder}: {exc}") from None
+    check_config(folder)  # ValueError (a crafted size) before anything is allocated
+    if unsupported(json.loads((folder / "config.json").read_text(encoding="utf-8"))) is not None:
+        return load_model(folder), vocab
+    return load_weights(folder), vocab
 
 
 def role_of(section: SectionPlan, sections: int) -> str:

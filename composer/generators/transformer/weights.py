@@ -82,7 +82,8 @@ def _shape(config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Weights:
 
 def load_weights(folder: Path) -> Weights:
     """The checkpoint in ``folder`` (``config.json`` + ``model.safetensors``), float32.
-    ValueError naming the file and the problem when the decoder cannot run it."""
+    ValueError naming the problem when the decoder cannot run it or the weights do not match
+    the config (every tensor there, of its shape, no other)."""
     from safetensors.torch import load_file
 
     config = json.loads((folder / "config.json").read_text())
@@ -94,18 +95,30 @@ def load_weights(folder: Path) -> Weights:
     if bad:
         raise ValueError(f"{folder / 'model.safetensors'}: {bad[0]} is not float32")
     w = _shape(config, tensors)
-    need = ["model.embed_tokens.weight", "model.norm.weight"] + [
-        f"model.layers.{i}.{n}.weight"
-        for i in range(w.layers)
-        for n in ("input_layernorm", "post_attention_layernorm", "self_attn.q_proj",
-                  "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
-                  "mlp.up_proj", "mlp.down_proj")
-    ]  # fmt: skip
-    if not config.get("tie_word_embeddings", True):
-        need.append("lm_head.weight")
-    missing = [k for k in need if k not in tensors]
-    if missing:
-        raise ValueError(f"{folder / 'model.safetensors'}: no {missing[0]}")
+    d, h = w.head_dim, w.hidden
+    shapes = {"model.embed_tokens.weight": (w.vocab, h), "model.norm.weight": (h,)}
+    for i in range(w.layers):
+        shapes.update({
+            f"model.layers.{i}.{name}.weight": shape
+            for name, shape in (
+                ("input_layernorm", (h,)), ("post_attention_layernorm", (h,)),
+                ("self_attn.q_proj", (w.heads * d, h)), ("self_attn.k_proj", (w.kv_heads * d, h)),
+                ("self_attn.v_proj", (w.kv_heads * d, h)), ("self_attn.o_proj", (h, w.heads * d)),
+                ("mlp.gate_proj", (w.ffn, h)), ("mlp.up_proj", (w.ffn, h)),
+                ("mlp.down_proj", (h, w.ffn)),
+            )
+        })  # fmt: skip
+    if not config.get("tie_word_embeddings", True) or "lm_head.weight" in tensors:
+        shapes["lm_head.weight"] = (w.vocab, h)
+    wrong = {
+        "missing": [k for k in shapes if k not in tensors],
+        "unexpected": [k for k in tensors if k not in shapes],
+        "mismatched": [k for k, s in shapes.items() if k in tensors and tensors[k].shape != s],
+    }
+    if any(wrong.values()):  # as load_model says it: random weights would be a model of noise
+        counts = ", ".join(f"{len(v)} {k}" for k, v in wrong.items() if v)
+        first = next(v[0] for v in wrong.values() if v)
+        raise ValueError(f"its weights do not match the model ({counts}, e.g. {first})")
     return w
 
 
