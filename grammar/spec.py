@@ -157,7 +157,11 @@ class SongSpec(BaseModel):
         None, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="Quarter notes per minute."
     )
     time_signature: str | None = Field(None, description="e.g. 4/4, 3/4, 6/8, 2/2, 5/4.")
-    style: str | None = Field(None, description=f"One of: {', '.join(STYLES)}.")
+    style: str | None = Field(
+        None,
+        description="A style name (compose styles lists them) or the path of a style file "
+        "(my_style.yaml, relative to the working directory).",
+    )
     form: str | None = Field(
         None, description="Letters (AABA, A A' B A) or names ([verse chorus]x2 bridge chorus)."
     )
@@ -174,6 +178,11 @@ class SongSpec(BaseModel):
         description="Model folder of the transformer generator, written by `compose train "
         "--data DIR --out MODELDIR` (default: the shipped model); relative to the working "
         "directory.",
+    )
+    quantized: bool | None = Field(
+        None,
+        description="Play exactly on the grid: no humanisation of timing and velocity (swing "
+        "and strums, which are the style, stay).",
     )
     preferences: Preferences | None = Field(
         None, description="How candidates are chosen: reward weights, profile, beam, diversity."
@@ -199,8 +208,19 @@ class SongSpec(BaseModel):
     def _style(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        if v.strip().lower() not in STYLES:
-            raise ValueError(f"unknown style '{v}' (one of: {', '.join(STYLES)})")
+        from planners.styles import STYLES as ALL
+        from planners.styles import get_style, is_style_path
+
+        if is_style_path(v.strip()):
+            try:
+                get_style(str(Path(v.strip()).expanduser().resolve()))
+            except SpecError as exc:
+                raise ValueError(exc.problem) from None
+            return v.strip()
+        if v.strip().lower() not in ALL:
+            raise ValueError(
+                f"unknown style '{v}' (one of: {', '.join(ALL)}; or a style file, name.yaml)"
+            )
         return v.strip().lower()
 
     def setting(self, names: Sequence[str], field: str) -> tuple[str, Any] | None:

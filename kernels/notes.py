@@ -27,6 +27,10 @@ NOTE_DTYPE = np.dtype(
 TRACK_MELODY = 0
 TRACK_CHORDS = 1
 TRACK_BASS = 2
+# Drums (General MIDI channel 10, index 9): the pitch is a drum, not a note. The kernels never
+# see this track (kernels.batch drops it), so no pitch, key or voice-leading rule applies to it.
+TRACK_DRUMS = 3
+DRUM_CHANNEL = 9
 
 
 def empty_notes(n: int = 0) -> np.ndarray:

@@ -24,14 +24,17 @@ from grammar.errors import GrammarError, SpecError
 from grammar.forms import FormItem, parse_form
 from grammar.keys import parse_key
 from grammar.spec import SongSpec, tempo_word
+from kernels.notes import DRUM_CHANNEL
 from planners.plan import Relation, SectionPlan, SongPlan, TrackPlan
 from planners.styles import (
     DEFAULT_CANDIDATES,
     DEFAULT_GENERATOR,
     DEFAULT_TITLE,
     get_style,
+    is_style_path,
     style_tempo,
 )
+from planners.styles.files import KITS
 
 DEFAULT_FORM = "AABA"
 MAX_TOTAL_BARS = 1024  # ~40 minutes at 100 bpm in 4/4: past that a request is a typo
@@ -49,10 +52,16 @@ def resolve_song(spec: SongSpec) -> SongPlan:
         TrackPlan(name="Chords", role="chords", program=style.programs[1], channel=1),
         TrackPlan(name="Bass", role="bass", program=style.programs[2], channel=2),
     )
+    if style.drums is not None:  # General MIDI drums: channel 10, the kit as its program
+        kit = KITS[style.drums.kit]
+        tracks += (TrackPlan(name="Drums", role="drums", program=kit, channel=DRUM_CHANNEL),)
     return SongPlan(
         title=spec.title or DEFAULT_TITLE,
         prompt=spec.prompt,
-        style=style.name,
+        # a user's style file is kept as its absolute path, so later passes load the same file
+        style=str(Path(spec.style).expanduser().resolve())
+        if spec.style and is_style_path(spec.style)
+        else style.name,
         key=str(parse_key(spec.key or style.key)),
         tempo=spec.tempo or style_tempo(style, tempo_word(spec)),
         time_signature=spec.time_signature or style.time_signature,
