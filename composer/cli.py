@@ -42,7 +42,10 @@ KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C#
 TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
 MeterOpt = Annotated[str | None, typer.Option("--time-signature", "--meter", help="e.g. 3/4, 6/8.")]
 StyleOpt = Annotated[
-    str | None, typer.Option(help="classical, folk, pop, jazz, blues, waltz, march.")
+    str | None,
+    typer.Option(
+        help="A style (see `compose styles`: pop, rock, jazz, swing, ...) or a .yaml file."
+    ),
 ]
 TitleOpt = Annotated[str | None, typer.Option(help="Song title (MIDI track name, report).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Random seed; same spec + seed = same MIDI.")]
@@ -72,6 +75,7 @@ SPEC_FLAGS = {
         "candidates",
         "generator",
         "checkpoint",
+        "quantized",
     )
 } | {"meter": "time_signature"}
 
@@ -96,6 +100,12 @@ def compose(
     candidates: CandOpt = None,
     generator: GenOpt = None,
     checkpoint: CheckpointOpt = None,
+    quantized: Annotated[
+        bool | None,
+        typer.Option(
+            "--quantized", help="Play exactly on the grid (no humanisation; swing stays)."
+        ),
+    ] = None,
     output: Annotated[
         Path,
         typer.Option(
@@ -160,6 +170,20 @@ def schema_cmd(
         typer.echo(text, nl=False)
     else:
         write_files({output: text.encode()}, force)
+
+
+@app.command("styles")
+def styles_cmd() -> None:
+    """List the shipped styles: name, meter, tempo range, drums, feel, and what it sounds like."""
+    from planners.styles import STYLES
+
+    for st in STYLES.values():
+        feel = "straight" if st.feel.swing == 0.5 else f"swing {st.feel.swing:.2f}"
+        drums = st.drums.kit if st.drums is not None else "no drums"
+        typer.echo(
+            f"{st.name:10} {st.time_signature:4} {st.tempo[0]}-{st.tempo[2]} bpm  {feel:10} "
+            f"{drums:9} {st.description}"
+        )
 
 
 @app.command("generators")

@@ -38,7 +38,7 @@ def comp_part(
     end_all = ctx.length if ctx.end_at is None else ctx.end_at
     events: list[tuple[int, int, str]] = []  # onset, end, char
     for bar in range(ctx.section.bars):
-        for h in hits(pattern, bar, bt):
+        for h in hits(pattern, bar, ctx.meter, ctx.written):
             t0, t1 = bar * bt + h.onset, min(bar * bt + h.end, end_all)
             if t0 >= end_all:
                 continue

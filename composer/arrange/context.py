@@ -9,7 +9,7 @@ import numpy as np
 from composer.arrange.energy import Energy
 from composer.generators.timeline import ChordTimeline
 from grammar.keys import Key
-from grammar.meter import TimeSignature
+from grammar.meter import TimeSignature, parse_time_signature
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_DRUMS, TRACK_MELODY
 from planners.plan import SectionPlan
 from planners.styles import Style
@@ -37,6 +37,11 @@ class PartContext:
     end_at: int | None  # last section only: tick of the final chord's hit, held to the end
     crash: bool  # a new section starts here (not the song's first)
     diatonic: bool  # approach notes stay in the key (the candidates' accompaniment)
+
+    @property
+    def written(self) -> TimeSignature:
+        """The meter the style's patterns are written in."""
+        return parse_time_signature(self.style.time_signature)
 
     @property
     def length(self) -> int:

@@ -28,7 +28,7 @@ def _grooves(ctx: PartContext) -> list[DrumBar]:
 def _bar(groove: DrumBar, bar: int, start: int, ctx: PartContext, until: int) -> list[Row]:
     bt, out = ctx.meter.bar_ticks, []
     for inst, pattern in groove.items():
-        for h in hits(pattern, bar, bt):
+        for h in hits(pattern, bar, ctx.meter, ctx.written):
             if start + h.onset >= until:
                 continue
             v = velocity(TRACK_DRUMS, ctx.energy.energy, h.char, h.onset, ctx.meter)
@@ -64,7 +64,7 @@ def drum_part(ctx: PartContext, rng: np.random.Generator) -> list[Row]:
             rows.append((0, HIT_TICKS, DRUM_NOTES["kick"], CRASH_VELOCITY - 12, TRACK_DRUMS))
     if ctx.end_at is not None:
         for inst, pattern in d.ending.items():
-            for h in hits(pattern, 0, bt):
+            for h in hits(pattern, 0, ctx.meter, ctx.written):
                 t = ctx.end_at + h.onset
                 if t < ctx.length:
                     v = max(velocity(TRACK_DRUMS, ctx.energy.energy, h.char, 0, ctx.meter), 90)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grammar.meter import TimeSignature
 from planners.styles.files import Grid, Part
 
 SUSTAIN, REST = "-", "."
@@ -29,18 +30,51 @@ def bar_of(pattern: str, bar: int) -> str:
     return bars[bar % len(bars)]
 
 
-def hits(pattern: str, bar: int, bar_ticks: int) -> list[Hit]:
-    """The hits of bar ``bar`` (0-based within the section) of a pattern, holds resolved."""
+def hits(
+    pattern: str, bar: int, meter: TimeSignature, written: TimeSignature | None = None
+) -> list[Hit]:
+    """The hits of bar ``bar`` (0-based within the section) of a pattern, holds resolved.
+
+    ``written``: the meter the pattern was written in (the style's), if not the song's. Then
+    the pattern is read beat by beat onto the song's felt beats (its beat ``j % beats``), each
+    position rounded to the song's grid (16ths in a simple meter, eighths in a compound one),
+    so a 4/4 groove in a 6/8 song lands on the eighth notes, never between them."""
     cells = bar_of(pattern, bar)
-    step = bar_ticks // len(cells)
-    out: list[Hit] = []
+    if written is None or (written.bar_ticks, written.beat_ticks) == (
+        meter.bar_ticks,
+        meter.beat_ticks,
+    ):
+        step = meter.bar_ticks // len(cells)
+        return [Hit(i * step, j * step, ch) for i, j, ch in _runs(cells)]
+    per_beat = len(cells) / written.beats_per_bar
+    unit = meter.beat_ticks // 3 if meter.is_compound else meter.beat_ticks // 4
+    out: dict[int, Hit] = {}
+    for j in range(meter.beats_per_bar):
+        sb = j % written.beats_per_bar
+        for i, e, ch in _runs(cells):
+            b, f = divmod(i / per_beat, 1)
+            if int(b) != sb:
+                continue
+            on = j * meter.beat_ticks + round(f * meter.beat_ticks / unit) * unit
+            end = j * meter.beat_ticks + round((e / per_beat - sb) * meter.beat_ticks / unit) * unit
+            out.setdefault(on, Hit(on, min(max(end, on + unit), meter.bar_ticks), ch))
+    ordered = sorted(out.values(), key=lambda h: h.onset)
+    return [
+        Hit(h.onset, min(h.end, ordered[k + 1].onset) if k + 1 < len(ordered) else h.end, h.char)
+        for k, h in enumerate(ordered)
+    ]
+
+
+def _runs(cells: str) -> list[tuple[int, int, str]]:
+    """(first step, step after its hold, character) of every hit of one bar."""
+    out = []
     for i, ch in enumerate(cells):
         if ch in (SUSTAIN, REST):
             continue
         j = i + 1
         while j < len(cells) and cells[j] == SUSTAIN:
             j += 1
-        out.append(Hit(i * step, j * step, ch))
+        out.append((i, j, ch))
     return out
 
 

@@ -19,7 +19,7 @@ from planners.styles import Style
 
 RIT_BARS = 2  # the ritardando spans the last two bars ...
 RIT_SLOWEST = 0.72  # ... slowing to this fraction of the tempo
-STRUM_TICKS = 9  # between strings of a strum (~10 ms at 120 bpm)
+STRUM_TICKS = 7  # between strings of a strum (~7 ms at 120 bpm)
 JITTER_TICKS = 6.0  # standard deviation of timing humanisation (x the style's humanise)
 JITTER_VELOCITY = 3.0
 PHRASE_GAP_BEATS = 1.0  # a rest this long ends a phrase
@@ -41,9 +41,8 @@ def melody_dynamics(
         for n, i in enumerate(sel):
             on = int(out["onset"][i])
             v = BASE[TRACK_MELODY] + (e.energy - 3) * ENERGY_STEP[TRACK_MELODY]
-            v += metric((on - a) % bt, meter) + int(
-                np.clip(0.8 * (int(out["pitch"][i]) - mid), -8, 8)
-            )
+            v += 2 * metric((on - a) % bt, meter) - 2  # a singer leans on the beat harder
+            v += int(np.clip(1.0 * (int(out["pitch"][i]) - mid), -10, 10))
             end = on + int(out["duration"][i])
             nxt = int(out["onset"][sel[n + 1]]) if n + 1 < sel.size else b
             if nxt - end >= PHRASE_GAP_BEATS * meter.beat_ticks or n + 1 == sel.size:
@@ -135,7 +134,21 @@ def perform(
         out["velocity"] = np.clip(vel, 1, 127)
     out["onset"] = on
     out["duration"] = np.maximum(end - on, 1)
-    return sort_notes(out)
+    return sort_notes(_no_overlaps(out))
+
+
+def _no_overlaps(notes: np.ndarray) -> np.ndarray:
+    """A note of a track and pitch ends where the next one of the same track and pitch starts
+    (moved onsets could make a MIDI note-off cut the next note short)."""
+    order = np.lexsort((notes["onset"], notes["pitch"], notes["track"]))
+    n = notes[order]
+    same = (n["track"][1:] == n["track"][:-1]) & (n["pitch"][1:] == n["pitch"][:-1])
+    end = n["onset"][:-1] + n["duration"][:-1]
+    clash = same & (end > n["onset"][1:])
+    n["duration"][:-1][clash] = np.maximum(n["onset"][1:][clash] - n["onset"][:-1][clash], 1)
+    keep = np.ones(n.size, dtype=bool)
+    keep[1:][same & (n["onset"][1:] == n["onset"][:-1])] = False  # a double strike: one
+    return n[keep]
 
 
 def ritardando(tempo: int, meter: TimeSignature, total_ticks: int) -> list[tuple[int, float]]:
