@@ -17,7 +17,8 @@ from composer.arrange.grid import hits, level_grid, pick
 from grammar.chords import Chord
 from kernels.notes import TRACK_BASS
 
-BASS_RANGE = (33, 57)  # A1..A3
+BASS_RANGE = (33, 55)  # A1..G3
+HOME = 41  # F2: where a chord's root is placed from (half way between here and the last note)
 FINAL_HIGHEST = 50  # the last root sits low (D3 or under)
 RELATIVE = {"8": 12, "6": 9, "4": 5, "2": 2}
 
@@ -56,7 +57,10 @@ def _walk(chord: Chord, prev: int, target: int | None, strong: bool, ctx: PartCo
     """A walking note: a chord tone on a strong beat, else a chord or scale tone, heading for
     ``target`` and never repeating ``prev``."""
     pcs = set(chord.pitch_classes) if strong else set(chord.pitch_classes) | set(ctx.key.scale)
-    goal = prev + (np.sign(target - prev) * 3 if target is not None and target != prev else 3)
+    if target is not None and target != prev:
+        goal = prev + int(np.sign(target - prev)) * 3
+    else:
+        goal = prev + (3 if prev < HOME else -3)
     lo, hi = BASS_RANGE
     options = [
         q for q in range(max(lo, prev - 7), min(hi, prev + 7) + 1) if q % 12 in pcs and q != prev
@@ -101,10 +105,11 @@ def bass_part(
         nxt_pc = tl.chords[k + 1].bass if k + 1 < len(tl.chords) else ctx.next_bass
         last_in_span = i + 1 == len(cut) or cut[i + 1][0] >= span_end
         target = None if nxt_pc is None else near(nxt_pc, cur)
+        anchor = (cur + HOME) // 2  # roots lean back to the bass's home register
         if ch == "R":
-            p = near(chord.bass, cur)
+            p = near(chord.bass, anchor)
         elif ch == "N":
-            p = near(nxt_pc if nxt_pc is not None else chord.bass, cur)
+            p = near(nxt_pc if nxt_pc is not None else chord.bass, anchor)
         elif ch == "A" or (
             ch == "W" and last_in_span and target is not None and span_end - t0 <= beat
         ):
@@ -112,7 +117,7 @@ def bass_part(
         elif ch == "W":
             p = _walk(chord, cur, target, (t0 % bt) in ctx.meter.strong_offsets, ctx)
         else:
-            root = near(chord.root, cur)
+            root = near(chord.root, anchor)
             p = root + _interval(chord, ch)
             if p > BASS_RANGE[1] + 5:
                 p -= 12
