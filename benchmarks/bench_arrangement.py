@@ -158,6 +158,9 @@ def measure(path: Path, song: Any) -> dict[str, Any]:
     return out
 
 
+TONICS = ("C", "G", "D", "F", "Bb", "Eb", "A", "E")
+
+
 def random_specs(n: int, seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
     from planners.styles import STYLES
 
@@ -177,7 +180,7 @@ def random_specs(n: int, seed: int = 0) -> list[tuple[str, dict[str, Any]]]:
         spec = {
             "title": f"random {i}",
             "style": style.name,
-            "key": f"{rng.choice(['C', 'G', 'D', 'F', 'Bb', 'Eb', 'A', 'E'])} {rng.choice(['major', 'minor'])}",
+            "key": f"{rng.choice(TONICS)} {rng.choice(['major', 'minor'])}",
             "form": str(rng.choice(forms)),
             "tempo": int(rng.integers(slow, fast + 1)),
             "seed": int(rng.integers(2**31)),

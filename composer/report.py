@@ -214,9 +214,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             arrangement=ArrangementReport(
                 level=energies[s.index].level,
                 energy=energies[s.index].energy,
-                fill=style.drums is not None
-                and s.index + 1 < len(plan.sections)
-                and s.bars >= 2,
+                fill=style.drums is not None and s.index + 1 < len(plan.sections) and s.bars >= 2,
             ),
         )
         for s in plan.sections

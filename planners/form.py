@@ -47,7 +47,7 @@ CONTRASTING_ROLES = ("bridge", "episode")
 def resolve_song(spec: SongSpec) -> SongPlan:
     """Globals of the plan: explicit spec values, else the style's defaults. No sections yet."""
     style = get_style(spec.style)
-    tracks = (
+    tracks: tuple[TrackPlan, ...] = (
         TrackPlan(name="Melody", role="melody", program=style.programs[0], channel=0),
         TrackPlan(name="Chords", role="chords", program=style.programs[1], channel=1),
         TrackPlan(name="Bass", role="bass", program=style.programs[2], channel=2),

@@ -202,7 +202,13 @@ def test_patterns_change_with_the_section_and_the_song_is_deterministic() -> Non
     pats = []
     for k in range(a.plan.total_bars):
         n = band[band["onset"] // bar == k]
-        pats.append(tuple(sorted({(int(t), int(o) % bar) for o, t in zip(n["onset"], n["track"])})))
+        pats.append(
+            tuple(
+                sorted(
+                    {(int(t), int(o) % bar) for o, t in zip(n["onset"], n["track"], strict=False)}
+                )
+            )
+        )
     assert len(set(pats)) >= 3
     verse, chorus = a.plan.sections[0], a.plan.sections[1]
     v = set(pats[: verse.bars - 1])

@@ -48,7 +48,7 @@ def comp_part(
                     break
                 if e > s:
                     events.append((s, e, h.char if s == t0 else "x"))
-    for k, (s, e) in enumerate(zip(tl.starts, tl.ends, strict=True)):
+    for s, e in zip(tl.starts, tl.ends, strict=True):
         if s < end_all and not any(s <= t < e for t, _, _ in events):
             nxt = min((t for t, _, _ in events if t > s), default=e)
             events.append((s, min(nxt, e, end_all), "x"))

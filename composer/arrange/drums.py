@@ -26,7 +26,7 @@ def _grooves(ctx: PartContext) -> list[DrumBar]:
 
 
 def _bar(groove: DrumBar, bar: int, start: int, ctx: PartContext, until: int) -> list[Row]:
-    bt, out = ctx.meter.bar_ticks, []
+    _bt, out = ctx.meter.bar_ticks, []
     for inst, pattern in groove.items():
         for h in hits(pattern, bar, ctx.meter, ctx.written):
             if start + h.onset >= until:

@@ -62,10 +62,10 @@ def _shape(kind: str, chord: Chord, full: bool) -> list[tuple[int, ...]]:
     f = fifth if fifth is not None else 7
     if kind == "shell":
         top = seventh if seventh is not None else (f if fifth is not None else 12)
-        a = (third, top) if top > third else (third, top + 12)
-        b = (top, third + 12)
+        a: tuple[int, ...] = (third, top) if top > third else (third, top + 12)
+        b: tuple[int, ...] = (top, third + 12)
         if full:
-            a, b = a + (f + 12,), (top, third + 12, f + 12)
+            a, b = (*a, f + 12), (top, third + 12, f + 12)
         return [a, b]
     if kind == "open":
         return [(0, f, third + 12) + ((seventh + 12,) if seventh is not None else ())]
