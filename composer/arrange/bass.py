@@ -39,18 +39,24 @@ def _interval(chord: Chord, ch: str) -> int:
 
 
 def _approach(target: int, ctx: PartContext, rng: np.random.Generator, prev: int) -> int:
-    """A note a half step (or a scale step) from ``target``, on the side it comes from."""
-    below = prev <= target
+    """A note a half step (or a scale step) from ``target``, on the side it comes from, never
+    the note just played (then from the other side)."""
+    chromatic_ok = not ctx.diatonic and rng.random() < 0.6
+    first = prev < target or (prev == target and prev > HOME)
+    for below in (first, not first):
+        p = _neighbour(target, below, chromatic_ok, ctx)
+        if p != prev:
+            return p
+    return p
+
+
+def _neighbour(target: int, below: bool, chromatic_ok: bool, ctx: PartContext) -> int:
     scale = set(ctx.key.scale)
     chromatic = target - 1 if below else target + 1
-    if not ctx.diatonic and rng.random() < 0.6:
+    if chromatic_ok or (not ctx.diatonic and chromatic % 12 in scale):
         return chromatic
-    step = next(
-        q
-        for q in (range(target - 1, target - 3, -1) if below else range(target + 1, target + 3))
-        if q % 12 in scale
-    )
-    return step if ctx.diatonic or chromatic % 12 not in scale else chromatic
+    steps = range(target - 1, target - 3, -1) if below else range(target + 1, target + 3)
+    return next((q for q in steps if q % 12 in scale), chromatic)
 
 
 def _walk(chord: Chord, prev: int, target: int | None, strong: bool, ctx: PartContext) -> int:
