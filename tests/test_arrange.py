@@ -214,3 +214,14 @@ def test_patterns_change_with_the_section_and_the_song_is_deterministic() -> Non
     v = set(pats[: verse.bars - 1])
     c = set(pats[chorus.start_bar - 1 : chorus.start_bar - 1 + chorus.bars - 1])
     assert v != c
+
+
+def test_the_comp_answers_a_rest_between_the_comp_and_the_melody() -> None:
+    from composer.arrange.comp import answer
+
+    g7 = parse_chord("G7").pitch_classes
+    rows = answer((0, 960), g7, 59, 74, 240, 60)  # a half-note rest after a D5, comp top B3
+    assert [p for _, _, p, _ in rows] == [65, 67, 71]  # F4 G4 B4: rising chord tones
+    assert all(59 < p < 74 and p % 12 in g7 for _, _, p, _ in rows)
+    assert all(t + d <= 960 for t, d, _, _ in rows)
+    assert answer((0, 300), g7, 59, 74, 240, 60) == []  # no room: no answer

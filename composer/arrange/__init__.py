@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from composer.arrange.bass import bass_part
-from composer.arrange.comp import comp_part, under_melody
+from composer.arrange.comp import ANSWER_KINDS, answer, comp_part, under_melody
 from composer.arrange.context import PartContext, Row
 from composer.arrange.drums import drum_part
 from composer.arrange.energy import Energy, section_energies
@@ -116,6 +116,45 @@ def arrange_song(song: SongPlan, melody: np.ndarray) -> np.ndarray:
         rows, voicing, bass = section_band(song, s, voicing, bass, energies=energies)
         parts.append(shift(make_notes(rows), ticks=song.section_start_tick(s)))
     band = sort_notes(np.concatenate(parts[1:]))
-    chords = band[band["track"] == TRACK_CHORDS]
+    chords = under_melody(band[band["track"] == TRACK_CHORDS], mel)
     others = band[band["track"] != TRACK_CHORDS]
-    return sort_notes(np.concatenate([mel, under_melody(chords, mel), others]))
+    fills = _answers(song, mel, chords, energies)
+    return sort_notes(np.concatenate([mel, chords, fills, others]))
+
+
+def _answers(
+    song: SongPlan, mel: np.ndarray, chords: np.ndarray, energies: list[Energy]
+) -> np.ndarray:
+    """Where the melody rests for two beats or more (not in the last section's final bars), a
+    keyboard comp answers it with a short rising figure of chord tones, between the comp's top
+    and the melody note before the rest."""
+    style = get_style(song.style)
+    if style.comp is None or style.comp.voicing not in ANSWER_KINDS or mel.size < 2:
+        return make_notes([])
+    meter = song.meter()
+    step = meter.beat_ticks // 3 if meter.is_compound else meter.beat_ticks // 2
+    ends = mel["onset"] + mel["duration"]
+    rows = []
+    for i in range(mel.size - 1):
+        a, b = int(ends[i]), int(mel["onset"][i + 1])
+        if b - a < 2 * meter.beat_ticks:
+            continue
+        sec = song.sections[0]
+        for s in song.sections:
+            if song.section_start_tick(s) <= a:
+                sec = s
+        rel = a - song.section_start_tick(sec)
+        if rel >= sec.bars * meter.bar_ticks:
+            continue
+        tl = ChordTimeline.of(sec)
+        k = tl.index_at(rel)
+        sounding = chords[(chords["onset"] < b) & (chords["onset"] + chords["duration"] > a)]
+        floor = int(sounding["pitch"].max()) if sounding.size else 55
+        vel = 60 + 5 * (energies[sec.index].energy - 3)
+        start = song.section_start_tick(sec)
+        for t, d, p, v in answer(
+            (a, b), tl.chords[k].pitch_classes, floor, int(mel["pitch"][i]), step, vel
+        ):
+            if t + d <= min(tl.ends[k], sec.bars * meter.bar_ticks) + start:
+                rows.append((t, d, p, v, TRACK_CHORDS))
+    return make_notes(rows)

@@ -105,3 +105,25 @@ def under_melody(chords: np.ndarray, melody: np.ndarray) -> np.ndarray:
             keep[i] = False
         seen.add(k)
     return out[keep]
+
+
+ANSWER_KINDS = ("close", "shell", "open", "arpeggio")  # keyboard comping; guitars keep time
+ANSWER_NOTES = 3
+
+
+def answer(
+    gap: tuple[int, int], chord_pcs: frozenset[int], floor: int, ceiling: int, step: int, vel: int
+) -> list[tuple[int, int, int, int]]:
+    """A short rising figure in a melody's rest (the comp answering the tune): up to three
+    chord tones in ``step``-tick notes from one step into the gap, above ``floor`` and below
+    ``ceiling`` (the melody note before the rest), ending before the melody comes back.
+    Returns (onset, duration, pitch, velocity) rows."""
+    a, b = gap
+    tones = [p for p in range(floor + 1, ceiling) if p % 12 in chord_pcs][-ANSWER_NOTES:]
+    out = []
+    for k, p in enumerate(tones):
+        t = a + step * (k + 1)
+        if t + step > b:
+            break
+        out.append((t, step, p, vel - 4 + 3 * k))
+    return out if len(out) >= 2 else []

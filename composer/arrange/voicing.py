@@ -14,7 +14,7 @@ from grammar.chords import Chord
 VOICING_RANGE = (52, 74)  # E3..D5: the close voicings, under the melody, above the bass
 MAX_VOICES = 4
 # lowest-note window of each rooted shape (MIDI pitches)
-ROOT_WINDOW = {"open": (45, 56), "power": (40, 52), "arpeggio": (41, 53), "strum": (40, 52)}
+ROOT_WINDOW = {"open": (45, 52), "power": (40, 52), "arpeggio": (41, 50), "strum": (40, 47)}
 SHELL_WINDOW = (50, 62)
 
 Voicing = tuple[int, ...]
