@@ -225,3 +225,15 @@ def test_the_comp_answers_a_rest_between_the_comp_and_the_melody() -> None:
     assert all(59 < p < 74 and p % 12 in g7 for _, _, p, _ in rows)
     assert all(t + d <= 960 for t, d, _, _ in rows)
     assert answer((0, 300), g7, 59, 74, 240, 60) == []  # no room: no answer
+
+
+def test_every_voicing_kind_voices_every_root() -> None:
+    from composer.arrange.voicing import ROOT_WINDOW, SHELL_WINDOW
+
+    assert all(hi - lo >= 11 for lo, hi in [*ROOT_WINDOW.values(), SHELL_WINDOW])
+    for root in ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"):
+        for sym in (root, root + "m7", root + "7", root + "dim"):
+            c = parse_chord(sym)
+            for kind in ("close", "shell", "open", "power", "arpeggio", "strum"):
+                v = voice(kind, c, (60, 64, 67), kind == "shell")
+                assert v and max(v) <= 74, (sym, kind, v)

@@ -2,9 +2,9 @@
 
 ``close`` is a close-position chord of up to four notes in the middle register; ``shell`` the
 jazz pianist's third and seventh (with the fifth at full energy), no root (the bass has it);
-``open`` a spread triad (root, fifth, tenth); ``power`` root, fifth and octave; ``arpeggio`` the
-spread a pianist's left hand rolls (root, fifth, octave, tenth); ``strum`` a five-string guitar
-shape. Every note is a chord tone, so pinned chords are heard as written.
+``open`` a spread chord (root, fifth, seventh, tenth); ``power`` root, fifth and octave;
+``arpeggio`` the spread a pianist's left hand rolls (root, fifth, octave, tenth); ``strum`` a
+five-string guitar shape. Every note is a chord tone, so pinned chords are heard as written.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from grammar.chords import Chord
 VOICING_RANGE = (52, 74)  # E3..D5: the close voicings, under the melody, above the bass
 MAX_VOICES = 4
 # lowest-note window of each rooted shape (MIDI pitches)
-ROOT_WINDOW = {"open": (45, 52), "power": (40, 52), "arpeggio": (41, 50), "strum": (40, 47)}
-SHELL_WINDOW = (50, 62)
+# (each window spans 12 semitones or more, so every root has a place in it)
+ROOT_WINDOW = {"open": (43, 54), "power": (40, 51), "arpeggio": (39, 50), "strum": (38, 49)}
+SHELL_WINDOW = (48, 59)
 
 Voicing = tuple[int, ...]
 
@@ -60,15 +61,15 @@ def _shape(kind: str, chord: Chord, full: bool) -> list[tuple[int, ...]]:
     """Interval shapes above the root for a kind (several for shells: both inversions)."""
     third, fifth, seventh = _parts(chord)
     f = fifth if fifth is not None else 7
-    if kind == "shell":
-        top = seventh if seventh is not None else (f if fifth is not None else 12)
-        a: tuple[int, ...] = (third, top) if top > third else (third, top + 12)
-        b: tuple[int, ...] = (top, third + 12)
-        if full:
-            a, b = (*a, f + 12), (top, third + 12, f + 12)
-        return [a, b]
+    if kind == "shell":  # third and seventh (a triad: third and fifth), both inversions
+        top = seventh if seventh is not None else f
+        if full:  # the fifth (a triad: the octave) fills it out
+            mid = f if seventh is not None else 12
+            upper = (top, third + 12, mid + 12) if seventh is not None else (f, 12, third + 12)
+            return [(third, mid, top) if top > mid else (third, top, mid), upper]
+        return [(third, top), (top, third + 12)]
     if kind == "open":
-        return [(0, f, third + 12) + ((seventh + 12,) if seventh is not None else ())]
+        return [(0, f, seventh, third + 12) if seventh is not None else (0, f, third + 12)]
     if kind == "power":
         return [(0, f, 12)]
     if kind == "arpeggio":
