@@ -18,7 +18,7 @@ time signature) plus the plan's chords for the chord-tone checks:
   verse (theme) and chorus (or bridge) sections share no bar pattern set;
 - swing: median position of off-beat eighths in the beat (onsets between 0.42 and 0.78 of a
   quarter; swing styles should sit near 2/3, straight ones at 1/2);
-- walking: bass notes per bar in jazz-family 4/4 songs at >= 100 bpm;
+- walking: bass notes per bar in 4/4 songs of walking styles (jazz, swing) at >= 100 bpm;
 - grid_68: share of onsets within 30 ticks of the eighth-note grid in 6/8;
 - melody velocity standard deviation; the band's per-bar mean velocity span.
 Prints JSON: the figures over all songs, and per song.
@@ -141,7 +141,8 @@ def measure(path: Path, song: Any) -> dict[str, Any]:
         round(float(np.median(mids)), 3) if mids and not meter.is_compound else None
     )
     # walking
-    if style.family == "jazz" and (num, den) == (4, 4) and plan.tempo >= 100:
+    walking = style.bass is not None and "W" in str(style.bass.mid)
+    if walking and (num, den) == (4, 4) and plan.tempo > style.slow_tempo and plan.tempo >= 100:
         out["bass_notes_per_bar"] = round(len(bass) / plan.total_bars, 2)
     # 6/8 grid
     if (num, den) == (6, 8):

@@ -237,3 +237,11 @@ def test_every_voicing_kind_voices_every_root() -> None:
             for kind in ("close", "shell", "open", "power", "arpeggio", "strum"):
                 v = voice(kind, c, (60, 64, 67), kind == "shell")
                 assert v and max(v) <= 74, (sym, kind, v)
+
+
+def test_quantized_plays_on_the_grid_and_humanised_does_not(tmp_path: Path) -> None:
+    spec = {"style": "pop", "form": "AB"}
+    for quantized, exact in ((True, True), (False, False)):
+        mf = _midi(_song(**spec, quantized=quantized), tmp_path)
+        notes = [n for name in ("Melody", "Chords", "Bass", "Drums") for n in _track(mf, name)]
+        assert all(s % 120 == 0 for s, *_ in notes) is exact
