@@ -47,7 +47,7 @@ from kernels.context import P_BAR, P_BEAT, P_LENGTH, P_TONIC, SectionArrays
 from kernels.features import FEATURES, _candidate_features
 from kernels.gather import _gather_sorted
 from kernels.melodic import _melodic_features
-from kernels.notes import NOTE_DTYPE, TRACK_DRUMS
+from kernels.notes import NOTE_DTYPE
 from kernels.repetition import _repetition_features
 from kernels.rhythm import _rhythm_features
 from kernels.voiceleading import VOICE_PAIR_COUNTS, voice_pairs
@@ -250,13 +250,6 @@ def _batch_kernel_serial(
         )  # fmt: skip
 
 
-def _pitched(notes: np.ndarray) -> np.ndarray:
-    """The notes without the drum track: a drum's number is an instrument, not a pitch, so no
-    pitch, key, range or voice-leading rule (nor feature) may read it."""
-    drums = notes["track"] == TRACK_DRUMS
-    return notes[~drums] if drums.any() else notes
-
-
 def _flatten(candidates: Sequence[np.ndarray], length_ticks: int) -> tuple[np.ndarray, ...]:
     """(offsets, onset, duration, pitch, track) int64 arrays; ValueError on malformed notes."""
     counts = np.empty(len(candidates), dtype=np.int64)
@@ -264,8 +257,6 @@ def _flatten(candidates: Sequence[np.ndarray], length_ticks: int) -> tuple[np.nd
         if not isinstance(cand, np.ndarray) or cand.dtype != NOTE_DTYPE or cand.ndim != 1:
             got = getattr(cand, "dtype", type(cand).__name__)
             raise ValueError(f"candidate {c} is not a 1-D NoteArray (NOTE_DTYPE), got {got}")
-    candidates = [_pitched(cand) for cand in candidates]
-    for c, cand in enumerate(candidates):
         counts[c] = cand.shape[0]
     offsets = np.zeros(len(candidates) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -298,7 +289,6 @@ def _segment_columns(
         return empty, empty, empty, empty
     if not isinstance(notes, np.ndarray) or notes.dtype != NOTE_DTYPE or notes.ndim != 1:
         raise ValueError(f"{name} is not a 1-D NoteArray (NOTE_DTYPE)")
-    notes = _pitched(notes)
     cols = [np.ascontiguousarray(notes[f], dtype=np.int64) for f in ("onset", "duration")]
     cols += [np.ascontiguousarray(notes[f], dtype=np.int64) for f in ("pitch", "track")]
     onset, duration, pitch, track = cols

@@ -129,7 +129,7 @@ def test_midi_opens_in_music21(songs: dict) -> None:
 
     path, want = songs["prompt_waltz"]
     score = music21.converter.parse(str(path))
-    assert len(score.parts) == 3
+    assert len(score.parts) == 4  # melody, chords, bass and the waltz's brushes
     ts = score.recurse().getElementsByClass("TimeSignature").first()
     assert (ts.numerator, ts.denominator) == want["meter"]
 
