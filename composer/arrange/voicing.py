@@ -1,7 +1,7 @@
 """Chord voicings by kind, each led from the one before by least motion.
 
 ``close`` is a close-position chord of up to four notes in the middle register; ``shell`` the
-jazz pianist's third and seventh (with the fifth at full energy), no root (the bass has it);
+jazz pianist's shell: root with third and seventh (the fifth added at full energy);
 ``open`` a spread chord (root, fifth, seventh, tenth); ``power`` root, fifth and octave;
 ``arpeggio`` the spread a pianist's left hand rolls (root, fifth, octave, tenth); ``strum`` a
 five-string guitar shape. Every note is a chord tone, so pinned chords are heard as written.
@@ -16,7 +16,7 @@ MAX_VOICES = 4
 # lowest-note window of each rooted shape (MIDI pitches)
 # (each window spans 12 semitones or more, so every root has a place in it)
 ROOT_WINDOW = {"open": (43, 54), "power": (40, 51), "arpeggio": (39, 50), "strum": (38, 49)}
-SHELL_WINDOW = (48, 59)
+SHELL_WINDOW = (43, 54)
 
 Voicing = tuple[int, ...]
 
@@ -61,13 +61,15 @@ def _shape(kind: str, chord: Chord, full: bool) -> list[tuple[int, ...]]:
     """Interval shapes above the root for a kind (several for shells: both inversions)."""
     third, fifth, seventh = _parts(chord)
     f = fifth if fifth is not None else 7
-    if kind == "shell":  # third and seventh (a triad: third and fifth), both inversions
+    if kind == "shell":  # root with third and seventh (a triad: its fifth), both ways up
         top = seventh if seventh is not None else f
         if full:  # the fifth (a triad: the octave) fills it out
             mid = f if seventh is not None else 12
-            upper = (top, third + 12, mid + 12) if seventh is not None else (f, 12, third + 12)
-            return [(third, mid, top) if top > mid else (third, top, mid), upper]
-        return [(third, top), (top, third + 12)]
+            return [
+                (0, third, mid, top) if top > mid else (0, third, top, mid),
+                (0, top, third + 12),
+            ]
+        return [(0, third, top), (0, top, third + 12)]
     if kind == "open":
         return [(0, f, seventh, third + 12) if seventh is not None else (0, f, third + 12)]
     if kind == "power":
