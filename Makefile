@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo test lint bench harmony-model reward-model eval-alignment model clean
+.PHONY: venv demo demo-render render-deps test lint bench harmony-model reward-model eval-alignment model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,19 @@ venv: $(STAMP)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/compose --force -o out/demo.mid
+
+# What the renderers need from Debian: FluidSynth and a General MIDI SoundFont (audio), cairo
+# (PNG/PDF score pictures), DejaVu fonts (text in pictures). Needs root; skipped where present.
+RENDER_DEBS := fluidsynth timgm6mb-soundfont libcairo2 fonts-dejavu-core
+render-deps:
+	@if dpkg -s $(RENDER_DEBS) >/dev/null 2>&1; then echo "render-deps: installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $(RENDER_DEBS); fi
+
+# A WAV, a MusicXML score, the lead sheet as PDF and PNG, and the plan picture of the demo song.
+demo-render: $(STAMP) render-deps
+	mkdir -p out
+	$(BIN)/compose --force -o out/demo.mid --formats wav,musicxml,pdf,png,plan
 
 test: $(STAMP)
 	$(BIN)/pytest -q
@@ -35,11 +48,11 @@ bench: $(STAMP)
 harmony-model: $(STAMP)
 	$(BIN)/python -m planners.learn.build
 
-# Rebuild composer/data/reward_model.json (the learned reward, ~4 minutes, bit for bit for a seed)
-# and composer/data/eval_reference.json (melody statistics of the held-out test pieces).
+# Rebuild composer/reward_model/data/reward_model.json (the learned reward, ~4 minutes, bit for bit for a seed)
+# and composer/eval/data/eval_reference.json (melody statistics of the held-out test pieces).
 reward-model: $(STAMP)
 	$(BIN)/compose train-reward --seed 0
-	$(BIN)/python -m composer.reward_model.reference
+	$(BIN)/python -m composer.training.eval_reference
 
 # Best-of-16 with lattice stitching against one candidate (the README's alignment table).
 eval-alignment: $(STAMP)
@@ -49,12 +62,12 @@ eval-alignment: $(STAMP)
 # ~/.cache/songc; ~8 min the first time), train (~13 min, the same bytes every run; one thread:
 # on a shared 2-core machine a second torch thread waits for a busy core, 4x slower), measure
 # (~8 min), write the model card.
-CK := composer/learned/checkpoint
+CK := composer/generators/transformer/checkpoint
 model: $(STAMP)
 	$(BIN)/compose train --steps 600 --threads 1 --max-minutes 38 --no-resume
 	$(BIN)/python benchmarks/bench_sampling.py --out $(CK)/bench_sampling.json
 	$(BIN)/python benchmarks/eval_generators.py --out $(CK)/eval_generators.json
-	$(BIN)/python -m composer.learned.card
+	$(BIN)/python -m composer.training.model_card
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

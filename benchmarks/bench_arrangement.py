@@ -103,7 +103,7 @@ def measure(path: Path, song: Any) -> dict[str, Any]:
     sec = plan.sections[-1]
     start = plan.section_start_tick(sec)
     rel = min(max(0, round(last[0] / 60) * 60 - start), sec.bars * bar - 1)
-    from composer.generators.timeline import ChordTimeline
+    from composer.generators.rules.timeline import ChordTimeline
 
     chord = ChordTimeline.of(sec).at(rel)
     out["end_chord_tone"] = last[2] % 12 in chord.pitch_classes
@@ -196,7 +196,7 @@ def main() -> None:
     ap.add_argument("--generator", default="rules")
     ap.add_argument("--candidates", type=int, default=4)
     args = ap.parse_args()
-    from composer import api
+    from composer.app import api
 
     specs = []
     for p in sorted((ROOT / "examples").glob("*.yaml")):

@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 
-from composer import api
+from composer.app import api
 from grammar.keys import parse_key
 
 KEYS = ["Eb major", "C# minor", "A minor", "G major", "F major", "B minor", "Db major", "E minor"]

@@ -17,7 +17,7 @@ import platform
 import time
 from pathlib import Path
 
-from composer import api
+from composer.app import api
 
 
 def spec_for(bars: int, candidates: int, generator: str = "rules") -> dict:

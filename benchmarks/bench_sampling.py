@@ -2,12 +2,15 @@
 
     python benchmarks/bench_sampling.py [--threads 2] [--candidates 16] [--bars 8] [--repeat 3]
 
-Our loop (``composer.learned.sampling.sample``: one batch, KV cache, the compiled decoder step
-of :class:`composer.learned.decoder.FastDecoder` and the processors fused into one compiled
+Our loop (``composer.generators.transformer.sampling.sample``: one batch, KV cache, the compiled
+decoder step
+of :class:`composer.generators.transformer.decoder.FastDecoder` and the processors fused into one
+compiled
 draw; also timed on ``model.forward`` with a ``DynamicCache`` and the processors called one by
 one) and ``model.generate`` both sample ``--candidates`` sequences of one 8-bar 4/4 section
 (the shipped checkpoint, the same prefix, the same LogitsProcessors, built by the generator's
-own factory ``composer.learned.processors.section_processors`` with the generator's settings:
+own factory ``composer.generators.transformer.processors.section_processors`` with the generator's
+settings:
 grammar, range, key, leaps, the accompaniment floor, the chord-tone bias on strong beats,
 temperature, top-p) in the same process on ``--threads`` torch threads. Tokens/second counts
 the new tokens up to and including each row's EOS, summed over rows, divided by wall time
@@ -37,12 +40,18 @@ import numpy as np
 import torch
 from transformers import LogitsProcessorList
 
-from composer.generators.transformer import CHORD_TONE_BIAS, MAX_LEAP, TEMPERATURE, TOP_P, load
-from composer.learned.decoder import FastDecoder
-from composer.learned.processors import section_processors
-from composer.learned.sampling import sample
-from composer.learned.tokens import Section
-from composer.learned.validate import problems
+from composer.generators.transformer.decoder import FastDecoder
+from composer.generators.transformer.generator import (
+    CHORD_TONE_BIAS,
+    MAX_LEAP,
+    TEMPERATURE,
+    TOP_P,
+    load,
+)
+from composer.generators.transformer.processors import section_processors
+from composer.generators.transformer.sampling import sample
+from composer.generators.transformer.sequence_check import problems
+from composer.generators.transformer.tokens import Section
 
 CHORDS = ("0M", "0M", "9m", "9m", "5M", "5M", "7M", "7M")  # I vi IV V, two beats each
 

@@ -4,7 +4,7 @@
         [--output out/alignment] [--results benchmarks/results]
 
 Both runs compose the same specs with the same seeds through ``compose eval``
-(:mod:`composer.eval_harness`); only the search differs:
+(:mod:`composer.eval.harness`); only the search differs:
 
 - ``aligned``: 16 candidates per section on each of the beam's 4 paths, diversity 0.25 (the
   defaults), learned reward on;
@@ -24,7 +24,8 @@ import json
 import time
 from pathlib import Path
 
-from composer.eval_harness import DIRECTION, HELD_OUT, evaluate, table
+from composer.app.api import evaluate
+from composer.eval.harness import DIRECTION, HELD_OUT, table
 
 RUNS = {
     "aligned (best-of-16, beam 4)": {"candidates": 16},
@@ -71,7 +72,11 @@ def main() -> None:
         t0 = time.perf_counter()
         out = args.output / f"run{len(results)}"
         results[name] = evaluate(
-            args.specs, out, args.seeds, {**overrides, "generator": args.generator}
+            args.specs,
+            out,
+            args.seeds,
+            {**overrides, "generator": args.generator},
+            save_results=False,
         )
         results[name]["wall_s"] = round(time.perf_counter() - t0, 2)
     names = list(RUNS)

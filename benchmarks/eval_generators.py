@@ -9,9 +9,9 @@ Specs, per set ``k`` of ``--sets``: every ``examples/*.yaml`` (its seed, 1 if it
 generator seeded with k); two sets by default (112 songs a generator: a single set of 56 decided
 hard violations by one song's worth). Each is composed once per
 generator with the same seed, written to a MIDI file and measured by
-:func:`composer.eval_harness.song_metrics`, the metrics of ``compose eval`` (the MIDI read
+:func:`composer.eval.harness.song_metrics`, the metrics of ``compose eval`` (the MIDI read
 back, with the report's sections, keys and chords; ``hard_violations`` summed over the song's
-sections; rhythm in the meter's beat; see :mod:`composer.evaluation` for each metric's range and
+sections; rhythm in the meter's beat; see :mod:`composer.eval.metrics` for each metric's range and
 direction). Two more, for this comparison only:
 
 - ``chord_tone_strong``: share of melody notes on the meter's strong beats that are tones of the
@@ -23,10 +23,11 @@ direction). Two more, for this comparison only:
 The summary is the mean over songs of each metric (a metric that is None for a song, such as
 ``structure`` without repeated and contrasting sections, is left out of its mean, as in
 ``compose eval``). For the transformer, every sampled candidate (not only the chosen ones) is
-checked: invalid token sequences (:func:`composer.learned.validate.problems`) and exact length (a
+checked: invalid token sequences (:func:`composer.generators.transformer.sequence_check.problems`)
+and exact length (a
 note in every bar, none past the section's end). The verdict: the generator better on at least 3
 of hard violations, |chord-tone gap|, entropy gap, interval overlap, rhythm overlap (directions
-as in :data:`composer.eval_harness.DIRECTION`). Prints JSON.
+as in :data:`composer.eval.harness.DIRECTION`). Prints JSON.
 """
 
 from __future__ import annotations
@@ -47,9 +48,12 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from composer import api, eval_harness, evaluation, registry  # noqa: E402
-from composer.generators.transformer import TransformerGenerator  # noqa: E402
-from composer.midiread import read_midi  # noqa: E402
+from composer.app import api  # noqa: E402
+from composer.eval import harness as eval_harness  # noqa: E402
+from composer.eval import metrics as evaluation  # noqa: E402
+from composer.eval.midiread import read_midi  # noqa: E402
+from composer.generators import registry  # noqa: E402
+from composer.generators.transformer.generator import TransformerGenerator  # noqa: E402
 from grammar.meter import parse_time_signature  # noqa: E402
 from kernels.notes import TICKS_PER_BEAT, TRACK_MELODY  # noqa: E402
 
@@ -142,7 +146,8 @@ def mean(rows: list[dict[str, float | None]], key: str) -> float | None:
 
 def corpus_chord_tone_strong() -> dict[str, float]:
     """The same strong-beat chord-tone share on the test split of the training data."""
-    from composer.learned.data import build_examples, chord_pcs
+    from composer.generators.transformer.tokens import chord_pcs
+    from composer.training.melody_data import build_examples
 
     hits = {"chorale": [0, 0], "folk": [0, 0]}
     for ex in build_examples(workers=1):

@@ -1,4 +1,4 @@
-"""``compose``: the command line. It parses, calls the library (:mod:`composer.api`), prints.
+"""``compose``: the command line. It parses, calls the library (:mod:`composer.app.api`), prints.
 
 Errors a user can cause are printed as one line, ``error: <field>: <problem>``, with exit code 2
 and no output file; see :mod:`grammar.errors`. Anything else is a bug: one line, exit code 1,
@@ -16,9 +16,10 @@ from typing import Annotated, Any
 import typer
 from typer.exceptions import TyperException
 
-from composer import api
-from composer.output import check_midi_path, check_targets, report_path, write_files
-from composer.progress import progress_for
+from composer.app import api
+from composer.app.output import check_targets, write_files
+from composer.app.progress import progress_for
+from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
 from grammar.errors import ComposeError, SpecError
 
 app = typer.Typer(
@@ -36,7 +37,11 @@ FormOpt = Annotated[
     str | None, typer.Option(help='Form: AABA, "A A\' B A", "[verse chorus]x2 bridge chorus".')
 ]
 PromptOpt = Annotated[
-    str | None, typer.Option(help="Free text; may give key, tempo, meter, style.")
+    str | None,
+    typer.Option(
+        help="Free text in English, German, French, Spanish or Italian: style, feel, tempo, "
+        "mood, key, meter, instruments, length; flags and spec fields win over it."
+    ),
 ]
 KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C# minor'.")]
 TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
@@ -107,34 +112,60 @@ def compose(
         ),
     ] = None,
     output: Annotated[
-        Path,
+        list[Path] | None,
         typer.Option(
-            "-o", "--output", help="MIDI file to write; the report goes beside it as .json."
+            "-o",
+            "--output",
+            help="File to write (repeatable); its suffix picks the format: .mid, .wav .flac "
+            ".ogg .mp3 (audio), .musicxml, .pdf .svg .png (lead sheet), .score.pdf (full "
+            "score), .plan.png (the plan). The report goes beside the first as .json. "
+            "Default: song.mid.",
         ),
-    ] = Path("song.mid"),
+    ] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(help="Also write these beside the first output, e.g. mid,wav,pdf,musicxml."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
     debug: Annotated[bool, typer.Option(help="Validate the plan after every pass.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
-    """Compose a song: write OUTPUT (.mid) and its report (.json)."""
+    """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
         return
-    check_midi_path(output)
-    targets = [output, report_path(output)]
-    check_targets(targets, force)
+    outputs = expand_formats(output or [Path("song.mid")], formats)
+    check_outputs(outputs)  # before composing: unknown suffix, missing tool
+    report = outputs_report_path(outputs)
+    check_targets([*outputs, report], force)
     song_spec = api.build_spec(spec, _overrides(ctx))
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
-    write_files({output: song.midi, targets[1]: song.report_json().encode()}, force)
+    song.write(list(outputs), force)
     if not quiet:
         r = song.report
+        for line in r.understood.lines() if r.understood else ():
+            typer.echo(line)
         minutes, seconds = divmod(round(r.duration_seconds), 60)
         typer.echo(
-            f"wrote {output} and {targets[1]}: '{r.title}', {r.bars} bars "
+            f"wrote {', '.join(str(p) for p in outputs)} and {report}: '{r.title}', {r.bars} bars "
             f"({minutes}:{seconds:02d}), "
             f"{r.key}, {r.tempo} bpm, {r.time_signature}, {r.style}, form "
             f"{' '.join(s.name for s in r.sections)}, seed {r.seed}"
         )
+
+
+@app.command("render")
+def render_cmd(
+    midi: Annotated[Path, typer.Argument(help="A MIDI file (from compose or anywhere).")],
+    output: Annotated[
+        list[Path],
+        typer.Option("-o", "--output", help="Audio file(s) to write: .wav .flac .ogg .mp3."),
+    ],
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> None:
+    """Render a MIDI file to audio with FluidSynth and a General MIDI SoundFont."""
+    api.render_midi(midi, list(output), force)
+    typer.echo(f"wrote {', '.join(str(p) for p in output)}")
 
 
 @app.command("plan")
@@ -207,7 +238,7 @@ def eval_cmd(
     candidates: CandOpt = None,
 ) -> None:
     """Compose every spec in FOLDER for each seed and measure the MIDI written."""
-    from composer.eval_harness import table
+    from composer.eval.harness import table
 
     overrides = {} if candidates is None else {"candidates": candidates}
     results = api.evaluate(folder, output, seed or [1, 2, 3], overrides)
@@ -252,8 +283,8 @@ def train_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
 ) -> None:
     """Train the melody model of the `transformer` generator (resumable; logs validation loss)."""
-    from composer.learned.progress import train_progress
-    from composer.learned.train import TrainConfig, train
+    from composer.training.melody import TrainConfig, train
+    from composer.training.progress import train_progress
 
     if data is not None and out is None:
         # a model of the user's own music never replaces the shipped one (or an earlier run)

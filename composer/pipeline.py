@@ -5,75 +5,45 @@
 
 Each pass is a function ``(Compilation, Progress) -> Compilation`` owned by the package that does
 the work; this module only sequences them, times them and, with ``debug=True``, validates the
-plan after each one (:func:`composer.validate.validate`). Generation, checking, scoring and
+plan after each one (:func:`composer.invariants.validate`). Generation, checking, scoring and
 stitching run section by section inside ``compose`` (a beam search over partial songs,
-:mod:`composer.lattice`), because a repeat is generated from the candidate chosen for its
+:mod:`composer.search.lattice`), because a repeat is generated from the candidate chosen for its
 source on the same path; their times are reported separately.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
 
-import networkx as nx
 import numpy as np
 
 from composer.arrange import arrange_song
 from composer.arrange.perform import perform, ritardando
-from composer.lattice import SearchConfig, search
-from composer.midi import write_midi
-from composer.registry import get_generator
+from composer.compilation import Compilation, Progress, Silent
+from composer.generators.registry import get_generator
+from composer.invariants import validate
+from composer.render.midi import write_midi
 from composer.reward_model import default_model
-from composer.rewards import resolve_weights
-from composer.search import Choice
-from grammar.spec import Preferences, SongSpec, fill_from_prompt, load_profile
+from composer.search.lattice import SearchConfig, search
+from composer.search.rewards import resolve_weights
+from grammar.brief.apply import read_prompt
+from grammar.spec import Preferences, SongSpec, load_profile
 from kernels.notes import empty_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
 from planners.seeding import rng_for
-from planners.styles import get_style
-
-
-class Progress(Protocol):
-    def pass_started(self, name: str) -> None: ...
-    def section_done(self, done: int, total: int, section_id: str) -> None: ...
-
-
-class Silent:
-    def pass_started(self, name: str) -> None:
-        pass
-
-    def section_done(self, done: int, total: int, section_id: str) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class Compilation:
-    spec: SongSpec
-    plan: SongPlan | None = None
-    graph: nx.MultiDiGraph | None = None
-    choices: Mapping[str, Choice] = field(default_factory=dict)
-    config: SearchConfig | None = None  # the search settings the compose pass used
-    notes: np.ndarray | None = None  # the arranged song (absolute ticks), set by ``arrange``
-    midi: bytes = b""
-    timings: Mapping[str, float] = field(default_factory=dict)
-
-    def need_plan(self) -> SongPlan:
-        if self.plan is None:
-            raise RuntimeError("no plan yet: run the form pass first")
-        return self.plan
+from planners.styles import STYLES, get_style
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
     """Fill what the prompt says into the spec (explicit values win), then resolve globals."""
-    spec = fill_from_prompt(c.spec)
-    return replace(c, spec=spec, plan=resolve_song(spec))
+    spec, reading = read_prompt(c.spec, tuple(STYLES))
+    return replace(c, spec=spec, plan=resolve_song(spec, reading))
 
 
 def form_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -92,7 +62,7 @@ def harmony_pass(c: Compilation, progress: Progress) -> Compilation:
 def compose_pass(c: Compilation, progress: Progress) -> Compilation:
     """Per section, in generation order: generate candidates, splice repeats, check them in one
     kernel call per path, score them; stitch the song as the best path through the lattice of
-    candidates (:mod:`composer.lattice`)."""
+    candidates (:mod:`composer.search.lattice`)."""
     plan = c.need_plan()
     assert c.graph is not None
     config = search_config(c.spec, plan)
@@ -183,8 +153,6 @@ def compile_song(
     stop_after: str | None = None,
 ) -> Compilation:
     """Run the passes in order (up to ``stop_after``, inclusive) and return the compilation."""
-    from composer.validate import validate
-
     progress = progress or Silent()
     c = Compilation(spec=spec)
     for name, fn in PASSES:

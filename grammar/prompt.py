@@ -130,9 +130,10 @@ def _article_trap(text: str, start: int, end: int, tonic: str) -> bool:
     return followed_by_key and _SENTENCE_START_RE.search(before) is not None
 
 
-def _find_key(text: str) -> str | None:
-    """The earliest key phrase in the text that names a valid key."""
-    found: list[tuple[int, int, str]] = []  # (position, 0 for a phrase with a mode word, key)
+def find_keys(text: str) -> list[tuple[int, int, str]]:
+    """Every key phrase that names a valid key: (start, end, key), sorted by start; a phrase
+    with a mode word sorts before a bare "in G" at the same place."""
+    found: list[tuple[int, int, int, str]] = []  # (start, 0 if a mode word, end, key)
     for match in _KEY_WITH_MODE_RE.finditer(text):
         tonic = match["tonic"] or match["mtonic"]
         mode = "minor" if match["m"] else match["mode"].lower()
@@ -143,12 +144,18 @@ def _find_key(text: str) -> str | None:
             continue
         key = _valid_key(tonic, mode)
         if key is not None:
-            found.append((match.start(), 0, key))
+            found.append((match.start(), 0, match.end(), key))
     for match in _KEY_BARE_RE.finditer(text):
         key = _valid_key(match["tonic"], "major")
         if key is not None:
-            found.append((match.start("tonic"), 1, key))
-    return min(found)[2] if found else None
+            found.append((match.start("tonic"), 1, match.end(), key))
+    return [(start, end, key) for start, _, end, key in sorted(found)]
+
+
+def _find_key(text: str) -> str | None:
+    """The earliest key phrase in the text that names a valid key."""
+    keys = find_keys(text)
+    return keys[0][2] if keys else None
 
 
 def _find_tempo(text: str) -> int | None:
@@ -165,15 +172,22 @@ def _find_meter(text: str) -> str | None:
     return next((m for s, m in STYLE_METERS.items() if _STYLE_RES[s].search(text)), None)
 
 
-def _find_form(text: str) -> str | None:
+def find_forms(text: str) -> list[tuple[int, int, str]]:
+    """Every form phrase ("AABA form", "form: ABAC") whose form parses: (start, end, form)."""
+    found = []
     for match in _FORM_RE.finditer(text):
         form = match["before"] or match["after"]
         try:
             parse_form(form)
         except GrammarError:
             continue
-        return form
-    return None
+        found.append((match.start(), match.end(), form))
+    return found
+
+
+def _find_form(text: str) -> str | None:
+    forms = find_forms(text)
+    return forms[0][2] if forms else None
 
 
 def _find_style(text: str) -> str | None:

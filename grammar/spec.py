@@ -90,14 +90,25 @@ class SectionSpec(BaseModel):
         return v
 
 
-def _reward_names() -> tuple[str, ...]:
-    from composer.rewards import REWARDS  # the reward table lives with the rewards
-
-    return tuple(REWARDS)
+# The rewards a spec or profile may weigh, by name: part of the spec's language. The functions
+# are composer.search.rewards.REWARDS, which checks at import that its keys are these, in order.
+REWARD_NAMES = (
+    "harmonic_fit",
+    "key_clarity",
+    "step_balance",
+    "contour",
+    "range_fit",
+    "cadence",
+    "groove",
+    "style_rhythm",
+    "form_relation",
+    "novelty",
+    "learned",
+)
 
 
 def _check_weights(v: dict[str, float]) -> dict[str, float]:
-    names = _reward_names()
+    names = REWARD_NAMES
     for name, w in v.items():
         if name not in names:
             raise ValueError(f"unknown reward '{name}' (one of: {', '.join(names)})")
@@ -324,30 +335,15 @@ def merge_overrides(spec: SongSpec, overrides: dict[str, Any]) -> SongSpec:
 
 
 def fill_from_prompt(spec: SongSpec) -> SongSpec:
-    """Fill key, tempo, meter, style and form from the prompt where the spec leaves them unset.
+    """Fill key, tempo, meter, style and form from the prompt where the spec leaves them unset
+    (:func:`grammar.brief.apply.read_prompt`, against this module's style names).
 
-    Explicit values always win. A tempo written in the prompt is range-checked like a field and
-    reported as ``prompt``'s problem.
+    Explicit values always win. A prompt is never an error: a value out of range (``900 bpm``)
+    is ignored with a warning in the reading.
     """
-    if not spec.prompt:
-        return spec
-    hints = parse_prompt(spec.prompt)
-    found = {
-        "key": hints.key,
-        "tempo": hints.tempo,
-        "time_signature": hints.time_signature,
-        "style": hints.style,
-        "form": hints.form,
-    }
-    data = spec.model_dump(exclude_unset=True)
-    for name, value in found.items():
-        if value is not None and data.get(name) is None:
-            data[name] = value
-    try:
-        return SongSpec.model_validate(data)
-    except ValidationError as exc:
-        err = _spec_error(exc)
-        raise SpecError("prompt", f"{err.field} taken from the prompt: {err.problem}") from None
+    from grammar.brief.apply import read_prompt
+
+    return read_prompt(spec, STYLES)[0]
 
 
 def tempo_word(spec: SongSpec) -> str | None:

@@ -19,20 +19,22 @@ from pathlib import Path
 
 import networkx as nx
 
+from grammar.brief.apply import Reading, read_prompt
 from grammar.chords import bar_texts
 from grammar.errors import GrammarError, SpecError
 from grammar.forms import FormItem, parse_form
 from grammar.keys import parse_key
-from grammar.spec import SongSpec, tempo_word
+from grammar.spec import SongSpec
 from kernels.notes import DRUM_CHANNEL
+from planners.brief import form_for_length, length_bars, prompt_defaults
 from planners.plan import Relation, SectionPlan, SongPlan, TrackPlan
 from planners.styles import (
     DEFAULT_CANDIDATES,
     DEFAULT_GENERATOR,
     DEFAULT_TITLE,
+    STYLES,
     get_style,
     is_style_path,
-    style_tempo,
 )
 from planners.styles.files import KITS
 
@@ -44,13 +46,18 @@ MATERIAL = ("repeats", "varies")
 CONTRASTING_ROLES = ("bridge", "episode")
 
 
-def resolve_song(spec: SongSpec) -> SongPlan:
-    """Globals of the plan: explicit spec values, else the style's defaults. No sections yet."""
+def resolve_song(spec: SongSpec, reading: Reading | None = None) -> SongPlan:
+    """Globals of the plan: explicit spec values, else what the prompt's brief says
+    (:mod:`planners.brief`), else the style's defaults. No sections yet."""
+    if reading is None and spec.prompt:
+        spec, reading = read_prompt(spec, STYLES)
     style = get_style(spec.style)
+    brief = prompt_defaults(spec, reading, style)
+    programs = brief.programs
     tracks: tuple[TrackPlan, ...] = (
-        TrackPlan(name="Melody", role="melody", program=style.programs[0], channel=0),
-        TrackPlan(name="Chords", role="chords", program=style.programs[1], channel=1),
-        TrackPlan(name="Bass", role="bass", program=style.programs[2], channel=2),
+        TrackPlan(name="Melody", role="melody", program=programs[0], channel=0),
+        TrackPlan(name="Chords", role="chords", program=programs[1], channel=1),
+        TrackPlan(name="Bass", role="bass", program=programs[2], channel=2),
     )
     if style.drums is not None:  # General MIDI drums: channel 10, the kit as its program
         kit = KITS[style.drums.kit]
@@ -62,8 +69,8 @@ def resolve_song(spec: SongSpec) -> SongPlan:
         style=str(Path(spec.style).expanduser().resolve())
         if spec.style and is_style_path(spec.style)
         else style.name,
-        key=str(parse_key(spec.key or style.key)),
-        tempo=spec.tempo or style_tempo(style, tempo_word(spec)),
+        key=str(parse_key(spec.key or brief.key or style.key)),
+        tempo=spec.tempo or brief.tempo or style.tempo[1],
         time_signature=spec.time_signature or style.time_signature,
         seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
         candidates=spec.candidates or DEFAULT_CANDIDATES,
@@ -76,6 +83,7 @@ def resolve_song(spec: SongSpec) -> SongPlan:
         melody_low=style.melody_range[0],
         melody_high=style.melody_range[1],
         tracks=tracks,
+        understood=brief.understood,
     )
 
 
@@ -102,14 +110,18 @@ def letter_roles(items: list[FormItem]) -> dict[str, str]:
 
 def plan_form(spec: SongSpec, song: SongPlan) -> tuple[SongPlan, nx.MultiDiGraph]:
     """Lay out the sections in time (ids, roles, bars, relations) and build the form graph."""
-    items = parse_form(spec.form or DEFAULT_FORM)
     style = get_style(song.style)
+    asked = None if spec.form else length_bars(song.understood, song.tempo, song.time_signature)
+    form = spec.form or (
+        DEFAULT_FORM if asked is None else form_for_length(asked, 12 if style.blues_form else 8)
+    )
+    items = parse_form(form)
     labels = {it.label for it in items} | {it.name for it in items}
     for name in spec.sections:
         if name not in labels:
             raise SpecError(
                 f"sections.{name}",
-                f"no section labelled '{name}' in the form '{spec.form or DEFAULT_FORM}'",
+                f"no section labelled '{name}' in the form '{form}'",
             )
     roles = letter_roles(items)
     graph = nx.MultiDiGraph()
@@ -188,11 +200,3 @@ def generation_order(graph: nx.MultiDiGraph) -> list[str]:
     return list(
         nx.lexicographical_topological_sort(material, key=lambda n: graph.nodes[n]["index"])
     )
-
-
-def relations(graph: nx.MultiDiGraph, section_id: str) -> dict[str, list[str]]:
-    """Incoming relations of a section, by kind: {'repeats': ['A1'], 'contrasts': [...]}."""
-    out: dict[str, list[str]] = {}
-    for u, _, k in graph.in_edges(section_id, keys=True):
-        out.setdefault(k, []).append(u)
-    return out

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grammar.brief.explain import Understood
 from grammar.chords import Chord, parse_chord
 from grammar.keys import Key, parse_key
 from grammar.meter import TimeSignature, parse_time_signature
@@ -87,6 +88,9 @@ class SongPlan(_Model):
     melody_high: int = Field(ge=0, le=127)
     tracks: tuple[TrackPlan, ...]
     sections: tuple[SectionPlan, ...] = ()
+    understood: Understood | None = Field(
+        None, description="what the prompt was understood to ask (None: no prompt)"
+    )
 
     def meter(self) -> TimeSignature:
         return parse_time_signature(self.time_signature)

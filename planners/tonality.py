@@ -45,12 +45,6 @@ def correlations(hist: np.ndarray) -> np.ndarray:
     return _KEYS @ _unit(np.asarray(hist, dtype=float))
 
 
-def best_key(hist: np.ndarray, candidates: list[Key]) -> Key:
-    """The candidate key whose profile correlates best with ``hist`` (first wins ties)."""
-    r = correlations(hist)
-    return max(candidates, key=lambda k: r[MODES.index(k.mode), k.tonic])
-
-
 def key_fit(features: Mapping[str, float], key: Key) -> tuple[float, bool]:
     """(r with ``key``'s profile, whether ``key`` is the best-correlated of all 24 keys)."""
     r = correlations(histogram(features))

@@ -9,13 +9,13 @@ import mido
 import numpy as np
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.arrange.comp import under_melody
 from composer.arrange.energy import section_energies
 from composer.arrange.grid import hits
 from composer.arrange.perform import swing_tick
 from composer.arrange.voicing import voice
-from composer.generators.timeline import ChordTimeline
+from composer.generators.rules.timeline import ChordTimeline
 from grammar.chords import parse_chord
 from grammar.errors import SpecError
 from grammar.meter import parse_time_signature

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from composer import registry
 from composer.cli import main
-from composer.learned.model import CHECKPOINT
+from composer.generators import registry
+from composer.generators.transformer.model import CHECKPOINT
 from grammar.errors import GeneratorError
 
 # Two 2-bar sections, 2 candidates each: the model is sampled, quickly.
@@ -47,7 +47,7 @@ def _retrained(folder: Path) -> Path:
     train --out` saves it (HF format + vocabulary)."""
     import torch
 
-    from composer.learned.model import load_model
+    from composer.generators.transformer.model import load_model
 
     model = load_model(CHECKPOINT)
     with torch.no_grad():
@@ -162,7 +162,7 @@ def test_the_spec_field_is_checked_like_the_flag(
 
 def test_a_plugin_takes_a_checkpoint_by_declaring_one(tmp_path: Path) -> None:
     """A generator takes a checkpoint when its factory has a ``checkpoint`` parameter."""
-    from composer.generators.rules import RuleGenerator
+    from composer.generators.rules.generator import RuleGenerator
 
     seen: list[Path] = []
 
@@ -178,13 +178,13 @@ def test_a_plugin_takes_a_checkpoint_by_declaring_one(tmp_path: Path) -> None:
         with pytest.raises(GeneratorError, match=r"^checkpoint: the 'rules' generator"):
             registry.get_generator("rules", tmp_path)
     finally:
-        registry._FACTORIES.pop("with-model", None)
+        registry.unregister("with-model")
 
 
 def test_the_schema_and_the_help_name_it() -> None:
     from typer.testing import CliRunner
 
-    from composer.api import spec_schema
+    from composer.app.api import spec_schema
     from composer.cli import app
 
     assert "checkpoint" in spec_schema()["properties"]
@@ -193,7 +193,7 @@ def test_the_schema_and_the_help_name_it() -> None:
 
 
 def test_the_factory_builds_the_transformer_on_the_folder() -> None:
-    from composer.generators.checkpoint import transformer
+    from composer.generators.transformer.user_model import transformer
 
     gen = transformer(CHECKPOINT)
     assert gen.name == "transformer" and gen.checkpoint == CHECKPOINT
@@ -203,7 +203,7 @@ def test_the_factory_builds_the_transformer_on_the_folder() -> None:
 def test_train_says_how_to_compose_with_its_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from composer.learned import train
+    from composer.training import melody as train
 
     metrics = {"parameters": 10, "steps": 1, "valid_loss": 1.0, "test_perplexity": 2.7}
     monkeypatch.setattr(train, "train", lambda cfg, progress, resume: metrics)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from composer.report import Report
+from composer.render.report import Report
 from tests.midiread import NAMES, in_span, key_of, read
 
 pytestmark = pytest.mark.slow

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from composer import evaluation as ev
-from composer.midi import write_midi
-from composer.midiread import read_midi
+from composer.eval import metrics as ev
+from composer.eval.midiread import read_midi
+from composer.render.midi import write_midi
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
 from kernels.notes import make_notes
@@ -128,7 +128,7 @@ def test_midi_reader_reads_back_what_we_write() -> None:
 
 
 def test_tune_path_names_the_tunes_of_an_opus() -> None:
-    from composer.evaluation import tune_path
+    from composer.eval.metrics import tune_path
 
     assert tune_path("essenFolksong/han1.abc", "12", 0, True) == "essenFolksong/han1.abc#12"
     assert tune_path("essenFolksong/han1.abc", None, 4, True) == "essenFolksong/han1.abc#5"

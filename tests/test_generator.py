@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer import api
-from composer.generators.timeline import ChordTimeline, diatonic_shift
-from composer.search import HARD
+from composer.app import api
+from composer.generators.rules.timeline import ChordTimeline, diatonic_shift
+from composer.search.batch import HARD
 from grammar.keys import parse_key
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_MELODY, track_notes
 
@@ -81,7 +81,7 @@ def test_melody_is_monophonic_and_in_range() -> None:
 
 def test_candidates_differ() -> None:
     from composer.generators.base import GenerationContext
-    from composer.registry import get_generator
+    from composer.generators.registry import get_generator
 
     plan = api.plan({"form": "AB", "seed": 1}).plan
     gen = get_generator("rules")
@@ -100,7 +100,7 @@ def test_diatonic_shift() -> None:
 
 
 def test_kernels_see_the_source_and_the_previous_section() -> None:
-    from composer.search import check
+    from composer.search.batch import check
 
     song = _song(form="AABA", style="pop", key="G major")
     plan = song.plan

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from composer import junction
-from composer.similarity import contour_similarity, melody, motif_set, motif_similarity
+from composer.search import junction
+from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from kernels.notes import make_notes
 
 BAR = 1920

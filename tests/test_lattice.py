@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.generators.base import GenerationContext
-from composer.lattice import SearchConfig, search
+from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, search_config
-from composer.registry import get_generator
+from composer.search.lattice import SearchConfig, search
 from composer.segment import Segment
 from grammar.spec import validate_spec
 from planners.plan import SectionPlan

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from composer.learned import data
-from composer.learned.tokens import Section, Vocab
-from composer.learned.validate import problems
-from composer.learned.windows import sections, transposition
+from composer.generators.transformer import tokens
+from composer.generators.transformer.model import CHECKPOINT
+from composer.generators.transformer.sequence_check import problems
+from composer.generators.transformer.tokens import Section, Vocab
+from composer.training import melody_data as data
+from composer.training.melody_windows import sections, transposition
 from grammar.errors import SpecError
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "learned"
@@ -23,7 +25,7 @@ def vocab() -> Vocab:
 
 
 def test_split_rule_is_the_shared_one() -> None:
-    from composer.evaluation import corpus_split
+    from composer.eval.metrics import corpus_split
 
     paths = ["bach/bwv66.6.mxl", "essenFolksong/han1.abc#12", "tune18.abc", "tune14.abc"]
     for p in paths:
@@ -35,12 +37,12 @@ def test_split_rule_is_the_shared_one() -> None:
 
 
 def test_chord_tokens() -> None:
-    assert data.chord_token(7, "7", 0) == "77"  # G7 in C: dominant seventh on the fifth degree
-    assert data.chord_token(9, "min", 2) == "7m"  # Am in D: minor on the fifth degree
-    assert data.chord_token(0, "nonsense", 0) == data.NO_CHORD
-    assert data.chord_pcs("7M") == frozenset({7, 11, 2})
-    assert data.chord_pcs("2o") == frozenset({2, 5, 8})
-    assert data.chord_pcs("N") == frozenset()
+    assert tokens.chord_token(7, "7", 0) == "77"  # G7 in C: dominant seventh on the fifth degree
+    assert tokens.chord_token(9, "min", 2) == "7m"  # Am in D: minor on the fifth degree
+    assert tokens.chord_token(0, "nonsense", 0) == tokens.NO_CHORD
+    assert tokens.chord_pcs("7M") == frozenset({7, 11, 2})
+    assert tokens.chord_pcs("2o") == frozenset({2, 5, 8})
+    assert tokens.chord_pcs("N") == frozenset()
 
 
 def test_folk_tune_and_chorale_from_files() -> None:
@@ -56,7 +58,7 @@ def test_folk_tune_and_chorale_from_files() -> None:
     ex = data.Example.from_json(chorale[0])
     assert (ex.corpus, ex.meter, ex.mode) == ("chorale", "4/4", "minor")
     assert ex.tonic == 6  # F# minor
-    assert ex.chords[1][0] != data.NO_CHORD  # the first full bar's downbeat is labelled
+    assert ex.chords[1][0] != tokens.NO_CHORD  # the first full bar's downbeat is labelled
     assert data.Example.from_json(ex.to_json()) == ex
 
 
@@ -105,7 +107,7 @@ def test_vocab_is_remi_plus_conditioning(vocab: Vocab) -> None:
         assert tok in vocab.ids
     assert vocab.value[vocab["Duration_1.2.4"]] == 6  # a dotted quarter in 16ths
     # the shipped checkpoint was trained with exactly these ids
-    vocab.check(Path(data.__file__).resolve().parent / "checkpoint")
+    vocab.check(CHECKPOINT)
 
 
 def test_validator_finds_each_broken_rule(vocab: Vocab) -> None:

@@ -14,12 +14,11 @@ import pytest
 import torch
 from transformers import LogitsProcessor
 
-from composer.generators.transformer import TransformerGenerator, load, register_shift
-from composer.learned import processors as P
-from composer.learned.data import chord_pcs
-from composer.learned.sampling import sample
-from composer.learned.tokens import Section
-from composer.learned.validate import problems
+from composer.generators.transformer import processors as P
+from composer.generators.transformer.generator import TransformerGenerator, load, register_shift
+from composer.generators.transformer.sampling import sample
+from composer.generators.transformer.sequence_check import problems
+from composer.generators.transformer.tokens import Section, chord_pcs
 from grammar.keys import parse_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +102,7 @@ def test_sampling_is_deterministic_and_varied() -> None:
 def test_fast_decoder_gives_the_models_logits() -> None:
     from transformers import DynamicCache
 
-    from composer.learned.decoder import FastDecoder
+    from composer.generators.transformer.decoder import FastDecoder
 
     model, _ = load()
     ids = torch.randint(3, 300, (3, 12), generator=torch.Generator().manual_seed(0))
@@ -122,7 +121,7 @@ def test_fast_decoder_gives_the_models_logits() -> None:
 
 
 def test_fast_decoder_steps_only_the_rows_still_writing() -> None:
-    from composer.learned.decoder import FastDecoder
+    from composer.generators.transformer.decoder import FastDecoder
 
     model, _ = load()
     ids = torch.randint(3, 300, (4, 10), generator=torch.Generator().manual_seed(1))
@@ -142,7 +141,7 @@ def test_the_compiled_draw_is_the_processors_distribution() -> None:
     """At every step of a walk through the grammar, the fused step's distribution equals the
     softmax of what the LogitsProcessors (grammar, range, key, leaps, floor, chord-tone bias,
     temperature, top-p) leave, row by row."""
-    from composer.learned import jit
+    from composer.generators.transformer import jit
 
     _, vocab = load()
     rows = 6
@@ -188,7 +187,7 @@ def test_fuse_declines_what_it_cannot_compile() -> None:
 
 
 def test_the_draw_inverts_the_cumulative_distribution() -> None:
-    from composer.learned import jit
+    from composer.generators.transformer import jit
 
     _, vocab = load()
     procs = P.section_processors(vocab, 1, 16, (("0M",) * 4,), 4, pitch_range=(60, 72),
@@ -256,7 +255,7 @@ def test_register_shift_centres_the_range() -> None:
 
 
 def _song(generator: str, **extra: object) -> object:
-    from composer import api
+    from composer.app import api
 
     spec = {"form": "A A' B A", "prompt": "a folk song in D minor, 3/4", "seed": 4,
             "candidates": 4, "generator": generator, "sections": {"A": {"bars": 4}},
@@ -280,7 +279,7 @@ def test_transformer_in_the_pipeline() -> None:
 
 
 def test_unsupported_meter_falls_back_to_rules() -> None:
-    from composer.api import plan
+    from composer.app.api import plan
     from composer.generators.base import GenerationContext
 
     lead = plan({"form": "A", "time_signature": "4/8", "seed": 1})
@@ -323,7 +322,7 @@ def test_train_missing_data_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_train_on_own_data_needs_an_out_folder(tmp_path: Path) -> None:
-    from composer.learned.model import CHECKPOINT
+    from composer.generators.transformer.model import CHECKPOINT
 
     before = (CHECKPOINT / "model.safetensors").stat().st_mtime_ns
     p = _compose("train", "--data", str(FIXTURES))
@@ -335,8 +334,8 @@ def test_train_on_own_data_needs_an_out_folder(tmp_path: Path) -> None:
 
 
 def test_train_on_a_folder_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from composer.learned.model import ModelConfig
-    from composer.learned.train import TrainConfig, train
+    from composer.generators.transformer.model import ModelConfig
+    from composer.training.melody import TrainConfig, train
 
     monkeypatch.setenv("SONGC_CACHE", str(tmp_path / "cache"))
     tiny = ModelConfig(hidden=32, layers=1, heads=2, ffn=64)

@@ -7,7 +7,7 @@ import io
 import mido
 import pytest
 
-from composer.midi import vlq, write_midi
+from composer.render.midi import vlq, write_midi
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
 from kernels.notes import make_notes

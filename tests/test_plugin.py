@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from composer import registry
 from composer.cli import main
+from composer.generators import registry
 
 PLUGIN = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 
@@ -32,7 +32,7 @@ def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _install_fake_dist(site, "songc_arpeggio", "arpeggio = arpeggio_generator:ArpeggioGenerator")
     monkeypatch.syspath_prepend(str(site))
     yield site
-    registry._FACTORIES.pop("arpeggio", None)
+    registry.unregister("arpeggio")
     registry.reload_entry_points()
     sys.modules.pop("arpeggio_generator", None)
 
@@ -64,13 +64,13 @@ def test_broken_plugin_is_one_clean_error(
         assert err.startswith("error: generator: plugin 'broken' failed to load")
         assert not (tmp_path / "x.mid").exists()
     finally:
-        registry._LOAD_ERRORS.pop("broken", None)
+        registry.unregister("broken")
         registry.reload_entry_points()
 
 
 def test_register_in_process() -> None:
-    from composer import api
-    from composer.generators.rules import RuleGenerator
+    from composer.app import api
+    from composer.generators.rules.generator import RuleGenerator
 
     class Quiet(RuleGenerator):
         name = "quiet-rules"
@@ -80,4 +80,4 @@ def test_register_in_process() -> None:
         song = api.compose({"form": "AB", "generator": "quiet-rules", "seed": 2, "candidates": 2})
         assert song.report.generator == "quiet-rules"
     finally:
-        registry._FACTORIES.pop("quiet-rules", None)
+        registry.unregister("quiet-rules")

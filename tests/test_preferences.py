@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from composer import api
+from composer.app import api
 from composer.cli import main
-from composer.search import HARD
+from composer.search.batch import HARD
 from grammar.errors import SpecError
 from grammar.spec import load_profile, validate_spec
 
@@ -138,14 +138,20 @@ def test_eval_and_train_bad_input(
 def test_alignment_beats_one_candidate(tmp_path: Path) -> None:
     """The must-show in miniature: same specs, same seeds; best-of-16 with stitching scores
     higher on the rewards with no more hard violations than the first proposal."""
-    from composer.eval_harness import evaluate
+    from composer.app.api import evaluate
 
     specs = tmp_path / "specs"
     specs.mkdir()
     for name in ("ballad", "jig", "hymn"):
         (specs / f"{name}.yaml").write_text((ROOT / "examples" / f"{name}.yaml").read_text())
-    aligned = evaluate(specs, tmp_path / "a", [1, 2], {"candidates": 16})
-    n1 = evaluate(specs, tmp_path / "b", [1, 2], {"candidates": 1, "preferences": {"beam": 1}})
+    aligned = evaluate(specs, tmp_path / "a", [1, 2], {"candidates": 16}, save_results=False)
+    n1 = evaluate(
+        specs,
+        tmp_path / "b",
+        [1, 2],
+        {"candidates": 1, "preferences": {"beam": 1}},
+        save_results=False,
+    )
     a, b = aligned["summary"], n1["summary"]
     assert a["reward_total"] > b["reward_total"]
     assert a["hard_violations"] <= b["hard_violations"]

@@ -3,13 +3,15 @@ real chorale, and bit-for-bit retraining."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from composer.reward_model import INPUTS, RewardModel, default_model, model_inputs
-from composer.reward_model import pairs as P
+from composer.training import reward_pairs as P
 from kernels.features import FEATURES
 from kernels.notes import make_notes
 
@@ -100,8 +102,8 @@ def test_a_held_out_chorale_beats_its_corruptions() -> None:
     """Measured here again, independently of the number stored at training time."""
     from music21 import corpus
 
-    from composer.evaluation import corpus_split
-    from composer.reward_model.corpus import chorale_segments
+    from composer.eval.metrics import corpus_split
+    from composer.training.reward_corpus import chorale_segments
 
     path = "bach/bwv13.6.mxl"
     assert corpus_split(path) == "test"
@@ -116,16 +118,14 @@ def test_a_held_out_chorale_beats_its_corruptions() -> None:
 
 
 @pytest.mark.slow
-def test_training_is_reproducible_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
-    from composer.reward_model import train as T
+def test_training_is_reproducible_bit_for_bit() -> None:
+    from composer.training import reward as T
 
-    monkeypatch.setattr(T, "RULE_STYLES", ("pop",))
-    monkeypatch.setattr(T, "RULE_FORMS", ("AB",))
-    monkeypatch.setattr(T, "EPOCHS", 50)
-    a = T.train(seed=3, limit=3, log=lambda _m: None)
-    b = T.train(seed=3, limit=3, log=lambda _m: None)
+    quick = T.RewardConfig(seed=3, limit=3, rule_styles=("pop",), rule_forms=("AB",), epochs=50)
+    a = T.train(quick, log=lambda _m: None)
+    b = T.train(quick, log=lambda _m: None)
     assert a.model.to_json() == b.model.to_json()
-    c = T.train(seed=4, limit=3, log=lambda _m: None)
+    c = T.train(replace(quick, seed=4), log=lambda _m: None)
     assert c.model.to_json() != a.model.to_json()
 
 
@@ -136,11 +136,16 @@ def test_train_reward_command(
     import json
 
     from composer.cli import main
-    from composer.reward_model import train as T
+    from composer.training import reward as T
 
-    monkeypatch.setattr(T, "RULE_STYLES", ("folk",))
-    monkeypatch.setattr(T, "RULE_FORMS", ("AB",))
-    monkeypatch.setattr(T, "EPOCHS", 20)
+    full = T.train
+
+    def quick(cfg: T.RewardConfig, log: Callable[[str], None]) -> T.Trained:
+        """The command's config (seed and limit from its flags), one style, form, fewer epochs."""
+        assert (cfg.seed, cfg.limit) == (1, 2)
+        return full(replace(cfg, rule_styles=("folk",), rule_forms=("AB",), epochs=20), log)
+
+    monkeypatch.setattr(T, "train", quick)
     out = tmp_path / "rm.json"
     assert main(["train-reward", "--limit", "2", "--seed", "1", "-o", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from composer import rewards
+from composer.search import rewards
 from planners.plan import SectionPlan
 
 BASE = {

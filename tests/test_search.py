@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composer.search import Choice, Scored, batch_diversity, rank
+from composer.search.batch import Choice, Scored, batch_diversity, rank
+from composer.search.similarity import melody, motif_set
 from composer.segment import Segment
-from composer.similarity import melody, motif_set
 from kernels.notes import make_notes
 
 

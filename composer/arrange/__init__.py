@@ -21,7 +21,7 @@ from composer.arrange.drums import drum_part
 from composer.arrange.energy import Energy, section_energies
 from composer.arrange.perform import final_note, melody_dynamics
 from composer.arrange.voicing import Voicing
-from composer.generators.timeline import ChordTimeline
+from composer.generators.rules.timeline import ChordTimeline
 from kernels.notes import TRACK_CHORDS, TRACK_MELODY, make_notes, shift, sort_notes
 from planners.plan import SectionPlan, SongPlan
 from planners.seeding import rng_for

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer.arrange.energy import Energy
-from composer.generators.timeline import ChordTimeline
+from composer.generators.rules.timeline import ChordTimeline
 from grammar.keys import Key
 from grammar.meter import TimeSignature, parse_time_signature
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_DRUMS, TRACK_MELODY

@@ -6,7 +6,7 @@ chosen section before it), how many candidates to propose, and a numpy random Ge
 its only source of randomness (so the same seed gives the same song). It returns ``n``
 Segments whose NoteArrays start at tick 0 of the section and end within it.
 
-Register one with :func:`composer.registry.register`, or from another package through the
+Register one with :func:`composer.generators.registry.register`, or from another package through the
 entry-point group ``composer.generators`` (see ``examples/plugin``).
 """
 

@@ -1,8 +1,8 @@
 """The learned reward model: a small MLP over kernel features, trained on preference pairs.
 
 At compose time it is plain numpy (:class:`RewardModel`, ~20 µs a candidate): the weights are
-read once from ``composer/data/reward_model.json``, written by ``compose train-reward``
-(:mod:`composer.reward_model.train`, torch, Bradley-Terry loss). Inputs are the kernels'
+read once from ``composer/reward_model/data/reward_model.json``, written by ``compose train-reward``
+(:mod:`composer.training.reward`, torch, Bradley-Terry loss). Inputs are the kernels'
 features that describe the music itself (:data:`INPUTS`), with the pitch-class histogram
 rotated to the section's tonic so the model is key-invariant; absolute pitches, the instrument
 range and the boundary with the previous section are left out (the junction scores seams).
@@ -19,7 +19,7 @@ import numpy as np
 
 from kernels.features import FEATURES
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "reward_model.json"
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "reward_model.json"
 SCHEMA_VERSION = 1
 
 KERNEL_INPUTS: tuple[str, ...] = (

@@ -18,6 +18,23 @@ from planners.styles.files import Bass, Comp, Drums, Feel, StyleFile, builtin_fi
 
 
 @dataclass(frozen=True)
+class MelodyTargets:
+    """What a style's melody aims at (read by the rewards). Priors from the style descriptions,
+    not measurements: a chorale soprano moves by step ~75% of the time (measured on the corpus,
+    see composer/reward_model), folk and march tunes leap more, jazz syncopates."""
+
+    step_ratio: float  # share of steps among melodic intervals
+    notes_per_beat: float  # melody onsets per felt beat
+    syncopation: float  # share of melody notes off the beat
+
+
+# The seven core styles, in the order the learned reward model knows them (its ``ctx_style``
+# feature is an index into this order); every other style names one of them as its ``family``
+# and is scored as it.
+CORE_STYLES = ("classical", "folk", "pop", "jazz", "blues", "waltz", "march")
+
+
+@dataclass(frozen=True)
 class Style:
     name: str
     tempo: tuple[int, int, int]  # slow, moderate, fast defaults (quarter-note bpm)
@@ -34,6 +51,10 @@ class Style:
     # and the vocabulary it may use ("all" the model knows, or "triads": diatonic + V7).
     harmony_model: str | None = None
     vocabulary: str = "triads"
+    melody: MelodyTargets = MelodyTargets(0.60, 1.0, 0.25)  # what the melody rewards aim at
+    # Multipliers of the rewards' weights (composer.search.rewards.WEIGHTS): what each
+    # tradition's listeners listen for first.
+    reward_weights: tuple[tuple[str, float], ...] = ()
     family: str = "pop"  # the core style whose melody targets and reward weights it shares
     description: str = ""
     words: tuple[str, ...] = ()
@@ -60,6 +81,8 @@ class Style:
             blues_form=f.blues_form,
             harmony_model=f.harmony_model,
             vocabulary=f.vocabulary,
+            melody=MelodyTargets(**f.melody_targets.model_dump()),
+            reward_weights=tuple(sorted(f.reward_weights.items())),
             family=f.family,
             description=f.description,
             words=tuple(f.words),
@@ -72,8 +95,11 @@ class Style:
 
 
 def _load_builtin() -> dict[str, Style]:
+    """The shipped styles: the core seven first, in CORE_STYLES order, then the rest by name."""
     out = {}
-    for name, path in builtin_files().items():
+    files = builtin_files()
+    for name in [*CORE_STYLES, *sorted(set(files) - set(CORE_STYLES))]:
+        path = files[name]
         style = Style.of(read_style_file(path))
         if style.name != name:
             raise RuntimeError(f"{path}: name '{style.name}' differs from the file name")

@@ -181,7 +181,14 @@ class Feel(BaseModel):
     humanise: float = Field(1.0, ge=0.0, le=2.0, description="Scale of timing/velocity looseness.")
 
 
-FAMILIES = ("classical", "folk", "pop", "jazz", "blues", "waltz", "march")
+class Targets(BaseModel):
+    """What the melody rewards aim at (see planners.styles.MelodyTargets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_ratio: float = Field(ge=0, le=1, description="Share of steps among melodic intervals.")
+    notes_per_beat: float = Field(gt=0, le=8, description="Melody onsets per felt beat.")
+    syncopation: float = Field(ge=0, le=1, description="Share of melody notes off the beat.")
 
 
 class StyleFile(BaseModel):
@@ -208,10 +215,26 @@ class StyleFile(BaseModel):
     blues_form: bool = False
     harmony_model: Literal["chorale", "folk"] | None = None
     vocabulary: Literal["all", "triads"] = "triads"
+    melody_targets: Targets = Field(description="What the melody rewards aim at.")
+    reward_weights: dict[str, float] = Field(
+        default_factory=dict, description="Multipliers of reward weights (name: factor, 0..4)."
+    )
     feel: Feel = Field(default_factory=Feel)
     drums: Drums | None = Field(None, description="Omitted: no drums (a hymn, a chorale).")
     comp: Comp
     bass: Bass
+
+    @field_validator("reward_weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        from grammar.spec import REWARD_NAMES
+
+        for name, w in v.items():
+            if name not in REWARD_NAMES:
+                raise ValueError(f"unknown reward '{name}' (one of: {', '.join(REWARD_NAMES)})")
+            if not 0 <= w <= 4:
+                raise ValueError(f"'{name}': {w} is outside 0..4")
+        return v
 
     @field_validator("time_signature")
     @classmethod

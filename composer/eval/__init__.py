@@ -1,0 +1,1 @@
+"""Evaluation: metrics over notes, a MIDI reader, and the harness behind ``compose eval``."""

@@ -1,0 +1,1 @@
+"""The built-in ``rules`` generator: melody, chords and bass written by rule from the plan."""

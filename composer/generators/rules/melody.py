@@ -1,0 +1,308 @@
+"""The rule-based melody writer.
+
+Shape comes from phrase structure, not from note-to-note chance:
+
+- rhythm: four-bar phrases of motif, answer, motif again, cadence (a sentence); a consequent
+  phrase repeats the antecedent's opening two bars, fitted to its chords (a parallel period);
+- pitch: a weighted walk: chord tones on strong beats and long notes, scale tones between,
+  steps preferred to leaps, a leap recovered by a step the other way, pulled towards an arch
+  contour that peaks about two thirds into each phrase, and weighted by the key's tonal
+  hierarchy (the Krumhansl-Kessler profile);
+- cadences: the last note lands on the tonic for an authentic or plagal close, on a tone of V
+  for a half cadence, on a tone of vi for a deceptive one; inner phrases end on a chord tone;
+- variation: a varied section keeps its source's head (first two bars) and rhythm, re-writes
+  weak-beat pitches, ornaments some long notes and composes a new ending, changing at least a
+  quarter of the notes so the variation is heard.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from composer.generators.rules.rhythm import Pattern, patterns, pick, to_ticks
+from composer.generators.rules.timeline import ChordTimeline, diatonic_shift
+from grammar.chords import Chord
+from grammar.keys import Key
+from grammar.meter import TimeSignature
+from planners.plan import SectionPlan
+from planners.tonality import PROFILES
+
+Note = tuple[int, int, int]  # onset, duration, pitch
+
+# Weight of a melodic interval by its size in semitones (steps and small skips favoured).
+INTERVAL_WEIGHT = {
+    0: 0.4,
+    1: 1.0,
+    2: 1.0,
+    3: 0.55,
+    4: 0.5,
+    5: 0.3,
+    6: 0.03,
+    7: 0.2,
+    8: 0.08,
+    9: 0.08,
+    10: 0.03,
+    11: 0.03,
+    12: 0.06,
+}
+STRONG_CHORD_TONE, STRONG_OTHER, WEAK_CHORD_TONE = 5.0, 0.15, 1.5
+COLOUR = 0.4  # a seventh or extension on a strong beat: a colour, not the chord's core
+CHROMATIC = 0.5  # a chord tone outside the scale (secondary dominants) is allowed, but rarer
+LEAP, RECOVERY = 5, 3.0  # a leap of >= 5 semitones wants a step back (x3), not more motion
+CONTOUR_SCALE = 4.0  # semitones: how tightly the walk follows the arch
+MIN_VARIATION = 0.25  # share of notes a variation must change
+# Tonal prior: the Krumhansl-Kessler profiles (planners.tonality). Listeners' sense of key comes
+# from these proportions, so melodies drawn towards them sound in key: the tonic triad more, the
+# leading tone and the chromatic degrees less.
+TONAL_PULL = 2.0  # exponent on the key profile: 1 imitates it, 2 sharpens the hierarchy
+
+
+@dataclass(frozen=True)
+class MelodyContext:
+    section: SectionPlan
+    meter: TimeSignature
+    key: Key
+    timeline: ChordTimeline
+    low: int
+    high: int
+    slow: bool
+
+    @property
+    def bar_ticks(self) -> int:
+        return self.meter.bar_ticks
+
+    def strong(self, onset: int, duration: int) -> bool:
+        return (onset % self.bar_ticks) in self.meter.strong_offsets or (
+            duration >= self.meter.beat_ticks
+        )
+
+    def allowed(self, pitch: int, onset: int) -> bool:
+        pc = pitch % 12
+        return pc in self.key.scale or pc in self.timeline.at(onset).pitch_classes
+
+
+def _tonic_base(key: Key, low: int) -> int:
+    """The tonic a few semitones above the bottom of the range: where phrases start."""
+    return low + 2 + ((key.tonic - (low + 2)) % 12)
+
+
+def rhythm_plan(ctx: MelodyContext, rng: np.random.Generator) -> list[Pattern]:
+    """One pattern per bar: [motif, answer, motif, cadence] per four-bar phrase."""
+    motifs, cads = patterns(ctx.meter)
+    a, b = pick(motifs, rng, ctx.slow), pick(motifs, rng, ctx.slow)
+    inner_cad, final_cad = cads[int(rng.integers(len(cads)))], cads[0]
+    bars = ctx.section.bars
+    phrase = min(4, bars)
+    out: list[Pattern] = []
+    for bar in range(bars):
+        pos = bar % phrase
+        if bar == bars - 1:
+            out.append(final_cad)
+        elif pos == phrase - 1:
+            out.append(inner_cad)
+        elif pos == 2 and rng.random() < 0.3:
+            out.append(pick(motifs, rng, ctx.slow))
+        else:
+            out.append(a if pos % 2 == 0 else b)
+    return out
+
+
+def choose_pitch(
+    ctx: MelodyContext,
+    onset: int,
+    duration: int,
+    prev: int,
+    prev_iv: int,
+    target: float,
+    rng: np.random.Generator,
+) -> int:
+    chord_obj = ctx.timeline.at(onset)
+    chord, core = chord_obj.pitch_classes, triad(chord_obj)
+    strong = ctx.strong(onset, duration)
+    best: list[tuple[int, float]] = []
+    for p in range(ctx.low, ctx.high + 1):
+        pc = p % 12
+        in_scale = pc in ctx.key.scale
+        if not in_scale and pc not in chord:
+            continue
+        iv = p - prev
+        w = INTERVAL_WEIGHT.get(abs(iv), 0.0)
+        if w == 0.0:
+            continue
+        if abs(prev_iv) >= LEAP:
+            w *= RECOVERY if (iv * prev_iv < 0 and abs(iv) <= 2) else 0.3
+        if pc in chord:
+            w *= STRONG_CHORD_TONE * (1.0 if pc in core else COLOUR) if strong else WEAK_CHORD_TONE
+        elif strong:
+            w *= STRONG_OTHER
+        if not in_scale:
+            w *= CHROMATIC
+        w *= math.exp(-abs(p - target) / CONTOUR_SCALE)
+        profile = PROFILES[ctx.key.mode]
+        w *= float(profile[(pc - ctx.key.tonic) % 12] / profile[0]) ** TONAL_PULL
+        best.append((p, w))
+    if not best:  # nothing within reach: the chord tone nearest the previous pitch
+        return nearest_chord_tone(ctx, onset, prev)
+    pitches = np.array([p for p, _ in best])
+    weights = np.array([w for _, w in best])
+    return int(pitches[rng.choice(len(pitches), p=weights / weights.sum())])
+
+
+def triad(chord: Chord) -> frozenset[int]:
+    """The core of a chord: root, third and fifth (the first three tones)."""
+    return frozenset((chord.root + i) % 12 for i in chord.intervals[:3])
+
+
+def nearest_chord_tone(
+    ctx: MelodyContext, onset: int, near: int, prefer: tuple[int, ...] = ()
+) -> int:
+    """The in-range triad tone closest to ``near``; pitch classes in ``prefer`` win ties by a
+    whole tone (so a cadence reaches for the tonic when it is close)."""
+    chord = triad(ctx.timeline.at(onset))
+    opts = [p for p in range(ctx.low, ctx.high + 1) if p % 12 in chord]
+    return min(opts, key=lambda p: abs(p - near) - (2.5 if p % 12 in prefer else 0))
+
+
+def cadence_pitch(ctx: MelodyContext, onset: int, prev: int) -> int:
+    key, chord = ctx.key, ctx.timeline.at(onset)
+    prefer = {
+        "authentic": (key.tonic,),
+        "plagal": (key.tonic,),
+        "deceptive": (key.tonic,),  # the third of vi
+        "half": (chord.root, (chord.root + 4) % 12),  # root or leading tone of V
+    }.get(ctx.section.cadence, (chord.root,))
+    return nearest_chord_tone(ctx, onset, prev, prefer)
+
+
+def write_melody(
+    ctx: MelodyContext,
+    rng: np.random.Generator,
+    lead_in: int | None = None,
+    fixed: dict[int, list[Note]] | None = None,
+) -> list[Note]:
+    """A new melody for the section; bars in ``fixed`` are taken as given (repeated material)."""
+    fixed = fixed or {}
+    rhythms = rhythm_plan(ctx, rng)
+    bars, bar_ticks = ctx.section.bars, ctx.bar_ticks
+    phrase = min(4, bars)
+    base = _tonic_base(ctx.key, ctx.low)
+    height = float(rng.integers(4, 10))
+    prev = lead_in if lead_in is not None and ctx.low <= lead_in <= ctx.high else base
+    prev_iv = 0
+    notes: list[Note] = []
+    by_bar: dict[int, list[Note]] = {}
+    for bar in range(bars):
+        start = bar * bar_ticks
+        if bar in fixed:
+            bar_notes = list(fixed[bar])
+        elif (
+            (bar // phrase) % 2 == 1
+            and bar % phrase < 2
+            and bar < bars - 1
+            and by_bar.get(bar - phrase)
+        ):
+            bar_notes = fit_bar(ctx, by_bar[bar - phrase], phrase * bar_ticks, 0)
+        else:
+            bar_notes = []
+            slots = to_ticks(rhythms[bar], start)
+            for j, (onset, dur) in enumerate(slots):
+                x = ((bar % phrase) * bar_ticks + onset - start) / (phrase * bar_ticks)
+                target = base + height * math.sin(math.pi * min(1.0, x * 1.25))
+                last_in_phrase = j == len(slots) - 1 and (bar % phrase == phrase - 1)
+                if bar == bars - 1 and j == len(slots) - 1:
+                    p = cadence_pitch(ctx, onset, prev)
+                elif last_in_phrase:
+                    p = nearest_chord_tone(ctx, onset, prev, (ctx.key.tonic,))
+                else:
+                    p = choose_pitch(ctx, onset, dur, prev, prev_iv, target, rng)
+                bar_notes.append((onset, dur, p))
+                prev_iv, prev = p - prev, p
+        if bar_notes:
+            prev_iv = bar_notes[-1][2] - (bar_notes[-2][2] if len(bar_notes) > 1 else prev)
+            prev = bar_notes[-1][2]
+        by_bar[bar] = bar_notes
+        notes.extend(bar_notes)
+    return notes
+
+
+def fit_bar(ctx: MelodyContext, src: list[Note], dt: int, steps: int) -> list[Note]:
+    """Source notes moved by ``dt`` ticks and ``steps`` scale degrees, then fitted to the chords
+    they now sound over: strong-beat notes become the nearest chord tone, stray chromatic notes
+    the nearest allowed tone, and everything folds into range by octaves."""
+    out = []
+    for onset, dur, pitch in src:
+        t = onset + dt
+        p = diatonic_shift(pitch, steps, ctx.key) if steps else pitch
+        while p > ctx.high:
+            p -= 12
+        while p < ctx.low:
+            p += 12
+        if ctx.strong(t, dur) and p % 12 not in ctx.timeline.at(t).pitch_classes:
+            p = nearest_chord_tone(ctx, t, p)
+        elif not ctx.allowed(p, t):
+            p = min(
+                (q for q in range(ctx.low, ctx.high + 1) if ctx.allowed(q, t)),
+                key=lambda q: abs(q - p),
+            )
+        out.append((t, dur, p))
+    return out
+
+
+def vary_melody(
+    ctx: MelodyContext, source: list[Note], rng: np.random.Generator, lead_in: int | None = None
+) -> list[Note]:
+    """A variation of ``source`` (already in this section's key): head kept, middle re-pitched
+    and ornamented, a new cadence; at least MIN_VARIATION of the notes change."""
+    bars, bar_ticks = ctx.section.bars, ctx.bar_ticks
+    src_bars: dict[int, list[Note]] = {}
+    for n in source:
+        src_bars.setdefault(n[0] // bar_ticks, []).append(n)
+    fresh = write_melody(ctx, rng, lead_in)
+    fresh_bars: dict[int, list[Note]] = {}
+    for n in fresh:
+        fresh_bars.setdefault(n[0] // bar_ticks, []).append(n)
+    tail = max(1, min(2, bars - 2))
+    rate = 0.5
+    for _ in range(4):
+        out: list[Note] = []
+        for bar in range(bars):
+            if bar >= bars - tail or bar not in src_bars:
+                out.extend(fresh_bars.get(bar, []))
+            elif bar < 2:
+                out.extend(fit_bar(ctx, src_bars[bar], 0, 0))
+            else:
+                out.extend(_vary_bar(ctx, src_bars[bar], rng, rate))
+        if changed_share(source, out) >= MIN_VARIATION:
+            return out
+        rate = min(1.0, rate + 0.25)
+    return out
+
+
+def _vary_bar(
+    ctx: MelodyContext, notes: list[Note], rng: np.random.Generator, rate: float
+) -> list[Note]:
+    out: list[Note] = []
+    prev = notes[0][2]
+    for onset, dur, pitch in fit_bar(ctx, notes, 0, 0):
+        if dur >= 2 * (ctx.meter.beat_ticks // 2) and dur % 2 == 0 and rng.random() < rate / 2:
+            half = dur // 2  # ornament: the note, then a neighbour or passing tone
+            nxt = diatonic_shift(pitch, int(rng.choice([-1, 1])), ctx.key)
+            nxt = nxt if ctx.allowed(nxt, onset + half) and ctx.low <= nxt <= ctx.high else pitch
+            out += [(onset, half, pitch), (onset + half, dur - half, nxt)]
+        elif not ctx.strong(onset, dur) and rng.random() < rate:
+            out.append((onset, dur, choose_pitch(ctx, onset, dur, prev, 0, pitch, rng)))
+        else:
+            out.append((onset, dur, pitch))
+        prev = out[-1][2]
+    return out
+
+
+def changed_share(a: list[Note], b: list[Note]) -> float:
+    """Share of notes of ``b`` with no note of the same onset and pitch in ``a``."""
+    if not b:
+        return 0.0
+    src = {(o, p) for o, _, p in a}
+    return sum((o, p) not in src for o, _, p in b) / len(b)

@@ -1,0 +1,264 @@
+"""``transformer``: a melody model trained on real music, over the rules' accompaniment.
+
+The melody comes from the small decoder shipped in ``composer/generators/transformer/checkpoint``
+(trained by
+``compose train`` on Bach chorale sopranos and ~13,000 folk tunes), conditioned on the
+section's mode, meter, place in the form, length, the chord of every beat and, for a varied or
+repeated section, its source's melody. ``n`` candidates are sampled in one batch
+(:func:`composer.generators.transformer.sampling.sample`) under grammar-safe decoding
+(:mod:`composer.generators.transformer.processors`): every candidate has exactly the section's
+bars, a note
+in every bar, one line without overlaps, pitches in range and in key. Chords and bass come
+from the same rule code as the ``rules`` generator, so the tracks match.
+
+A meter the model has no token for is left to the ``rules`` generator (recorded in each
+candidate's provenance).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from composer.generators.base import GenerationContext
+from composer.generators.rules.accompaniment import accompany
+from composer.generators.rules.generator import RuleGenerator, assemble
+from composer.generators.rules.timeline import ChordTimeline
+from composer.generators.transformer.model import CHECKPOINT
+from composer.generators.transformer.tokens import (
+    CENTRE,
+    METERS,
+    TICKS_PER_POS,
+    Section,
+    bar_positions,
+)
+from composer.segment import Segment
+from grammar.errors import GeneratorError
+from grammar.keys import Key
+from kernels.notes import TRACK_MELODY, track_notes
+from planners.plan import SectionPlan
+
+TEMPERATURE = 1.0  # the model's own distribution; the search, not the sampler, picks the best
+TOP_P = 0.95  # cut the long tail of unlikely tokens (a stray 16th in a chorale)
+MAX_LEAP = 12  # the kernels' large_leaps limit
+# Chord tones on strong beats made e^1 = 2.7x likelier: unbiased, the model's melodies land on
+# chord tones less often than the corpus does over the plan's chords (0.75 against 0.86 on the
+# examples); with 1.0, 0.937 against the corpus's 0.864 (benchmarks/eval_generators.py, 56 specs).
+CHORD_TONE_BIAS: float | None = 1.0
+# A decoding step is 16 rows x 1 token: too small to split across cores, and on a busy machine a
+# second thread waits for a core (measured: 20x slower under load). Training sets its own.
+SAMPLING_THREADS = 1
+
+
+# What `compose train` writes that loading needs: the weights, their shape, the token ids.
+REQUIRED = ("config.json", "model.safetensors", "vocab.json")
+
+
+def missing_files(folder: Path) -> list[str]:
+    """The files of :data:`REQUIRED` that ``folder`` lacks."""
+    return [name for name in REQUIRED if not (folder / name).is_file()]
+
+
+@lru_cache(maxsize=2)
+def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
+    """(model, vocab) of a checkpoint folder, loaded once per process."""
+    from composer.generators.transformer.model import load_model
+    from composer.generators.transformer.tokens import Vocab
+
+    missing = missing_files(folder)
+    if missing:  # checked first: weights without their config.json load as a default-size Llama
+        raise GeneratorError(
+            "generator",
+            f"no {', '.join(missing)} in {folder} (run `compose train` or `make model`)",
+        )
+    vocab = Vocab()
+    try:
+        vocab.check(folder)
+    except ValueError as exc:
+        raise GeneratorError("generator", str(exc)) from None
+    return load_model(folder), vocab
+
+
+def role_of(section: SectionPlan, sections: int) -> str:
+    """The corpus has no verse/chorus labels: the model knows a section's place in the form."""
+    if section.index == 0 or section.role == "intro":
+        return "open"
+    if section.index == sections - 1 or section.role in ("outro", "coda"):
+        return "close"
+    return "inner"
+
+
+def chord_grid(section: SectionPlan, key: Key, bar_ticks: int, beat_ticks: int) -> list[list[str]]:
+    """The chord token of every felt beat of every bar, relative to the key's tonic."""
+    from composer.generators.transformer.tokens import chord_token
+
+    timeline = ChordTimeline.of(section)
+    beats = bar_ticks // beat_ticks
+    out = []
+    for b in range(section.bars):
+        row = []
+        for k in range(beats):
+            c = timeline.at(b * bar_ticks + k * beat_ticks) if timeline.chords else None
+            row.append("N" if c is None else chord_token(c.root, c.quality, key.tonic))
+        out.append(row)
+    return out
+
+
+def register_shift(key: Key, low: int, high: int) -> int:
+    """Semitones from key-relative (tonic C) to sounding pitch: the tonic's transposition that
+    puts the middle of the melody range nearest the model's centre."""
+    mid = (low + high) / 2
+    return min((key.tonic + 12 * k for k in range(-3, 4)), key=lambda s: abs(mid - s - CENTRE))
+
+
+class TransformerGenerator:
+    """Melodies sampled from the shipped model; accompaniment from the rules."""
+
+    name = "transformer"
+
+    def __init__(
+        self,
+        checkpoint: Path = CHECKPOINT,
+        temperature: float = TEMPERATURE,
+        top_p: float = TOP_P,
+        chord_tones: float | None = CHORD_TONE_BIAS,
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.temperature = temperature
+        self.top_p = top_p
+        self.chord_tones = chord_tones  # None: off; inf: required; else a logit bias
+
+    def generate(
+        self, section: SectionPlan, context: GenerationContext, n: int, rng: np.random.Generator
+    ) -> list[Segment]:
+        song = context.song
+        meter = song.meter()
+        if str(meter) not in METERS:
+            out = RuleGenerator().generate(section, context, n, rng)
+            why = f"rules: the model has no {meter} meter"
+            return [
+                Segment(s.section_id, s.notes, self.name, s.seed, {**s.provenance, "fallback": why})
+                for s in out
+            ]
+        key = section.key_obj()
+        length = section.bars * meter.bar_ticks
+        chords, bass = accompany(section, context)
+        shift = register_shift(key, song.melody_low, song.melody_high)
+        material = {"varies": "vary", "repeats": "repeat"}.get(section.relation, "new")
+        source = _source_notes(context.source, shift) if context.source is not None else None
+        if source is None:
+            material = "new"
+        rows = 1 if section.relation == "repeats" and _all_repeated(section, context) else n
+        seed = int(rng.integers(2**31))
+        melodies, invalid = self.melodies(
+            Section(
+                mode=key.mode,
+                meter=str(meter),
+                role=role_of(section, len(song.sections)),
+                bars=section.bars,
+                chords=tuple(
+                    tuple(r) for r in chord_grid(section, key, meter.bar_ticks, meter.beat_ticks)
+                ),
+                source=source,
+                material=material,
+            ),
+            key,
+            (song.melody_low - shift, song.melody_high - shift),
+            meter.strong_offsets,
+            rows,
+            seed,
+            _floor(chords, length, shift),
+        )
+        out = []
+        for i, mel in enumerate(melodies):
+            notes = [(o * TICKS_PER_POS, d * TICKS_PER_POS, p + shift) for o, d, p in mel]
+            cand_rng = np.random.default_rng([seed, i])
+            arr = assemble(notes, chords, bass, section.role, meter.bar_ticks, cand_rng)
+            prov = {"material": material, "row": i, "problems": invalid[i]}
+            out.append(Segment(section.id, arr, self.name, seed, prov))
+        return out
+
+    def melodies(
+        self,
+        sec: Section,
+        key: Key,
+        pitch_range: tuple[int, int],
+        strong_ticks: tuple[int, ...],
+        rows: int,
+        seed: int,
+        floor: np.ndarray | None = None,
+    ) -> tuple[list[list[tuple[int, int, int]]], list[list[str]]]:
+        """``rows`` key-relative melodies (onset, duration in 16ths, pitch) for ``sec``, and
+        what an independent reader finds wrong with each token sequence (empty lists: none)."""
+        import torch
+
+        from composer.generators.transformer.processors import section_processors
+        from composer.generators.transformer.sampling import sample
+        from grammar.meter import parse_time_signature
+
+        model, vocab = load(self.checkpoint)
+        ts = parse_time_signature(sec.meter)
+        per_bar = bar_positions(ts)
+        procs = section_processors(
+            vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS,
+            pitch_range=pitch_range,
+            scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
+            max_leap=MAX_LEAP,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            floor=floor,
+            strong=None if self.chord_tones is None
+            else frozenset(t // TICKS_PER_POS for t in strong_ticks),
+            chord_bias=self.chord_tones,
+        )  # fmt: skip
+        prefix = vocab.prefix(sec)
+        max_new = sec.bars * (1 + len(sec.chords[0]) + 3 * per_bar) + 1
+        threads = torch.get_num_threads()
+        torch.set_num_threads(SAMPLING_THREADS)
+        try:
+            ids = sample(
+                model, prefix, rows, procs, max_new, vocab["EOS_None"], vocab["PAD_None"], seed
+            )
+        finally:
+            torch.set_num_threads(threads)
+        from composer.generators.transformer.sequence_check import problems
+
+        rows_ = [row.tolist() for row in ids]
+        return (
+            [vocab.decode_notes(r, sec.meter) for r in rows_],
+            [problems(vocab, r, sec.chords, per_bar) for r in rows_],
+        )
+
+
+def _floor(chords: list[tuple[int, int, int]], length: int, shift: int) -> np.ndarray:
+    """Per 16th of the section: the accompaniment's top pitch sounding there, key-relative
+    (-1 where none sounds)."""
+    floor = np.full(length // TICKS_PER_POS, -1, dtype=np.int64)
+    for onset, dur, pitch in chords:
+        a, b = onset // TICKS_PER_POS, -(-(onset + dur) // TICKS_PER_POS)
+        floor[a:b] = np.maximum(floor[a:b], pitch - shift)
+    return floor
+
+
+def _source_notes(seg: Segment, shift: int) -> tuple[tuple[int, int, int], ...] | None:
+    m = track_notes(seg.notes, TRACK_MELODY)
+    notes = tuple(
+        (int(r["onset"]) // TICKS_PER_POS, max(1, int(r["duration"]) // TICKS_PER_POS),
+         int(r["pitch"]) - shift)
+        for r in m
+    )  # fmt: skip
+    return notes or None
+
+
+def _all_repeated(section: SectionPlan, context: GenerationContext) -> bool:
+    """A repeat whose every bar has its source's chords: the pipeline splices all of it."""
+    from composer.search.material import same_chord_bars
+
+    if context.source is None:
+        return False
+    src = context.song.section(context.source.section_id)
+    bar_ticks = context.song.meter().bar_ticks
+    return len(same_chord_bars(section, src, bar_ticks)) == section.bars

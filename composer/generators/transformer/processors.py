@@ -1,0 +1,350 @@
+"""Grammar-safe decoding: ``LogitsProcessor``s that make every sampled sequence a valid section.
+
+:class:`SectionGrammar` follows each row's tokens (after the prefix) and knows what may come
+next; the processors turn that into masks (a new tensor each call: logits are never edited in
+place):
+
+- :class:`GrammarProcessor`: the token order of :mod:`composer.generators.transformer.tokens`; the
+plan's
+  chord tokens forced after every ``Bar_None``; at least one note per bar; positions that never
+  go back or overlap the previous note (a monophonic line); notes that end by the barline;
+  exactly ``bars`` bars, then ``EOS``, then ``PAD``. Sequences are valid by construction.
+- :class:`PitchRangeProcessor`: pitches inside the section's melody range (key-relative).
+- :class:`KeyProcessor`: pitch classes in the key's scale or the chord sounding at that beat
+  (the kernels' ``out_of_key`` rule).
+- :class:`ChordToneProcessor` (optional): chord tones on strong beats.
+- :class:`LeapProcessor`: no leap over an octave (the kernels' ``large_leaps``).
+- :class:`FloorProcessor`: the melody above the accompaniment's top note at each position.
+
+The pitch processors leave a row alone where they would forbid every pitch, so a mask can
+narrow the choice but never make a section impossible. All processors share one tracker and
+call its idempotent ``update``, so they work in ``model.generate``. Each pitch processor is a
+*rule*: a table of the pitches it allows at every (bar, position) of the section (or a leap
+limit), applied by the compiled functions of :mod:`composer.generators.transformer.jit`.
+:func:`fuse` turns a
+list of these processors (plus temperature and top-p) into one compiled step, which is how our
+own sampler (:mod:`composer.generators.transformer.sampling`) runs them; :func:`section_processors`
+builds the
+list the ``transformer`` generator uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import LogitsProcessor, TemperatureLogitsWarper, TopPLogitsWarper
+
+from composer.generators.transformer import jit
+from composer.generators.transformer.tokens import DURATION, PITCH, POSITION, Vocab
+
+Rules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class SectionGrammar:
+    """Per-row decoding state for a batch of sequences of one section."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        rows: int,
+        per_bar: int,
+        chords: Sequence[Sequence[str]],
+        beat_positions: int,
+    ) -> None:
+        self.vocab = vocab
+        self.rows = rows
+        self.per_bar = per_bar
+        self.bars = len(chords)
+        self.beat_positions = beat_positions
+        self.chords = [list(bar) for bar in chords]
+        self.seen: int | None = None
+        self.st = jit.new_state(rows)
+        kind, value = vocab.kind, vocab.value
+        widest = max(1, max(len(bar) for bar in chords))
+        chord_ids = np.zeros((self.bars, widest), dtype=np.int64)
+        for b, bar in enumerate(chords):
+            chord_ids[b, : len(bar)] = [vocab.chord_id(c) for c in bar]
+        # positions from c to the end of the bar, c = 0 .. per_bar
+        positions_from = np.stack(
+            [(kind == POSITION) & (value >= c) & (value < per_bar) for c in range(per_bar + 1)]
+        )
+        # durations that fit in r positions, r = 0 .. per_bar
+        durations_upto = np.stack(
+            [(kind == DURATION) & (value >= 1) & (value <= r) for r in range(per_bar + 1)]
+        )
+        special = np.array([vocab["Bar_None"], vocab["EOS_None"], vocab["PAD_None"]])
+        n_chords = np.array([len(bar) for bar in chords], dtype=np.int64)
+        self.tables = (kind, value, chord_ids, n_chords, positions_from, durations_upto,
+                       kind == PITCH, special)  # fmt: skip
+        self.pitch_ids = np.flatnonzero(kind == PITCH)
+        self.pitch_values = value[self.pitch_ids]
+
+    # the state, column by column (views)
+    @property
+    def state(self) -> np.ndarray:
+        return self.st[:, jit.ST_STATE]
+
+    @property
+    def bar(self) -> np.ndarray:
+        return self.st[:, jit.ST_BAR]
+
+    @property
+    def pos(self) -> np.ndarray:
+        return self.st[:, jit.ST_POS]
+
+    @property
+    def last_pitch(self) -> np.ndarray:
+        return self.st[:, jit.ST_LAST]
+
+    def update(self, input_ids: torch.Tensor) -> None:
+        """Consume the tokens added since the last call (the first call marks the prefix)."""
+        n = input_ids.shape[1]
+        if self.seen is None:
+            self.seen = n
+            return
+        if n <= self.seen:
+            return
+        new = np.ascontiguousarray(input_ids[:, self.seen :].cpu().numpy(), dtype=np.int64)
+        self.seen = n
+        jit.advance_all(self.st, new, self.tables)
+
+    def allowed(self) -> np.ndarray:
+        """(rows, vocab) booleans: the tokens each row may take next."""
+        out = np.zeros((self.rows, len(self.vocab)), dtype=bool)
+        jit.allowed_all(self.st, self.tables, out)
+        return out
+
+    def chord_at_cell(self, bar: int, pos: int) -> str:
+        """The chord token sounding at position ``pos`` of bar ``bar``."""
+        chords = self.chords[max(bar, 0)]
+        return chords[min(pos // self.beat_positions, len(chords) - 1)] if chords else "N"
+
+
+def _masked(scores: torch.Tensor, allowed: np.ndarray) -> torch.Tensor:
+    mask = torch.from_numpy(allowed).to(scores.device)
+    return scores.masked_fill(~mask, float("-inf"))  # a new tensor: masked_fill, not _
+
+
+class GrammarProcessor(LogitsProcessor):
+    def __init__(self, grammar: SectionGrammar) -> None:
+        self.grammar = grammar
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> Any:
+        self.grammar.update(input_ids)
+        return _masked(scores, self.grammar.allowed())
+
+
+class _PitchProcessor(LogitsProcessor):
+    """Base: a rule over the pitches, applied only where a pitch comes next (a mask applies only
+    if it leaves at least one pitch that the earlier processors allowed). Subclasses say which
+    pitches are allowed at a (bar, position) (``ok_at``) or override :meth:`rule`."""
+
+    mode = jit.RULE_MASK
+    param = 0.0
+
+    def __init__(self, grammar: SectionGrammar) -> None:
+        self.grammar = grammar
+        self.pitch_ids = grammar.pitch_ids
+        self.pitch_values = grammar.pitch_values
+        self._table: np.ndarray | None = None
+
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:  # over self.pitch_values
+        raise NotImplementedError
+
+    def table(self) -> np.ndarray:
+        """(bars, per_bar, pitches) booleans: ``ok_at`` of every cell, computed once."""
+        if self._table is None:
+            g = self.grammar
+            self._table = np.array(
+                [[self.ok_at(b, p) for p in range(g.per_bar)] for b in range(g.bars)], dtype=bool
+            ).reshape(g.bars, g.per_bar, len(self.pitch_values))
+        return self._table
+
+    def rule(self) -> tuple[int, float, np.ndarray]:
+        return self.mode, self.param, self.table()
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> Any:
+        g = self.grammar
+        g.update(input_ids)
+        out = scores.detach().to("cpu", torch.float32).numpy().copy()
+        jit.apply_rules_all(out, g.st, rules_of([self], g))
+        return torch.from_numpy(out).to(scores.device)
+
+
+class PitchRangeProcessor(_PitchProcessor):
+    def __init__(self, grammar: SectionGrammar, low: int, high: int) -> None:
+        super().__init__(grammar)
+        self.ok = (self.pitch_values >= low) & (self.pitch_values <= high)
+
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
+        return self.ok
+
+
+class KeyProcessor(_PitchProcessor):
+    """Scale pitch classes (key-relative, tonic 0) or tones of the chord at that beat."""
+
+    def __init__(self, grammar: SectionGrammar, scale_pcs: frozenset[int]) -> None:
+        super().__init__(grammar)
+        self.scale = scale_pcs
+
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
+        from composer.generators.transformer.tokens import chord_pcs
+
+        pcs = self.scale | chord_pcs(self.grammar.chord_at_cell(bar, pos))
+        return np.isin(self.pitch_values % 12, sorted(pcs))
+
+
+class ChordToneProcessor(_PitchProcessor):
+    """On a strong beat (positions in ``strong``), only tones of the chord sounding there; or,
+    with ``bias``, those tones made ``exp(bias)`` times likelier instead of required."""
+
+    def __init__(
+        self, grammar: SectionGrammar, strong: frozenset[int], bias: float | None = None
+    ) -> None:
+        super().__init__(grammar)
+        self.strong = strong
+        self.bias = bias
+        if bias is not None:
+            self.mode, self.param = jit.RULE_BIAS, float(bias)
+
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
+        from composer.generators.transformer.tokens import chord_pcs
+
+        pcs = chord_pcs(self.grammar.chord_at_cell(bar, pos)) if pos in self.strong else None
+        return np.isin(self.pitch_values % 12, sorted(pcs)) if pcs else self.pitch_values >= 0
+
+
+class LeapProcessor(_PitchProcessor):
+    """No melodic interval wider than ``max_leap`` semitones from the previous note."""
+
+    mode = jit.RULE_LEAP
+
+    def __init__(self, grammar: SectionGrammar, max_leap: int = 12) -> None:
+        super().__init__(grammar)
+        self.max_leap = max_leap
+        self.param = float(max_leap)
+
+    def table(self) -> np.ndarray:  # the rule reads the previous pitch, not a table
+        g = self.grammar
+        return np.ones((g.bars, g.per_bar, len(self.pitch_values)), dtype=bool)
+
+
+class FloorProcessor(_PitchProcessor):
+    """At each position, no pitch below ``floor[position from the section start]`` (-1: none):
+    the melody stays above the accompaniment's top note (the kernels' ``accomp_crossing``)."""
+
+    def __init__(self, grammar: SectionGrammar, floor: np.ndarray) -> None:
+        super().__init__(grammar)
+        self.floor = floor
+
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
+        t = bar * self.grammar.per_bar + pos
+        if not 0 <= t < len(self.floor) or self.floor[t] < 0:
+            return self.pitch_values >= 0
+        return self.pitch_values >= self.floor[t]
+
+
+def rules_of(processors: Sequence[_PitchProcessor], grammar: SectionGrammar) -> Rules:
+    """The pitch processors (in order) as the arrays :mod:`composer.generators.transformer.jit`
+    applies."""
+    parts = [p.rule() for p in processors]
+    shape = (grammar.bars, grammar.per_bar, len(grammar.pitch_ids))
+    tables = np.stack([t for _, _, t in parts]) if parts else np.ones((0, *shape), dtype=bool)
+    return (
+        np.array([m for m, _, _ in parts], dtype=np.int64),
+        np.array([p for _, p, _ in parts], dtype=np.float64),
+        np.ascontiguousarray(tables),
+        grammar.pitch_ids,
+        grammar.pitch_values,
+    )
+
+
+@dataclass
+class Fused:
+    """A processor list as one compiled step
+    (:func:`composer.generators.transformer.jit.draw_rows`)."""
+
+    grammar: SectionGrammar
+    rules: Rules
+    temperature: float
+    top_p: float
+
+    def draw(
+        self, logits: np.ndarray, active: np.ndarray, uniforms: np.ndarray, out: np.ndarray
+    ) -> None:
+        """The next token of each row of ``active`` (``logits[i]`` and ``uniforms[i]`` are row
+        ``active[i]``'s) into ``out[row]``; their grammar advances."""
+        jit.draw_rows(logits, active, self.grammar.st, self.grammar.tables, self.rules,
+                      self.temperature, self.top_p, uniforms, out)  # fmt: skip
+
+
+def fuse(processors: Sequence[Any]) -> Fused | None:
+    """One compiled step doing what ``processors`` do, or None when it cannot: the list must be
+    a :class:`GrammarProcessor`, then pitch processors of the same grammar, then at most a
+    ``TemperatureLogitsWarper`` and a ``TopPLogitsWarper`` (keeping one token at least, removing
+    to -inf), in that order. Anything else (a user's own processor) runs step by step."""
+    procs = list(processors)
+    if not procs or type(procs[0]) is not GrammarProcessor:
+        return None
+    grammar = procs[0].grammar
+    pitch: list[_PitchProcessor] = []
+    i = 1
+    while i < len(procs) and isinstance(procs[i], _PitchProcessor):
+        if (
+            procs[i].grammar is not grammar
+            or type(procs[i]).__call__ is not _PitchProcessor.__call__
+        ):
+            return None
+        pitch.append(procs[i])
+        i += 1
+    temperature, top_p = 1.0, 1.0
+    if i < len(procs) and type(procs[i]) is TemperatureLogitsWarper:
+        temperature = float(procs[i].temperature)
+        i += 1
+    if i < len(procs) and type(procs[i]) is TopPLogitsWarper:
+        w = procs[i]
+        if w.min_tokens_to_keep != 1 or w.filter_value != float("-inf"):
+            return None
+        top_p = float(w.top_p)
+        i += 1
+    if i != len(procs):
+        return None
+    return Fused(grammar, rules_of(pitch, grammar), temperature, top_p)
+
+
+def section_processors(
+    vocab: Vocab,
+    rows: int,
+    per_bar: int,
+    chords: Sequence[Sequence[str]],
+    beat_positions: int,
+    *,
+    pitch_range: tuple[int, int],
+    scale: frozenset[int],
+    max_leap: int,
+    temperature: float,
+    top_p: float,
+    floor: np.ndarray | None = None,
+    strong: frozenset[int] | None = None,
+    chord_bias: float | None = None,
+) -> list[Any]:
+    """The processors of one section's sampling, in the order they apply: grammar, range, key,
+    leaps, floor (with ``floor``), chord tones on the ``strong`` positions (with ``strong``:
+    required if ``chord_bias`` is None or inf, else that logit bias), temperature, top-p."""
+    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions)
+    procs: list[Any] = [
+        GrammarProcessor(g),
+        PitchRangeProcessor(g, *pitch_range),
+        KeyProcessor(g, scale),
+        LeapProcessor(g, max_leap),
+    ]
+    if floor is not None:
+        procs.append(FloorProcessor(g, floor))
+    if strong is not None:
+        bias = None if chord_bias is None or chord_bias == float("inf") else chord_bias
+        procs.append(ChordToneProcessor(g, strong, bias))
+    return [*procs, TemperatureLogitsWarper(temperature), TopPLogitsWarper(top_p)]

@@ -1,0 +1,270 @@
+"""The vocabulary: miditok's REMI for the notes, plus the conditioning as extra tokens.
+
+A section is one sequence::
+
+    BOS Mode_minor Meter_3/4 Role_inner Bars_8 Material_vary
+        [SrcStart  Bar_None Position_0 Pitch_67 Duration_1.0.4 ...  SrcEnd]   (varied/repeated)
+        Bar_None Chord_0m Chord_7M Chord_0m  Position_0 Pitch_67 Duration_1.0.4 ...
+        Bar_None Chord_... ...
+    EOS
+
+Notes are REMI tokens (``Position``, ``Pitch``, ``Duration``; 16th-note grid, 4 positions per
+quarter) from a miditok ``REMI`` tokenizer; everything else was added to its vocabulary with
+``add_to_vocab``. miditok's own chord detection is off: the chords are the plan's, one token
+per felt beat after each ``Bar_None``, so the model sees the harmony of a bar before it writes
+it. Pitches are key-relative: a piece is transposed so its tonic is C (``Mode_*`` says major or
+minor); the generator transposes back to the section's key and register.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grammar.meter import TimeSignature, parse_time_signature
+
+RES = 4  # positions per quarter note: a 16th-note grid (triplets are rounded to it)
+TICKS_PER_POS = 480 // RES
+PITCH_RANGE = (36, 97)  # key-relative pitches, C2..C7: folk tunes and sopranos fit with room
+MAX_BARS = 32
+ROLES = ("open", "inner", "close")  # the corpus has no verse/chorus: a section's place instead
+MATERIALS = ("new", "vary", "repeat")
+METERS = (
+    "2/2", "3/2", "4/2",
+    "1/4", "2/4", "3/4", "4/4", "5/4", "6/4",
+    "3/8", "5/8", "6/8", "7/8", "9/8", "12/8",
+)  # fmt: skip
+QUALITY_CLASSES = ("M", "m", "o", "+", "7")
+CHORDS = (*tuple(f"{r}{q}" for r in range(12) for q in QUALITY_CLASSES), "N")
+
+# Token kinds, as small integers for the grammar's lookup tables.
+OTHER, BAR, POSITION, PITCH, DURATION, CHORD, EOS, PAD, SRC_END = range(9)
+
+
+def _remi() -> Any:
+    from miditok import REMI, TokenizerConfig
+
+    cfg = TokenizerConfig(
+        pitch_range=PITCH_RANGE,
+        beat_res={(0, 6): RES},  # durations and positions up to a 6-quarter bar (12/8, 3/2)
+        use_velocities=False,  # the generator sets dynamics; the corpus has none worth learning
+        use_time_signatures=True,  # positions cover bars up to 6 quarters; TimeSig tokens unused
+        time_signature_range={8: [3, 6, 9, 12], 4: [1, 2, 3, 4, 5, 6], 2: [1, 2, 3]},
+        special_tokens=["PAD", "BOS", "EOS"],
+    )
+    return REMI(cfg)
+
+
+@dataclass(frozen=True)
+class Section:
+    """What one sequence encodes: the conditioning and the melody (key-relative, 16ths)."""
+
+    mode: str
+    meter: str
+    role: str
+    bars: int
+    chords: tuple[tuple[str, ...], ...]  # per bar, per felt beat
+    notes: tuple[tuple[int, int, int], ...] = ()  # (onset, duration, pitch), 16ths from start
+    source: tuple[tuple[int, int, int], ...] | None = None  # the material varied or repeated
+    material: str = "new"
+
+
+class Vocab:
+    """Token <-> id, and per-id lookup tables (kind, value) for the grammar."""
+
+    def __init__(self) -> None:
+        self.remi = _remi()
+        for tok in self.added_tokens():
+            self.remi.add_to_vocab(tok)
+        self.ids: dict[str, int] = dict(self.remi.vocab)
+        self.tokens: list[str] = [""] * len(self.ids)
+        for t, i in self.ids.items():
+            self.tokens[i] = t
+
+    @staticmethod
+    def added_tokens() -> list[str]:
+        return (
+            ["Mode_major", "Mode_minor"]
+            + [f"Meter_{m}" for m in METERS]
+            + [f"Role_{r}" for r in ROLES]
+            + [f"Bars_{n}" for n in range(1, MAX_BARS + 1)]
+            + [f"Material_{m}" for m in MATERIALS]
+            + ["SrcStart", "SrcEnd"]
+            + [f"Chord_{c}" for c in CHORDS]
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, token: str) -> int:
+        return self.ids[token]
+
+    @cached_property
+    def kind(self) -> np.ndarray:
+        """Kind of every id (:data:`BAR`, :data:`POSITION`, ...)."""
+        out = np.full(len(self), OTHER, dtype=np.int64)
+        prefix = {"Bar": BAR, "Position": POSITION, "Pitch": PITCH, "Duration": DURATION,
+                  "Chord": CHORD, "EOS": EOS, "PAD": PAD, "SrcEnd": SRC_END}  # fmt: skip
+        for i, t in enumerate(self.tokens):
+            out[i] = prefix.get(t.split("_")[0], OTHER)
+        return out
+
+    @cached_property
+    def value(self) -> np.ndarray:
+        """Position index, MIDI pitch or duration in 16ths of every id (-1 for other kinds)."""
+        out = np.full(len(self), -1, dtype=np.int64)
+        for i, t in enumerate(self.tokens):
+            head, _, v = t.partition("_")
+            if head in ("Position", "Pitch"):
+                out[i] = int(v)
+            elif head == "Duration":
+                beats, pos, res = (int(x) for x in v.split("."))
+                out[i] = beats * RES + pos * RES // res
+        return out
+
+    def ids_of(self, kind: int) -> np.ndarray:
+        return np.flatnonzero(self.kind == kind)
+
+    def duration_token(self, sixteenths: int) -> int:
+        """The Duration token nearest to (not above) ``sixteenths`` (>= the shortest)."""
+        ids = self.ids_of(DURATION)
+        vals = self.value[ids]
+        ok = ids[vals <= max(sixteenths, int(vals.min()))]
+        return int(ok[np.argmax(self.value[ok])])
+
+    def chord_id(self, chord: str) -> int:
+        return self.ids[f"Chord_{chord}"]
+
+    # --- encoding --------------------------------------------------------------------------
+
+    def prefix(self, s: Section) -> list[int]:
+        """Everything before the first bar: the conditioning (and the source's melody)."""
+        ids = self.ids
+        out = [
+            ids["BOS_None"],
+            ids[f"Mode_{s.mode}"],
+            ids[f"Meter_{s.meter}"],
+            ids[f"Role_{s.role}"],
+        ]
+        out += [ids[f"Bars_{min(s.bars, MAX_BARS)}"], ids[f"Material_{s.material}"]]
+        if s.source is not None:
+            out.append(ids["SrcStart"])
+            out += self.melody(s.source, s.meter, s.bars, chords=None)
+            out.append(ids["SrcEnd"])
+        return out
+
+    def melody(
+        self,
+        notes: tuple[tuple[int, int, int], ...],
+        meter: str,
+        bars: int,
+        chords: tuple[tuple[str, ...], ...] | None,
+    ) -> list[int]:
+        """Bars of REMI tokens; with ``chords``, each Bar_None is followed by its chord tokens."""
+        per_bar = bar_positions(parse_time_signature(meter))
+        out: list[int] = []
+        by_bar: list[list[tuple[int, int, int]]] = [[] for _ in range(bars)]
+        for on, dur, p in notes:
+            if 0 <= on < bars * per_bar:
+                by_bar[on // per_bar].append((on, dur, p))
+        for b in range(bars):
+            out.append(self.ids["Bar_None"])
+            if chords is not None:
+                out += [self.chord_id(c) for c in chords[b]]
+            for on, dur, p in sorted(by_bar[b]):
+                out.append(self.ids[f"Position_{on - b * per_bar}"])
+                out.append(self.ids[f"Pitch_{fold(p)}"])
+                out.append(self.duration_token(dur))
+        return out
+
+    def encode(self, s: Section) -> list[int]:
+        return (
+            self.prefix(s)
+            + self.melody(s.notes, s.meter, s.bars, s.chords)
+            + [self.ids["EOS_None"]]
+        )
+
+    def decode_notes(self, ids: list[int], meter: str) -> list[tuple[int, int, int]]:
+        """The melody of a generated sequence (after the prefix): (onset, duration, pitch) in
+        16ths from the section start. Stops at EOS/PAD; ignores everything but notes."""
+        per_bar = bar_positions(parse_time_signature(meter))
+        out: list[tuple[int, int, int]] = []
+        bar, pos, pitch = -1, 0, -1
+        for i in ids:
+            k = self.kind[i]
+            if k in (EOS, PAD):
+                break
+            if k == BAR:
+                bar += 1
+            elif k == POSITION:
+                pos = int(self.value[i])
+            elif k == PITCH:
+                pitch = int(self.value[i])
+            elif k == DURATION and pitch >= 0:
+                out.append((bar * per_bar + pos, int(self.value[i]), pitch))
+                pitch = -1
+        return out
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vocab.json").write_text(json.dumps(self.ids, indent=0, sort_keys=True) + "\n")
+        self.remi.save(folder / "tokenizer.json")
+
+    def check(self, folder: Path) -> None:
+        """ValueError unless the saved vocabulary is this one (ids must not shift)."""
+        saved = json.loads((folder / "vocab.json").read_text())
+        if saved != self.ids:
+            raise ValueError(f"{folder / 'vocab.json'} does not match this version's vocabulary")
+
+
+def bar_positions(ts: TimeSignature) -> int:
+    """16th-note positions in one bar."""
+    return ts.bar_ticks // TICKS_PER_POS
+
+
+def fold(pitch: int) -> int:
+    """Move a pitch by octaves into the token range."""
+    lo, hi = PITCH_RANGE
+    while pitch < lo:
+        pitch += 12
+    while pitch >= hi:
+        pitch -= 12
+    return pitch
+
+
+# A chord as the model sees it: root relative to the key's tonic (0-11) and a quality class.
+# Five classes carry what a melody needs (which tones are stable); extensions are colour.
+QUALITY_CLASS = {
+    "maj": "M", "6": "M", "69": "M", "add9": "M", "maj7": "M", "maj9": "M", "maj13": "M",
+    "sus2": "M", "sus4": "M", "5": "M", "maj7#11": "M",
+    "min": "m", "m7": "m", "m6": "m", "m69": "m", "madd9": "m", "m9": "m", "m11": "m",
+    "m13": "m", "mMaj7": "m",
+    "dim": "o", "dim7": "o", "m7b5": "o",
+    "aug": "+", "aug7": "+", "maj7#5": "+",
+    "7": "7", "9": "7", "11": "7", "13": "7", "7b9": "7", "7#9": "7", "7#11": "7",
+    "7b5": "7", "7sus4": "7", "9sus4": "7",
+}  # fmt: skip
+QUALITY_INTERVALS = {"M": (0, 4, 7), "m": (0, 3, 7), "o": (0, 3, 6), "+": (0, 4, 8),
+                     "7": (0, 4, 7, 10)}  # fmt: skip
+NO_CHORD = "N"
+
+CENTRE = 70  # key-relative pitch the melody's mean is moved nearest to (A#4: a soprano's middle)
+
+
+def chord_token(root: int, quality: str, tonic: int) -> str:
+    """``"7M"``: a major chord on the fifth degree; ``"N"`` for an unknown quality or none."""
+    cls = QUALITY_CLASS.get(quality)
+    return NO_CHORD if cls is None else f"{(root - tonic) % 12}{cls}"
+
+
+def chord_pcs(token: str) -> frozenset[int]:
+    """Pitch classes (relative to the tonic) of a chord token; empty for ``N``."""
+    if token == NO_CHORD:
+        return frozenset()
+    rel, cls = int(token[:-1]), token[-1]
+    return frozenset((rel + i) % 12 for i in QUALITY_INTERVALS[cls])

@@ -1,0 +1,1 @@
+"""The prompt interpreter (issue 16)."""
