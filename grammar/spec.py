@@ -10,6 +10,7 @@ form or chord is reported here, naming the field, before any planning starts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -219,20 +220,12 @@ class SongSpec(BaseModel):
     def _style(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        from planners.styles import STYLES as ALL
-        from planners.styles import get_style, is_style_path
-
-        if is_style_path(v.strip()):
-            try:
-                get_style(str(Path(v.strip()).expanduser().resolve()))
-            except SpecError as exc:
-                raise ValueError(exc.problem) from None
-            return v.strip()
-        if v.strip().lower() not in ALL:
-            raise ValueError(
-                f"unknown style '{v}' (one of: {', '.join(ALL)}; or a style file, name.yaml)"
-            )
-        return v.strip().lower()
+        v = v.strip()
+        if v.endswith((".yaml", ".yml")):  # a style file: read and checked by planners.styles
+            return v
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
+            raise ValueError(f"'{v}' is neither a style name nor a style file (name.yaml)")
+        return v.lower()  # planners.styles.get_style names the styles there are if unknown
 
     def setting(self, names: Sequence[str], field: str) -> tuple[str, Any] | None:
         """The first of ``names`` (a marked name like "A'", then its label "A") whose section

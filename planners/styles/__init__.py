@@ -14,6 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grammar.errors import SpecError
 from planners.styles.files import Bass, Comp, Drums, Feel, StyleFile, builtin_files, read_style_file
 
 
@@ -133,6 +134,10 @@ def get_style(name: str | None) -> Style:
     name = name or DEFAULT_STYLE
     if is_style_path(name):
         return _user_style(name)
+    if name not in STYLES:
+        raise SpecError(
+            "style", f"unknown style '{name}' (one of: {', '.join(STYLES)}; or a file, name.yaml)"
+        )
     return STYLES[name]
 
 
