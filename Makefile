@@ -18,6 +18,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/compose --force -o out/demo.mid
+	@echo "Run compose yourself: .venv/bin/compose --help (or first: source .venv/bin/activate)"
 
 # What the renderers need from Debian: FluidSynth and a General MIDI SoundFont (audio), cairo
 # (PNG/PDF score pictures), DejaVu fonts (text in pictures). Needs root; skipped where present.
@@ -51,7 +52,7 @@ harmony-model: $(STAMP)
 # Rebuild composer/reward_model/data/reward_model.json (the learned reward, ~4 minutes, bit for bit for a seed)
 # and composer/eval/data/eval_reference.json (melody statistics of the held-out test pieces).
 reward-model: $(STAMP)
-	$(BIN)/compose train-reward --seed 0
+	$(BIN)/compose train-reward --seed 0 --force
 	$(BIN)/python -m composer.training.eval_reference
 
 # Best-of-16 with lattice stitching against one candidate (the README's alignment table).
@@ -64,7 +65,7 @@ eval-alignment: $(STAMP)
 # (~8 min), write the model card.
 CK := composer/generators/transformer/checkpoint
 model: $(STAMP)
-	$(BIN)/compose train --steps 600 --threads 1 --max-minutes 38 --no-resume
+	$(BIN)/compose train --steps 600 --threads 1 --max-minutes 38 --no-resume --force
 	$(BIN)/python benchmarks/bench_sampling.py --out $(CK)/bench_sampling.json
 	$(BIN)/python benchmarks/eval_generators.py --out $(CK)/eval_generators.json
 	$(BIN)/python -m composer.training.model_card

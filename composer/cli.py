@@ -13,16 +13,46 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-from typer.exceptions import TyperException
+try:  # the imports take seconds (numpy, numba, torch): a Ctrl-C then is not a traceback
+    import typer
+    from typer.core import TyperGroup
+    from typer.exceptions import TyperException
 
-from composer.app import api
-from composer.app.output import check_targets, write_files
-from composer.app.progress import progress_for
-from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
-from grammar.errors import ComposeError, SpecError
+    from composer.app import api
+    from composer.app.output import check_targets, write_files
+    from composer.app.progress import progress_for
+    from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
+    from grammar.errors import MAX_PROBLEM, ComposeError, SpecError, shorten
+except KeyboardInterrupt:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
+
+INTERRUPTED = 130  # typer turns Ctrl-C into this exit code (128 + SIGINT)
+
+# `compose --help` lists the commands in the order a newcomer meets them: preview a plan, hear
+# a MIDI file, list the styles and the generators, get the schema for an editor, measure, then
+# training.
+COMMAND_ORDER = (
+    "plan",
+    "render",
+    "styles",
+    "generators",
+    "schema",
+    "eval",
+    "train",
+    "train-reward",
+)
+
+
+class _Ordered(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
 
 app = typer.Typer(
+    cls=_Ordered,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts show forms like [verse chorus]x2 literally
@@ -133,14 +163,15 @@ def compose(
     """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
         return
+    song_spec = api.build_spec(spec, _overrides(ctx))  # the inputs first: their errors matter most
     outputs = expand_formats(output or [Path("song.mid")], formats)
     check_outputs(outputs)  # before composing: unknown suffix, missing tool
     report = outputs_report_path(outputs)
-    check_targets([*outputs, report], force)
-    song_spec = api.build_spec(spec, _overrides(ctx))
+    inputs = api.spec_inputs(spec, song_spec)
+    check_targets([*outputs, report], force, inputs=inputs)
     with progress_for(quiet) as progress:
         song = api.compose(song_spec, progress=progress, debug=debug)
-    song.write(list(outputs), force)
+    song.write(list(outputs), force, inputs=inputs)
     if not quiet:
         r = song.report
         for line in r.understood.lines() if r.understood else ():
@@ -236,27 +267,43 @@ def eval_cmd(
         list[int] | None, typer.Option(help="Seeds to compose each spec with (repeatable).")
     ] = None,
     candidates: CandOpt = None,
-) -> None:
-    """Compose every spec in FOLDER for each seed and measure the MIDI written."""
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+) -> int:
+    """Compose every spec in FOLDER for each seed and measure the MIDI written. A bad spec is
+    named and skipped; the exit code is then 2."""
     from composer.eval.harness import table
 
+    def report(path: Path, exc: ComposeError) -> None:
+        print(f"error: {shorten(path, 120)}: {exc}", file=sys.stderr)
+
     overrides = {} if candidates is None else {"candidates": candidates}
-    results = api.evaluate(folder, output, seed or [1, 2, 3], overrides)
+    results = api.evaluate(
+        folder, output, seed or [1, 2, 3], overrides, force=force, on_error=report
+    )
     typer.echo(table({"run": results}), nl=False)
+    if results["failed"]:
+        n = len(results["failed"])
+        print(f"error: {n} spec{'s' if n > 1 else ''} failed (named above)", file=sys.stderr)
+        return 2
+    return 0
 
 
 @app.command("train-reward")
 def train_reward_cmd(
     seed: Annotated[int, typer.Option(help="Training seed (same seed = same file).")] = 0,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Default: the shipped model file.")
+        Path | None,
+        typer.Option("-o", "--output", help="Default: the shipped model file (needs --force)."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(help="Read at most this many chorales (quick runs).")
+        int | None, typer.Option(min=1, help="Read at most this many chorales (quick runs).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite an existing file (needed to replace the shipped one).")
+    ] = False,
 ) -> None:
     """Rebuild the learned reward model from music21's corpus; print held-out accuracy."""
-    out = api.train_reward(seed, output, limit)
+    out = api.train_reward(seed, output, limit, force=force)
     typer.echo(json.dumps(out, indent=2))
 
 
@@ -269,21 +316,24 @@ def train_cmd(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Checkpoint folder (default: the shipped one; required with --data); compose "
-            "with it by `compose --generator transformer --checkpoint OUT`."
+            help="Checkpoint folder (default: the shipped one, which needs --force; required "
+            "with --data); compose with it by `compose --generator transformer --checkpoint OUT`."
         ),
     ] = None,
     steps: Annotated[int, typer.Option(min=1, help="Optimizer steps.")] = 600,
     max_minutes: Annotated[
         float | None, typer.Option(min=0, help="Stop early (after a save) past this time.")
     ] = None,
-    device: Annotated[str, typer.Option(help="cpu, or cuda for a GPU.")] = "cpu",
+    device: Annotated[str, typer.Option(help="cpu, cuda (or cuda:N) for a GPU, mps.")] = "cpu",
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for torch.")] = 2,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace the shipped checkpoint (when no --out is given).")
+    ] = False,
 ) -> None:
     """Train the melody model of the `transformer` generator (resumable; logs validation loss)."""
-    from composer.training.melody import TrainConfig, train
+    from composer.training.melody import TrainConfig, preflight, train
     from composer.training.progress import train_progress
 
     if data is not None and out is None:
@@ -294,8 +344,9 @@ def train_cmd(
     )
     if out is not None:
         cfg = replace(cfg, out=out)
+    preflight(cfg, force)  # device, data, output: before any work
     with train_progress(quiet) as progress:
-        m = train(cfg, progress, resume=resume)
+        m = train(cfg, progress, resume=resume, force=force)
     if not quiet:
         use = (
             "" if out is None else f"; compose with it: --generator transformer --checkpoint {out}"
@@ -315,21 +366,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TyperException as exc:  # typer's usage errors: unknown option, bad int, ...
         text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        print(f"error: {' '.join(text.split())}", file=sys.stderr)
+        print(f"error: {shorten(text, MAX_PROBLEM)}", file=sys.stderr)
         return 2
     except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED
     except Exception as exc:  # a bug, not bad input: say so in one line; --debug shows where
         if "--debug" in (argv if argv is not None else sys.argv):
             raise
-        text = " ".join(str(exc).split())  # one line, even for multi-line messages
+        text = shorten(exc, MAX_PROBLEM)  # one line, bounded, even for multi-line messages
         print(
             f"internal error: {type(exc).__name__}: {text} (a bug; rerun with --debug for the "
             "traceback)",
             file=sys.stderr,
         )
         return 1
+    if rv == INTERRUPTED:  # typer caught the KeyboardInterrupt and returned its exit code
+        print("interrupted", file=sys.stderr)
     return rv if isinstance(rv, int) else 0
 
 

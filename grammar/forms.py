@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from grammar.errors import GrammarError
+from grammar.errors import GrammarError, shorten
 
 # Accepted section name (lower case) -> canonical role name.
 SECTION_NAMES: dict[str, str] = {
@@ -42,6 +42,7 @@ LOWERCASE_FORM_LETTERS = frozenset("abcdefgh")
 OPENERS: dict[str, str] = {"[": "]", "(": ")"}
 MAX_REPEAT = 16
 MAX_SECTIONS = 64
+MAX_NESTING = 8  # groups inside groups; the expansion recurses once per level
 
 _TOKEN_RE = re.compile(
     r"(?P<space>[\s,]+)"
@@ -83,7 +84,8 @@ def _unknown(word: str) -> GrammarError:
     close = difflib.get_close_matches(word.lower(), list(SECTION_NAMES), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return GrammarError(
-        f"unknown section name '{word}' ({hint}use letters A-Z or one of: {', '.join(ROLES)})"
+        f"unknown section name '{shorten(word)}' "
+        f"({hint}use letters A-Z or one of: {', '.join(ROLES)})"
     )
 
 
@@ -101,7 +103,10 @@ def _word_items(word: str) -> list[FormItem]:
 
 
 def _repeat_count(token: str) -> int:
-    count = int(token.lstrip("x×*").strip())
+    digits = token.lstrip("x×*").strip()
+    if len(digits) > 4:  # int() of thousands of digits is slow, then a ValueError
+        raise GrammarError(f"repeat count must be 1..{MAX_REPEAT}, got {shorten(digits, 12)}")
+    count = int(digits)
     if not 1 <= count <= MAX_REPEAT:
         raise GrammarError(f"repeat count must be 1..{MAX_REPEAT}, got {count}")
     return count
@@ -120,6 +125,8 @@ def _parse_tree(text: str) -> list[Node]:
         kind, token = match.lastgroup, match[0]
         level = stack[-1][1]
         if kind == "open":
+            if len(stack) > MAX_NESTING:
+                raise GrammarError(f"form nests groups more than {MAX_NESTING} deep")
             stack.append((token, []))
             last_len = 0
         elif kind == "close":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grammar.errors import GrammarError
+from grammar.errors import GrammarError, shorten
 from kernels.notes import TICKS_PER_BEAT
 
 DENOMINATORS: tuple[int, ...] = (1, 2, 4, 8, 16)
@@ -52,6 +52,13 @@ class TimeSignature:
             raise GrammarError(f"denominator must be one of {allowed}, got {self.denominator}")
         if not 1 <= self.numerator <= MAX_NUMERATOR:
             raise GrammarError(f"numerator must be 1..{MAX_NUMERATOR}, got {self.numerator}")
+        if self.denominator == 16 and self.numerator % 2:
+            # the generators and the beat grid work in eighth notes; an odd count of sixteenths
+            # leaves half an eighth at the end of every bar
+            raise GrammarError(
+                f"{self.numerator}/16 is not supported: x/16 needs an even numerator "
+                "(2/16, 4/16, ..., 16/16)"
+            )
 
     @property
     def unit_ticks(self) -> int:
@@ -93,7 +100,7 @@ def parse_time_signature(text: str) -> TimeSignature:
     cleaned = text.strip()
     if cleaned in SYMBOLS:
         return TimeSignature(*SYMBOLS[cleaned])
-    match = _FRACTION_RE.match(cleaned)
+    match = _FRACTION_RE.match(cleaned) if len(cleaned) <= 16 else None
     if match is None:
-        raise GrammarError(f"'{cleaned}' is not a time signature like 3/4")
+        raise GrammarError(f"'{shorten(cleaned)}' is not a time signature like 3/4")
     return TimeSignature(int(match[1]), int(match[2]))

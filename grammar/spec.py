@@ -13,16 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
-from grammar.errors import GrammarError, SpecError
+from grammar.errors import GrammarError, SpecError, shorten
 from grammar.forms import SECTION_NAMES, parse_form
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
+from grammar.paths import read_input
 from grammar.prompt import STYLE_WORDS, parse_prompt
+from grammar.yamlsafe import YamlError, load_yaml
 
 SCHEMA_VERSION = 1
 
@@ -51,10 +52,11 @@ class SectionSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    bars: int | None = Field(None, ge=SECTION_BARS_RANGE[0], le=SECTION_BARS_RANGE[1])
+    bars: int | None = Field(None, strict=True, ge=SECTION_BARS_RANGE[0], le=SECTION_BARS_RANGE[1])
     key: str | None = Field(None, description="Key of this section, e.g. 'Ab major'.")
     chords: str | None = Field(
         None,
+        max_length=20_000,  # 128 bars of 8 chords; a longer string is a mistake, not a song
         description="Lead-sheet chords, bars separated by '|', e.g. 'Abmaj7 | Db7 | Gm7 C7'; "
         "roman numerals ('ii7 V7 | I') are read in the section's key; '?' leaves a chord to the "
         "planner ('I | ? | ? | V7'). Must fill the bars exactly.",
@@ -123,7 +125,7 @@ class Preferences(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    weights: dict[str, float] = Field(
+    weights: dict[str, Annotated[float, Strict()]] = Field(
         default_factory=dict,
         description="Reward weights by name (harmonic_fit, step_balance, groove, novelty, "
         "learned, ...), 0..100; they replace the style's and the profile's.",
@@ -131,15 +133,18 @@ class Preferences(BaseModel):
     profile: str | None = Field(
         None, description="A YAML file of a user's reward weights: {weights: {name: w}}."
     )
-    beam: int = Field(4, ge=1, le=16, description="Partial songs kept by the search (1 = greedy).")
+    beam: int = Field(
+        4, strict=True, ge=1, le=16, description="Partial songs kept by the search (1 = greedy)."
+    )
     diversity: float = Field(
         0.25,
+        strict=True,
         ge=0.0,
         le=1.0,
         description="0 takes the best-scoring candidates; higher drops near-duplicates and "
         "samples among good candidates instead of optimising hard.",
     )
-    learned: bool = Field(True, description="Use the learned reward model.")
+    learned: bool = Field(True, strict=True, description="Use the learned reward model.")
 
     @field_validator("weights")
     @classmethod
@@ -159,14 +164,18 @@ class SongSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
+    schema_version: int = Field(SCHEMA_VERSION, strict=True, ge=1, le=SCHEMA_VERSION)
     title: str | None = Field(None, max_length=200)
     prompt: str | None = Field(
         None, max_length=2000, description="Free text; may carry key, tempo, meter, style, form."
     )
     key: str | None = Field(None, description="Home key: tonic with # or b, then major|minor.")
     tempo: int | None = Field(
-        None, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="Quarter notes per minute."
+        None,
+        strict=True,
+        ge=TEMPO_RANGE[0],
+        le=TEMPO_RANGE[1],
+        description="Quarter notes per minute.",
     )
     time_signature: str | None = Field(None, description="e.g. 4/4, 3/4, 6/8, 2/2, 5/4.")
     style: str | None = Field(
@@ -175,14 +184,20 @@ class SongSpec(BaseModel):
         "(my_style.yaml, relative to the working directory).",
     )
     form: str | None = Field(
-        None, description="Letters (AABA, A A' B A) or names ([verse chorus]x2 bridge chorus)."
+        None,
+        max_length=2000,  # 64 sections of the longest names
+        description="Letters (AABA, A A' B A) or names ([verse chorus]x2 bridge chorus).",
     )
     sections: dict[str, SectionSpec] = Field(
         default_factory=dict, description="Per-label settings, keyed by form label (A, B, chorus)."
     )
-    seed: int | None = Field(None, ge=SEED_RANGE[0], le=SEED_RANGE[1])
+    seed: int | None = Field(None, strict=True, ge=SEED_RANGE[0], le=SEED_RANGE[1])
     candidates: int | None = Field(
-        None, ge=CANDIDATES_RANGE[0], le=CANDIDATES_RANGE[1], description="Candidates per section."
+        None,
+        strict=True,
+        ge=CANDIDATES_RANGE[0],
+        le=CANDIDATES_RANGE[1],
+        description="Candidates per section.",
     )
     generator: str | None = Field(None, description="Section generator name (compose generators).")
     checkpoint: str | None = Field(
@@ -208,7 +223,10 @@ class SongSpec(BaseModel):
     @field_validator("time_signature")
     @classmethod
     def _meter(cls, v: str | None) -> str | None:
-        return _grammar(parse_time_signature, v)
+        # "C" and "¢" are stored as what they mean (4/4, 2/2): the plan and the report say so
+        if _grammar(parse_time_signature, v) is None or v is None:
+            return None
+        return str(parse_time_signature(v))
 
     @field_validator("form")
     @classmethod
@@ -252,18 +270,59 @@ def _first_setting(
     return None
 
 
+# Units for range messages ("tempo: 8 is below 20 bpm"), by the field's last name.
+UNITS = {"tempo": " bpm", "bars": " bars"}
+
+
+def _shown(value: Any) -> str:
+    """A user's value as YAML would write it, bounded: true/false, not Python's True/False."""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # YAML 1.1 reads yes/no/on/off as these too
+    if isinstance(value, str):
+        return f"'{shorten(value)}'"
+    if isinstance(value, dict | list | tuple):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    return shorten(value)
+
+
+def _problem(err: Any, last: str) -> str:
+    """Pydantic's error in the user's words."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    unit = UNITS.get(last, "")
+    if kind in {"greater_than_equal", "greater_than"}:
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"{_shown(value)} is below {bound}{unit}"
+    if kind in {"less_than_equal", "less_than"}:
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"{_shown(value)} is above {bound}{unit}"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return f"must be a whole number, got {_shown(value)}"
+    if kind in {"float_type", "float_parsing"}:
+        return f"must be a number, got {_shown(value)}"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"must be true or false, got {_shown(value)}"
+    if kind in {"string_type"}:
+        return f"must be text, got {_shown(value)}"
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return f"must be a mapping of fields, got {_shown(value)}"
+    if kind == "string_too_long":
+        return f"is {len(value)} characters long (at most {ctx.get('max_length')})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {_shown(value)}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def _spec_error(exc: ValidationError) -> SpecError:
     """The first pydantic error as a one-line SpecError naming the field's dotted path."""
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "spec"
-    msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         parent: type[BaseModel] = SongSpec
         if len(err["loc"]) > 1:
             parent = Preferences if err["loc"][0] == "preferences" else SectionSpec
         msg = f"unknown field (allowed: {', '.join(parent.model_fields)})"
-    elif err["type"] in {"int_parsing", "int_type", "int_from_float"}:
-        msg = f"must be a whole number, got {err.get('input')!r}"
+    else:
+        msg = _problem(err, str(err["loc"][-1]) if err["loc"] else "")
     return SpecError(field, msg)
 
 
@@ -275,24 +334,27 @@ def validate_spec(data: dict[str, Any]) -> SongSpec:
         raise _spec_error(exc) from None
 
 
-def load_spec(path: str | Path) -> SongSpec:
-    """Read a YAML spec safely (``yaml.safe_load``: no object construction)."""
-    p = Path(path)
-    if not p.is_file():
-        raise SpecError("--spec", f"no such file '{p}'")
+def _read_yaml(path: str | Path, field: str) -> Any:
+    p = Path(path).expanduser()
+    text = read_input(p, field)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise SpecError("--spec", f"YAML syntax error{where}: {problem}") from None
-    except UnicodeDecodeError:
-        raise SpecError("--spec", f"'{p}' is not UTF-8 text") from None
+        return load_yaml(text)
+    except YamlError as exc:
+        raise SpecError(field, f"'{shorten(p, 120)}': {exc}") from None
+
+
+def load_spec(path: str | Path) -> SongSpec:
+    """Read a YAML spec safely (:func:`grammar.yamlsafe.load_yaml`: no object construction,
+    bounded aliases, depth and size, no duplicate keys)."""
+    p = Path(path)
+    data = _read_yaml(p, "--spec")
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise SpecError("--spec", f"'{p}' must hold a mapping of fields, not {type(data).__name__}")
+        raise SpecError(
+            "--spec",
+            f"'{shorten(p, 120)}' must hold a mapping of fields, not {type(data).__name__}",
+        )
     return validate_spec(data)
 
 
@@ -301,23 +363,19 @@ def load_profile(path: str | Path) -> dict[str, float]:
     ``preferences.profile`` on any problem."""
     field = "preferences.profile"
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise SpecError(field, f"no such file '{p}'")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise SpecError(field, f"'{p}' is not a YAML file") from None
+    data = _read_yaml(p, field)
+    shown = shorten(p, 120)
     if not isinstance(data, dict) or set(data) - {"weights"}:
-        raise SpecError(field, f"'{p}' must hold a mapping with one field, weights")
+        raise SpecError(field, f"'{shown}' must hold a mapping with one field, weights")
     weights = data.get("weights") or {}
     if not isinstance(weights, dict) or not all(
         isinstance(w, int | float) and not isinstance(w, bool) for w in weights.values()
     ):
-        raise SpecError(field, f"'{p}': weights must map reward names to numbers")
+        raise SpecError(field, f"'{shown}': weights must map reward names to numbers")
     try:
         return _check_weights({str(k): float(w) for k, w in weights.items()})
     except ValueError as exc:
-        raise SpecError(field, f"'{p}': {exc}") from None
+        raise SpecError(field, f"'{shown}': {exc}") from None
 
 
 def merge_overrides(spec: SongSpec, overrides: dict[str, Any]) -> SongSpec:

@@ -24,7 +24,7 @@ from grammar.chords import bar_texts
 from grammar.errors import GrammarError, SpecError
 from grammar.forms import FormItem, parse_form
 from grammar.keys import parse_key
-from grammar.spec import SongSpec
+from grammar.spec import SECTION_BARS_RANGE, SongSpec
 from kernels.notes import DRUM_CHANNEL
 from planners.brief import form_for_length, length_bars, prompt_defaults
 from planners.plan import Relation, SectionPlan, SongPlan, TrackPlan
@@ -184,9 +184,13 @@ def _section_bars(spec: SongSpec, names: tuple[str, str], role: str, blues: bool
     chords = spec.setting(names, "chords")
     if chords is not None:
         try:
-            return len(bar_texts(chords[1]))
+            n = len(bar_texts(chords[1]))
         except GrammarError:
-            pass
+            n = 0
+        if n > SECTION_BARS_RANGE[1]:  # blamed on the chords, not on the form they lengthen
+            raise SpecError(chords[0], f"{n} bars of chords, at most {SECTION_BARS_RANGE[1]}")
+        if n:
+            return n
     if role in SHORT_ROLES:
         return SHORT_ROLES[role]
     return 12 if blues else DEFAULT_BARS

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from grammar.chords import Chord, has_holes, parse_chord, parse_pins, parse_roman, roman_numeral
-from grammar.errors import GrammarError, PlanError, SpecError
+from grammar.errors import GrammarError, PlanError, SpecError, shorten
 from grammar.keys import Key
 from grammar.meter import TimeSignature
 from grammar.spec import SongSpec
@@ -225,7 +225,9 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
         given = spec.setting((sect.name, sect.label), "chords")
         if given is not None:
             earlier = filled.get((given[1], sect.source or ""))
-            if earlier is not None and earlier.key == sect.key:  # a repeat keeps the chords
+            if (
+                earlier is not None and earlier.key == sect.key and earlier.bars == sect.bars
+            ):  # a repeat keeps the chords; a longer or shorter A' is checked like a new one
                 planned.append(
                     sect.model_copy(
                         update={
@@ -310,18 +312,27 @@ def _given_chords(
     except GrammarError as exc:
         raise SpecError(field, str(exc)) from None
     if len(pins) != sect.bars:
+        name = sect.id if sect.name == sect.label else f"{sect.name} ({sect.id})"
+        hint = (
+            f"; give {sect.name} its own chords or {len(pins)} bars"
+            if not field.startswith(f"sections.{sect.name}.")
+            else ""
+        )
         raise SpecError(
-            field, f"{len(pins)} bars of chords, but section {sect.id} has {sect.bars} bars"
+            field, f"{len(pins)} bars of chords, but section {name} has {sect.bars} bars{hint}"
         )
     if has_holes(text):
         pins = _fill_holes(pins, key, asked, style, rng, field)
     bars = [[c for c in bar if c is not None] for bar in pins]
     found = detect_cadence([c for b in bars for c in b], key)
     if asked is not None and found != asked:
+        flat = [c.symbol for b in bars for c in b]
+        ending = " ".join(flat[-2:])
+        what = "no cadence" if found == "none" else f"{_an(found)} {found} cadence"
         raise PlanError(
             field.replace(".chords", ".cadence"),
-            f"asks for {_an(asked)} {asked} cadence, but the given chords end with "
-            f"{_an(found)} {found} one",
+            f"asks for {_an(asked)} {asked} cadence, but the given chords end "
+            f"'{shorten(ending)}', {what}",
         )
     return bars, found
 

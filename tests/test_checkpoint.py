@@ -107,7 +107,7 @@ def _a_file(folder: Path) -> None:
 BAD: list[tuple[str, Callable[[Path], None] | None, list[str], str]] = [
     # (id, what to put at the checkpoint path, other flags, what the one line must say)
     ("missing folder", None, ["--generator", "transformer"], "checkpoint: no such folder '"),
-    ("a file", _a_file, ["--generator", "transformer"], "is not a folder"),
+    ("a file", _a_file, ["--generator", "transformer"], "is a file, not a folder"),
     ("no weights", _no_weights, ["--generator", "transformer"], "no model.safetensors in '"),
     ("no config", _no_config, ["--generator", "transformer"], "no config.json in '"),
     (
@@ -206,10 +206,13 @@ def test_train_says_how_to_compose_with_its_model(
     from composer.training import melody as train
 
     metrics = {"parameters": 10, "steps": 1, "valid_loss": 1.0, "test_perplexity": 2.7}
-    monkeypatch.setattr(train, "train", lambda cfg, progress, resume: metrics)
+    monkeypatch.setattr(train, "train", lambda cfg, progress, resume, force: metrics)
+    data = tmp_path / "tunes"  # the data folder is checked before any work: it needs music
+    data.mkdir()
+    (data / "tune.mid").write_bytes(b"")
     out = tmp_path / "my_model"
-    assert main(["train", "--data", str(tmp_path), "--out", str(out), "-q"]) == 0
+    assert main(["train", "--data", str(data), "--out", str(out), "-q"]) == 0
     assert capsys.readouterr().out == ""
-    assert main(["train", "--data", str(tmp_path), "--out", str(out)]) == 0
+    assert main(["train", "--data", str(data), "--out", str(out)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.endswith(f"compose with it: --generator transformer --checkpoint {out}")

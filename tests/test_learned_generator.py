@@ -16,6 +16,7 @@ from transformers import LogitsProcessor
 
 from composer.generators.transformer import processors as P
 from composer.generators.transformer.generator import TransformerGenerator, load, register_shift
+from composer.generators.transformer.model import cache_kwargs
 from composer.generators.transformer.sampling import sample
 from composer.generators.transformer.sequence_check import problems
 from composer.generators.transformer.tokens import Section, chord_pcs
@@ -109,11 +110,11 @@ def test_fast_decoder_gives_the_models_logits() -> None:
     dec = FastDecoder(model, 3, 20)
     cache = DynamicCache()
     with torch.inference_mode():
-        ref = model(input_ids=ids, past_key_values=cache, use_cache=True).logits[:, -1]
+        ref = model(input_ids=ids, **cache_kwargs(model, cache)).logits[:, -1]
         np.testing.assert_allclose(dec.prefill(model, ids), ref.numpy(), atol=1e-5)
         for t in (5, 77, 120, 3):
             tok = torch.tensor([t, t + 1, t + 2])
-            ref = model(input_ids=tok[:, None], past_key_values=cache, use_cache=True).logits
+            ref = model(input_ids=tok[:, None], **cache_kwargs(model, cache)).logits
             np.testing.assert_allclose(dec.step(tok.numpy()), ref[:, -1].numpy(), atol=1e-4)
         with pytest.raises(ValueError, match="holds 20 positions"):
             for _ in range(5):
@@ -317,7 +318,7 @@ def test_compose_cli_with_the_transformer(tmp_path: Path) -> None:
 def test_train_missing_data_is_one_line_exit_2(tmp_path: Path) -> None:
     p = _compose("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "ck"))
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == [f"error: data: no such folder: {tmp_path / 'nope'}"]
+    assert p.stderr.strip().splitlines() == [f"error: data: no such folder '{tmp_path / 'nope'}'"]
     assert not (tmp_path / "ck").exists()
 
 

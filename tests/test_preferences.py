@@ -42,7 +42,7 @@ def test_profile_files(tmp_path: Path) -> None:
         ("weights: {novelty: high}\n", "numbers"),
         ("weights: {nope: 1}\n", "unknown reward"),
         ("colour: blue\n", "one field"),
-        ("[1, 2\n", "not a YAML"),
+        ("[1, 2\n", "YAML syntax error"),
     ]:
         bad = tmp_path / "bad.yaml"
         bad.write_text(text)

@@ -18,14 +18,17 @@ from typing import Any
 
 import numpy as np
 
+from composer.app.output import write_files
 from composer.eval import metrics as ev
 from composer.eval.midiread import read_midi
 from composer.render.report import Report
 from composer.search.batch import HARD
 from composer.search.similarity import motif_set, motif_similarity
 from grammar.chords import parse_chord
+from grammar.errors import SpecError, shorten
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
+from grammar.paths import folder_problem
 from kernels.notes import TRACK_DRUMS, TRACK_MELODY
 
 # Metrics that no reward computes, held out to check that alignment is not reward hacking.
@@ -150,6 +153,28 @@ def summarise(
     }
 
 
+def spec_files(folder: Path) -> list[Path]:
+    """The ``*.yaml`` specs of ``folder``, sorted by name; SpecError if there are none."""
+    problem = folder_problem(folder)
+    if problem is not None:
+        raise SpecError("eval", problem)
+    specs = sorted(folder.glob("*.yaml"))
+    if not specs:
+        raise SpecError("eval", f"no *.yaml specs in '{shorten(folder, 120)}'")
+    return specs
+
+
+def targets(folder: Path, out_dir: Path, seeds: Sequence[int]) -> list[Path]:
+    """Every file an evaluation of ``folder`` writes under ``out_dir``."""
+    songs = [out_dir / f"{p.stem}-{seed}.mid" for p in spec_files(folder) for seed in seeds]
+    return [
+        *songs,
+        *(p.with_suffix(".json") for p in songs),
+        out_dir / "eval.json",
+        out_dir / "eval.md",
+    ]
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     """A Markdown table of the summaries of several runs (columns), one metric a row."""
     names = list(results)
@@ -166,8 +191,12 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(results: dict[str, Any], path: Path) -> None:
-    """The results as JSON at ``path`` and a Markdown table beside it (``.md``)."""
-    path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+def write(results: dict[str, Any], path: Path, force: bool = True) -> None:
+    """The results as JSON at ``path`` and a Markdown table beside it (``.md``), both or
+    neither (replacing existing ones only with ``force``)."""
     runs = results if "summary" not in results else {"run": results}
-    path.with_suffix(".md").write_text(table(runs), encoding="utf-8")
+    files = {
+        path: (json.dumps(results, indent=1) + "\n").encode(),
+        path.with_suffix(".md"): table(runs).encode(),
+    }
+    write_files(files, force)

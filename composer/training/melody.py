@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,7 @@ from composer.generators.transformer.model import CHECKPOINT, ModelConfig, new_m
 from composer.generators.transformer.tokens import CHORD, OTHER, Vocab
 from composer.training import melody_data as data_mod
 from composer.training.melody_windows import sections
+from grammar.errors import SpecError, shorten
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,8 @@ def dataset(cfg: TrainConfig, vocab: Vocab, progress: Progress) -> dict[str, lis
         files, root, cfg.workers, lambda i, n: progress("parse", i, n, {})
     )
     if not examples:
-        from grammar.errors import SpecError
-
         raise SpecError("data", "no usable melodies (one meter, at least two bars) were found")
+    _check_split(data_mod.splits(examples))
     digest = hashlib.sha1(
         json.dumps([e.to_json() for e in examples], sort_keys=True).encode()
         + json.dumps(vocab.ids, sort_keys=True).encode()
@@ -104,6 +105,24 @@ def dataset(cfg: TrainConfig, vocab: Vocab, progress: Progress) -> dict[str, lis
         arrays[f"{split}_ids"], arrays[f"{split}_lens"] = flat, lens
     np.savez_compressed(cache, **arrays)  # type: ignore[arg-type]
     return out
+
+
+# The held-out split takes about 1 piece in 20 for validation (by a hash of the file name,
+# composer.evaluation.corpus_split): with fewer than this many, it is likely to hold none.
+ENOUGH_PIECES = 40
+
+
+def _check_split(parts: dict[str, list[Any]]) -> None:
+    if parts["train"] and parts["valid"]:
+        return
+    n = sum(len(v) for v in parts.values())
+    raise SpecError(
+        "data",
+        f"{n} usable piece{'s' if n != 1 else ''} ({len(parts['train'])} for training, "
+        f"{len(parts['valid'])} for validation): training needs at least one of each; the "
+        f"validation split holds out about 1 piece in 20 by file name, so give at least "
+        f"{ENOUGH_PIECES} pieces",
+    )
 
 
 def batches(
@@ -164,17 +183,85 @@ def evaluate(model: Any, seqs: list[np.ndarray], pad: int, device: str, limit: i
     return total / max(count, 1)
 
 
-def train(cfg: TrainConfig, progress: Progress = _silent, resume: bool = True) -> dict[str, Any]:
-    """Train (or resume) and write the best checkpoint to ``cfg.out``; returns the metrics."""
+def check_device(device: str) -> None:
+    """SpecError naming ``--device`` unless torch can train on it here."""
     import torch
 
+    kind, _, index = device.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not index.isdigit())):
+        raise SpecError("--device", f"unknown device '{shorten(device)}' (cpu, cuda, cuda:N, mps)")
+    if kind == "cuda":
+        if torch.version.cuda is None:
+            raise SpecError("--device", "this torch was built without CUDA; use --device cpu")
+        if not torch.cuda.is_available():
+            raise SpecError("--device", "no CUDA GPU is visible here; use --device cpu")
+        if index and int(index) >= torch.cuda.device_count():
+            count = torch.cuda.device_count()
+            raise SpecError("--device", f"GPU {int(index)} asked, but {count} visible")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise SpecError("--device", "MPS (Apple GPU) is not available here; use --device cpu")
+
+
+def preflight(cfg: TrainConfig, force: bool = False) -> None:
+    """Everything that can be checked before any work: the device, the data folder, and an
+    output that replaces nothing it should not (the shipped checkpoint needs ``force``)."""
+    check_device(cfg.device)
+    if cfg.data is not None:
+        data_mod.user_files(cfg.data)  # a folder with music files in it, or SpecError
+    out, shown = cfg.out, shorten(cfg.out, 120)
+    if out.resolve() == CHECKPOINT.resolve() and not force:
+        raise SpecError(
+            "--out",
+            "without --out this replaces the shipped checkpoint: pass --force to rebuild it, "
+            "or --out DIR for a new model",
+        )
+    if out.exists() and not out.is_dir():
+        raise SpecError("--out", f"'{shown}' is a file; name a folder for the checkpoint")
+    if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
+        raise SpecError("--out", f"'{shown}' holds other files; name a new or empty folder")
+    parent = out if out.is_dir() else out.parent
+    if not parent.is_dir():
+        raise SpecError("--out", f"folder '{shorten(parent, 120)}' does not exist")
+    if not os.access(parent, os.W_OK):
+        raise SpecError("--out", f"folder '{shorten(parent, 120)}' is not writable")
+
+
+def _load_state(path: Path, device: str) -> dict[str, Any]:
+    """The saved optimizer state, read with ``weights_only=True``: tensors and plain data only,
+    so a file planted in the cache cannot run code."""
+    import pickle
+
+    import torch
+
+    try:
+        st = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
+        raise SpecError(
+            "--resume",
+            f"the saved training state '{shorten(path, 120)}' cannot be read safely "
+            f"({shorten(exc, 100)}); rerun with --no-resume to start over",
+        ) from None
+    if not isinstance(st, dict) or not {"model", "opt", "step", "best", "log"} <= set(st):
+        raise SpecError(
+            "--resume",
+            f"'{shorten(path, 120)}' is not a training state; rerun with --no-resume",
+        )
+    return st
+
+
+def train(
+    cfg: TrainConfig, progress: Progress = _silent, resume: bool = True, force: bool = False
+) -> dict[str, Any]:
+    """Train (or resume) and write the best checkpoint to ``cfg.out``; returns the metrics.
+    Replacing the shipped checkpoint (the default ``out``) needs ``force``."""
+    import torch
+
+    preflight(cfg, force)
     torch.set_num_threads(cfg.threads)
     vocab = Vocab()
     splits = dataset(cfg, vocab, progress)
     if not splits["train"] or not splits["valid"]:
-        from grammar.errors import SpecError
-
-        raise SpecError("data", "too few pieces for a training and a validation split")
+        raise SpecError("data", "too few usable sections for a training and a validation split")
     pad, bos, eos = vocab["PAD_None"], vocab["BOS_None"], vocab["EOS_None"]
     model = new_model(cfg.model, len(vocab), pad, bos, eos).to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.1)
@@ -183,7 +270,7 @@ def train(cfg: TrainConfig, progress: Progress = _silent, resume: bool = True) -
     state_path = data_mod.cache_dir() / f"train-state-{key}.pt"
     step, best, log = 0, math.inf, []
     if resume and state_path.exists():
-        st = torch.load(state_path, map_location=cfg.device, weights_only=False)
+        st = _load_state(state_path, cfg.device)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, best, log = st["step"], st["best"], st["log"]

@@ -33,6 +33,7 @@ from composer.generators.transformer.tokens import NO_CHORD, chord_token
 from grammar.errors import GrammarError, SpecError
 from grammar.keys import Key
 from grammar.meter import parse_time_signature
+from grammar.paths import folder_problem
 
 DATA_VERSION = 1  # bump when the extraction changes: invalidates every cached file
 FOLK_DIRS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
@@ -318,8 +319,9 @@ def build_examples(
 
 def user_files(folder: Path) -> list[tuple[str, str]]:
     """The music files of a user's folder, as ("user", relative path); SpecError if none."""
-    if not folder.is_dir():
-        raise SpecError("data", f"no such folder: {folder}")
+    problem = folder_problem(folder)
+    if problem is not None:
+        raise SpecError("data", problem)
     files = sorted(
         str(p.relative_to(folder))
         for p in folder.rglob("*")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,11 +182,25 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="parse at most this many chorales")
-    ap.add_argument("--output", type=Path, default=MODEL_PATH)
+    ap.add_argument("--output", type=Path, help=f"default: {MODEL_PATH.name}, with --force")
+    ap.add_argument("--force", action="store_true", help="replace an existing file")
     args = ap.parse_args(argv)
-    out = train(RewardConfig(seed=args.seed, limit=args.limit))
-    args.output.write_text(out.model.to_json(), encoding="utf-8")
-    print(json.dumps({"accuracy": out.accuracy, "pairs": out.counts}, indent=2))
+    from composer.app.output import check_targets, write_files  # train-reward's output rules
+    from grammar.errors import ComposeError
+
+    path = args.output if args.output is not None else MODEL_PATH
+    try:
+        if args.limit is not None and args.limit < 1:
+            raise ComposeError("--limit", f"must be at least 1, got {args.limit}")
+        if args.output is None and not args.force:
+            raise ComposeError("--output", "this replaces the shipped reward model: pass --force")
+        check_targets([path], args.force)
+        trained = train(RewardConfig(seed=args.seed, limit=args.limit))
+        write_files({path: trained.model.to_json().encode()}, args.force)
+    except ComposeError as exc:
+        sys.exit(f"error: {exc}")
+    out = {"accuracy": trained.accuracy, "pairs": trained.counts, "path": str(path)}
+    print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

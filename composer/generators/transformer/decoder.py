@@ -24,6 +24,7 @@ import torch
 from transformers import DynamicCache
 
 from composer.generators.transformer import jit
+from composer.generators.transformer.model import cache_kwargs
 
 
 def supported(model: Any) -> bool:
@@ -94,7 +95,7 @@ class FastDecoder:
     def prefill(self, model: Any, ids: torch.Tensor) -> np.ndarray:
         """Run the prompt through the model; keep its keys/values; the last position's logits."""
         cache = DynamicCache()
-        out = model(input_ids=ids, past_key_values=cache, use_cache=True)
+        out = model(input_ids=ids, **cache_kwargs(model, cache))
         n = ids.shape[1]
         for i, layer in enumerate(cache.layers):
             layer_kv: Any = layer  # a full-attention layer: .keys, .values (rows, heads, n, d)

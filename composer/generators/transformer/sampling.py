@@ -26,6 +26,7 @@ import torch
 from transformers import DynamicCache
 
 from composer.generators.transformer.decoder import FastDecoder, supported
+from composer.generators.transformer.model import cache_kwargs
 from composer.generators.transformer.processors import Fused, fuse
 
 
@@ -54,7 +55,7 @@ def sample(
     if decoder is not None:
         logits = torch.from_numpy(decoder.prefill(model, seq))
     else:
-        logits = model(input_ids=seq, past_key_values=cache, use_cache=True).logits[:, -1].float()
+        logits = model(input_ids=seq, **cache_kwargs(model, cache)).logits[:, -1].float()
     gen = torch.Generator().manual_seed(seed)
     done = torch.zeros(rows, dtype=torch.bool)
     new: list[torch.Tensor] = []
@@ -73,7 +74,7 @@ def sample(
         if decoder is not None:
             logits = torch.from_numpy(decoder.step(nxt.numpy()).copy())
         else:
-            out = model(input_ids=nxt[:, None], past_key_values=cache, use_cache=True)
+            out = model(input_ids=nxt[:, None], **cache_kwargs(model, cache))
             logits = out.logits[:, -1, :].float()
     return torch.stack(new, dim=1).numpy() if new else np.zeros((rows, 0), dtype=np.int64)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from composer.generators.transformer.generator import TransformerGenerator, load, missing_files
 from grammar.errors import GeneratorError
+from grammar.paths import folder_problem
 
 FIELD = "checkpoint"
 HINT = "a model folder is written by `compose train --data DIR --out MODELDIR`"
@@ -22,10 +23,11 @@ HINT = "a model folder is written by `compose train --data DIR --out MODELDIR`"
 def check_checkpoint(folder: Path) -> None:
     """GeneratorError naming the checkpoint unless ``folder`` holds a model the ``transformer``
     generator can load with this version's vocabulary (it is loaded, and cached, here)."""
-    if not folder.exists():
-        raise GeneratorError(FIELD, f"no such folder '{folder}'")
-    if not folder.is_dir():
-        raise GeneratorError(FIELD, f"'{folder}' is not a folder ({HINT})")
+    problem = folder_problem(folder)
+    if problem is not None:
+        raise GeneratorError(
+            FIELD, problem if problem.startswith("no such") else f"{problem} ({HINT})"
+        )
     missing = missing_files(folder)
     if missing:
         raise GeneratorError(FIELD, f"no {', '.join(missing)} in '{folder}' ({HINT})")
