@@ -31,10 +31,20 @@ except KeyboardInterrupt:
 INTERRUPTED = 130  # typer turns Ctrl-C into this exit code (128 + SIGINT)
 
 # `compose --help` lists the commands in the order a newcomer meets them: preview a plan, hear
-# a MIDI file, see the generators, get the schema for an editor, measure, then training.
+# a MIDI file, list the styles and the generators, get the schema for an editor, compose many
+# songs, measure, warm the caches, then training.
 COMMAND_ORDER = (
-    "plan", "render", "generators", "schema", "batch", "eval", "warmup", "train", "train-reward"
-)  # fmt: skip
+    "plan",
+    "render",
+    "styles",
+    "generators",
+    "schema",
+    "batch",
+    "eval",
+    "warmup",
+    "train",
+    "train-reward",
+)
 
 
 class _Ordered(TyperGroup):
@@ -70,7 +80,10 @@ KeyOpt = Annotated[str | None, typer.Option(help="Home key, e.g. 'Eb major', 'C#
 TempoOpt = Annotated[int | None, typer.Option(help="Quarter notes per minute (20-300).")]
 MeterOpt = Annotated[str | None, typer.Option("--time-signature", "--meter", help="e.g. 3/4, 6/8.")]
 StyleOpt = Annotated[
-    str | None, typer.Option(help="classical, folk, pop, jazz, blues, waltz, march.")
+    str | None,
+    typer.Option(
+        help="A style (see `compose styles`: pop, rock, jazz, swing, ...) or a .yaml file."
+    ),
 ]
 TitleOpt = Annotated[str | None, typer.Option(help="Song title (MIDI track name, report).")]
 SeedOpt = Annotated[int | None, typer.Option(help="Random seed; same spec + seed = same MIDI.")]
@@ -100,6 +113,7 @@ SPEC_FLAGS = {
         "candidates",
         "generator",
         "checkpoint",
+        "quantized",
     )
 } | {"meter": "time_signature"}
 
@@ -124,6 +138,12 @@ def compose(
     candidates: CandOpt = None,
     generator: GenOpt = None,
     checkpoint: CheckpointOpt = None,
+    quantized: Annotated[
+        bool | None,
+        typer.Option(
+            "--quantized", help="Play exactly on the grid (no humanisation; swing stays)."
+        ),
+    ] = None,
     output: Annotated[
         list[Path] | None,
         typer.Option(
@@ -225,6 +245,20 @@ def schema_cmd(
         typer.echo(text, nl=False)
     else:
         write_files({output: text.encode()}, force)
+
+
+@app.command("styles")
+def styles_cmd() -> None:
+    """List the shipped styles: name, meter, tempo range, drums, feel, and what it sounds like."""
+    from planners.styles import STYLES
+
+    for st in STYLES.values():
+        feel = "straight" if st.feel.swing == 0.5 else f"swing {st.feel.swing:.2f}"
+        drums = st.drums.kit if st.drums is not None else "no drums"
+        typer.echo(
+            f"{st.name:10} {st.time_signature:4} {st.tempo[0]}-{st.tempo[2]} bpm  {feel:10} "
+            f"{drums:9} {st.description}"
+        )
 
 
 @app.command("generators")

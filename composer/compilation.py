@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import networkx as nx
+import numpy as np
 
 from composer.search.batch import Choice
 from composer.search.lattice import SearchConfig
@@ -38,6 +39,7 @@ class Compilation:
     graph: nx.MultiDiGraph | None = None
     choices: Mapping[str, Choice] = field(default_factory=dict)
     config: SearchConfig | None = None  # the search settings the compose pass used
+    notes: np.ndarray | None = None  # the arranged song (absolute ticks), set by ``arrange``
     midi: bytes = b""
     timings: Mapping[str, float] = field(default_factory=dict)
 

@@ -1,6 +1,7 @@
 """The compiler: a fixed list of named passes over one :class:`Compilation`.
 
-    parse -> form -> keys -> harmony -> compose (generate, check, score, stitch) -> render
+    parse -> form -> keys -> harmony -> compose (generate, check, score, stitch) -> arrange
+    -> render
 
 Each pass is a function ``(Compilation, Progress) -> Compilation`` owned by the package that does
 the work; this module only sequences them, times them and, with ``debug=True``, validates the
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.arrange import arrange_song
+from composer.arrange.perform import perform, ritardando
 from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
@@ -33,7 +36,8 @@ from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
-from planners.styles import STYLES
+from planners.seeding import rng_for
+from planners.styles import STYLES, get_style
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -74,7 +78,7 @@ def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
     prefs = spec.preferences or Preferences()
     profile = load_profile(prefs.profile) if prefs.profile else None
     return SearchConfig(
-        weights=resolve_weights(plan.style, profile, prefs.weights),
+        weights=resolve_weights(get_style(plan.style).family, profile, prefs.weights),
         beam=prefs.beam,
         diversity=prefs.diversity,
         model=default_model() if prefs.learned else None,
@@ -82,7 +86,10 @@ def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
 
 
 def song_notes(c: Compilation) -> np.ndarray:
-    """All chosen notes, placed at their sections' start ticks (a NoteArray)."""
+    """The song's notes (a NoteArray, absolute ticks): the arrangement once ``arrange`` has run,
+    else all chosen notes placed at their sections' start ticks."""
+    if c.notes is not None:
+        return c.notes
     plan = c.need_plan()
     parts = [
         shift(c.choices[s.id].chosen.segment.notes, ticks=plan.section_start_tick(s))
@@ -91,19 +98,36 @@ def song_notes(c: Compilation) -> np.ndarray:
     return sort_notes(np.concatenate(parts)) if parts else empty_notes()
 
 
+def arrange_pass(c: Compilation, progress: Progress) -> Compilation:
+    """The band around the chosen melody (composer.arrange): energy per section, the style's
+    drums, bass and comp, the comp under the melody, dynamics and the ending."""
+    return replace(c, notes=arrange_song(c.need_plan(), song_notes(c)))
+
+
 def render_pass(c: Compilation, progress: Progress) -> Compilation:
+    """The MIDI file of the performed song: swing, strums and (unless ``quantized``) seeded
+    humanisation over the arranged notes, and the final ritardando as tempo changes."""
     plan = c.need_plan()
     meter = plan.meter()
     keys = [(plan.section_start_tick(s), s.key_obj()) for s in plan.sections]
     tracks = [(t.name, t.program, t.channel) for t in plan.tracks]
+    total = plan.total_bars * meter.bar_ticks
+    played = perform(
+        song_notes(c),
+        get_style(plan.style),
+        meter,
+        rng_for(plan.seed, "perform"),
+        quantized=bool(c.spec.quantized),
+    )
     midi = write_midi(
         plan.title,
         plan.tempo,
         meter,
         keys,
         tracks,
-        song_notes(c),
-        plan.total_bars * meter.bar_ticks,
+        played,
+        total,
+        tempos=ritardando(plan.tempo, meter, total),
     )
     return replace(c, midi=midi)
 
@@ -115,6 +139,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("keys", keys_pass),
     ("harmony", harmony_pass),
     ("compose", compose_pass),
+    ("arrange", arrange_pass),
     ("render", render_pass),
 ]
 PLANNING = ("parse", "form", "keys", "harmony")

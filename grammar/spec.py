@@ -10,6 +10,7 @@ form or chord is reported here, naming the field, before any planning starts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -177,7 +178,11 @@ class SongSpec(BaseModel):
         description="Quarter notes per minute.",
     )
     time_signature: str | None = Field(None, description="e.g. 4/4, 3/4, 6/8, 2/2, 5/4.")
-    style: str | None = Field(None, description=f"One of: {', '.join(STYLES)}.")
+    style: str | None = Field(
+        None,
+        description="A style name (compose styles lists them) or the path of a style file "
+        "(my_style.yaml, relative to the working directory).",
+    )
     form: str | None = Field(
         None,
         max_length=2000,  # 64 sections of the longest names
@@ -200,6 +205,11 @@ class SongSpec(BaseModel):
         description="Model folder of the transformer generator, written by `compose train "
         "--data DIR --out MODELDIR` (default: the shipped model); relative to the working "
         "directory.",
+    )
+    quantized: bool | None = Field(
+        None,
+        description="Play exactly on the grid: no humanisation of timing and velocity (swing "
+        "and strums, which are the style, stay).",
     )
     preferences: Preferences | None = Field(
         None, description="How candidates are chosen: reward weights, profile, beam, diversity."
@@ -228,9 +238,12 @@ class SongSpec(BaseModel):
     def _style(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        if v.strip().lower() not in STYLES:
-            raise ValueError(f"unknown style '{v}' (one of: {', '.join(STYLES)})")
-        return v.strip().lower()
+        v = v.strip()
+        if v.endswith((".yaml", ".yml")):  # a style file: read and checked by planners.styles
+            return v
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
+            raise ValueError(f"'{v}' is neither a style name nor a style file (name.yaml)")
+        return v.lower()  # planners.styles.get_style names the styles there are if unknown
 
     def setting(self, names: Sequence[str], field: str) -> tuple[str, Any] | None:
         """The first of ``names`` (a marked name like "A'", then its label "A") whose section

@@ -27,6 +27,11 @@ NOTE_DTYPE = np.dtype(
 TRACK_MELODY = 0
 TRACK_CHORDS = 1
 TRACK_BASS = 2
+# Drums (General MIDI channel 10, index 9): the pitch is a drum, not a note. Only the arrange pass
+# writes this track, after candidates are checked, so no kernel (pitch, key, voice leading) ever
+# reads it; readers of a finished song leave it out of anything pitched.
+TRACK_DRUMS = 3
+DRUM_CHANNEL = 9
 
 
 def empty_notes(n: int = 0) -> np.ndarray:

@@ -25,6 +25,7 @@ from grammar.errors import GrammarError, SpecError
 from grammar.forms import FormItem, parse_form
 from grammar.keys import parse_key
 from grammar.spec import SECTION_BARS_RANGE, SongSpec
+from kernels.notes import DRUM_CHANNEL
 from planners.brief import form_for_length, length_bars, prompt_defaults
 from planners.plan import Relation, SectionPlan, SongPlan, TrackPlan
 from planners.styles import (
@@ -33,7 +34,9 @@ from planners.styles import (
     DEFAULT_TITLE,
     STYLES,
     get_style,
+    is_style_path,
 )
+from planners.styles.files import KITS
 
 DEFAULT_FORM = "AABA"
 MAX_TOTAL_BARS = 1024  # ~40 minutes at 100 bpm in 4/4: past that a request is a typo
@@ -51,15 +54,21 @@ def resolve_song(spec: SongSpec, reading: Reading | None = None) -> SongPlan:
     style = get_style(spec.style)
     brief = prompt_defaults(spec, reading, style)
     programs = brief.programs
-    tracks = (
+    tracks: tuple[TrackPlan, ...] = (
         TrackPlan(name="Melody", role="melody", program=programs[0], channel=0),
         TrackPlan(name="Chords", role="chords", program=programs[1], channel=1),
         TrackPlan(name="Bass", role="bass", program=programs[2], channel=2),
     )
+    if style.drums is not None:  # General MIDI drums: channel 10, the kit as its program
+        kit = KITS[style.drums.kit]
+        tracks += (TrackPlan(name="Drums", role="drums", program=kit, channel=DRUM_CHANNEL),)
     return SongPlan(
         title=spec.title or DEFAULT_TITLE,
         prompt=spec.prompt,
-        style=style.name,
+        # a user's style file is kept as its absolute path, so later passes load the same file
+        style=str(Path(spec.style).expanduser().resolve())
+        if spec.style and is_style_path(spec.style)
+        else style.name,
         key=str(parse_key(spec.key or brief.key or style.key)),
         tempo=spec.tempo or brief.tempo or style.tempo[1],
         time_signature=spec.time_signature or style.time_signature,

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 
 Cadence = Literal["authentic", "half", "plagal", "deceptive", "none"]
 Relation = Literal["new", "repeats", "varies"]
-TrackRole = Literal["melody", "chords", "bass"]
+TrackRole = Literal["melody", "chords", "bass", "drums"]
 
 
 class _Model(BaseModel):

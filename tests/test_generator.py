@@ -16,31 +16,45 @@ def _song(**spec):
 
 
 def test_accompaniment_plays_only_chord_tones() -> None:
+    """The comp plays chord tones only; the bass plays the chord's bass on every chord onset
+    and chord tones on the strong beats (a walking line may pass and approach between)."""
     song = _song(form="AABA", style="jazz", key="Bb major")
     meter = song.plan.meter()
+    walked = 0
     for s in song.plan.sections:
         tl = ChordTimeline.of(s)
         lo = (s.start_bar - 1) * meter.bar_ticks
-        for track in (TRACK_CHORDS, TRACK_BASS):
-            notes = track_notes(song.notes, track)
-            notes = notes[(notes["onset"] >= lo) & (notes["onset"] < lo + s.bars * meter.bar_ticks)]
-            for n in notes:
-                assert int(n["pitch"]) % 12 in tl.at(int(n["onset"]) - lo).pitch_classes
+        span = (lo, lo + s.bars * meter.bar_ticks)
+        chords = track_notes(song.notes, TRACK_CHORDS)
+        for n in chords[(chords["onset"] >= span[0]) & (chords["onset"] < span[1])]:
+            assert int(n["pitch"]) % 12 in tl.at(int(n["onset"]) - lo).pitch_classes
+        bass = track_notes(song.notes, TRACK_BASS)
+        bass = bass[(bass["onset"] >= span[0]) & (bass["onset"] < span[1])]
+        onsets = {int(o) - lo: int(p) for o, p in zip(bass["onset"], bass["pitch"], strict=True)}
+        for start, chord in zip(tl.starts, tl.chords, strict=True):
+            assert onsets[start] % 12 in (chord.bass, chord.root)
+        for t, p in onsets.items():
+            if t % meter.bar_ticks in (0, *meter.strong_offsets):
+                assert p % 12 in tl.at(t).pitch_classes
+            walked += p % 12 not in tl.at(t).pitch_classes
+    assert walked > 0  # the bass does walk through passing and approach notes
 
 
 def test_repeats_copy_their_source_and_choices_are_explained() -> None:
     song = _song(form="AABA", style="pop", key="G major")
     meter = song.plan.meter()
 
-    def bars(sid: str, upto: int) -> list[tuple[int, int, int]]:
+    def bars(sid: str, upto: int, melody: bool = True) -> list[tuple[int, int, int]]:
         s = song.plan.section(sid)
         lo = (s.start_bar - 1) * meter.bar_ticks
         n = song.notes[
             (song.notes["onset"] >= lo) & (song.notes["onset"] < lo + upto * meter.bar_ticks)
         ]
+        n = n[(n["track"] == TRACK_MELODY) == melody]
         return sorted((int(r["onset"]) - lo, int(r["pitch"]), int(r["track"])) for r in n)
 
-    assert bars("A1", 5) == bars("A3", 5)  # A3 repeats A1 up to its own ending
+    assert bars("A1", 5) == bars("A3", 5)  # A3 repeats A1's melody up to its own ending
+    assert bars("A1", 5, melody=False) != bars("A3", 5, melody=False)  # the band develops
     rep = {s.id: s for s in song.report.sections}
     assert rep["A3"].choice.material == "repeat"
     for s in rep.values():

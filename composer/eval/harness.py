@@ -29,7 +29,7 @@ from grammar.errors import SpecError, shorten
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
 from grammar.paths import folder_problem
-from kernels.notes import TRACK_MELODY
+from kernels.notes import TRACK_DRUMS, TRACK_MELODY
 
 # Metrics that no reward computes, held out to check that alignment is not reward hacking.
 HELD_OUT = (
@@ -79,7 +79,7 @@ def song_metrics(midi_path: Path, report: Report, ref: dict | None = None) -> di
     midi = read_midi(midi_path)
     meter = parse_time_signature(report.time_signature)
     bar, beat = meter.bar_ticks, meter.beat_ticks
-    notes = midi.notes
+    notes = midi.notes[midi.notes["track"] != TRACK_DRUMS]  # drum numbers are not pitches
     mel = notes[notes["track"] == TRACK_MELODY]
     length = report.bars * bar
     chords = chord_spans(report)

@@ -62,7 +62,7 @@ def key_signature_event(key: Key) -> bytes:
     return _meta(0x59, struct.pack(">bB", key.sharps, 1 if key.mode == "minor" else 0))
 
 
-def tempo_event(bpm: int) -> bytes:
+def tempo_event(bpm: float) -> bytes:
     return _meta(0x51, struct.pack(">I", round(60_000_000 / bpm))[1:])
 
 
@@ -74,18 +74,21 @@ def write_midi(
     tracks: Sequence[tuple[str, int, int]],
     notes: np.ndarray,
     end_tick: int,
+    tempos: Sequence[tuple[int, float]] = (),
 ) -> bytes:
     """The bytes of a type-1 MIDI file.
 
     ``keys``: (tick, key) of every key signature; ``tracks``: (name, program, channel) per track
     index used in ``notes`` (a NoteArray with absolute onsets); ``end_tick``: the song's length,
-    where every track ends, so the last bar is whole even if it ends in a rest.
+    where every track ends, so the last bar is whole even if it ends in a rest; ``tempos``:
+    (tick, bpm) changes after the opening tempo (the final ritardando).
     """
     conductor: list[Event] = [
         (0, 0, _meta(0x03, _text(title))),
         (0, 1, time_signature_event(meter)),
         (0, 2, tempo_event(tempo)),
     ]
+    conductor += [(tick, 2, tempo_event(bpm)) for tick, bpm in tempos if 0 < tick < end_tick]
     last = None
     for tick, key in keys:
         if key != last:

@@ -233,7 +233,9 @@ def build_score(plan: SongPlan, notes: np.ndarray, lead_sheet: bool = False):
 
     score = stream.Score()
     score.metadata = metadata.Metadata(title=plan.title, composer="songc")
-    order = sorted(range(len(plan.tracks)), key=lambda i: plan.tracks[i].role != "melody")
+    # drums are not written on a staff of pitches (their numbers are instruments)
+    pitched = [i for i, t in enumerate(plan.tracks) if t.role != "drums"]
+    order = sorted(pitched, key=lambda i: plan.tracks[i].role != "melody")
     if lead_sheet:
         order = order[:1]
     for n, i in enumerate(order):

@@ -68,6 +68,8 @@ def render_plan_picture(plan: SongPlan, notes: np.ndarray, dpi: int = 110) -> by
     )
     legend = []
     for t, track in enumerate(plan.tracks):
+        if track.role == "drums":  # a drum's number is an instrument, not a pitch
+            continue
         mine = notes[notes["track"] == t]
         c = TRACK_COLOURS[t % len(TRACK_COLOURS)]
         legend.append(Patch(color=c, label=f"{track.name} ({track.role})"))

@@ -66,6 +66,19 @@ class ChoiceReport(_Model):
     seed: int = Field(description="the candidate's seed")
 
 
+class ArrangementReport(_Model):
+    level: str = Field(description="the patterns the band plays: low, mid, high or bridge")
+    energy: int = Field(ge=1, le=5, description="1 sparse .. 5 the last chorus (dynamics)")
+    fill: bool = Field(description="a drum fill in the last bar, into the next section")
+
+
+class FeelReport(_Model):
+    swing: float = Field(description="where the off-beat eighth falls in the beat (0.5 straight)")
+    humanised: bool = Field(description="seeded timing/velocity looseness (off: --quantized)")
+    drums: str | None = Field(description="the drum kit, None for a style without drums")
+    ritardando: list[float] = Field(description="bpm at the start and end of the final ritardando")
+
+
 class SectionReport(_Model):
     id: str
     label: str
@@ -81,6 +94,7 @@ class SectionReport(_Model):
     scores: dict[str, float]
     violations: dict[str, int]
     choice: ChoiceReport
+    arrangement: ArrangementReport | None = None
 
 
 class EdgeReport(_Model):
@@ -110,6 +124,7 @@ class Report(_Model):
     title: str
     prompt: str | None = None
     style: str
+    feel: FeelReport | None = None
     key: str
     tempo: int
     time_signature: str
@@ -167,11 +182,29 @@ def choice_report(ch: Choice) -> ChoiceReport:
     )
 
 
+def _seconds(tempo: int, changes: list[tuple[int, float]], total: int) -> float:
+    """Playing time of ``total`` ticks from ``tempo`` with tempo ``changes`` (tick, bpm)."""
+    out, at, bpm = 0.0, 0, float(tempo)
+    for tick, new in [*changes, (total, 0.0)]:
+        out += (tick - at) / TICKS_PER_BEAT * 60 / bpm
+        at, bpm = tick, new
+    return out
+
+
 def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
     """The report of a finished compilation (every pass run); ``config``: the search settings
     it was composed with (:func:`composer.pipeline.search_config`)."""
+    from composer.arrange import section_energies
+    from composer.arrange.perform import ritardando
+    from planners.styles import get_style
+
     plan = c.need_plan()
     assert c.graph is not None
+    style = get_style(plan.style)
+    energies = section_energies(plan)
+    meter = plan.meter()
+    total = plan.total_bars * meter.bar_ticks
+    rit = ritardando(plan.tempo, meter, total)
     sections = [
         SectionReport(
             **s.model_dump(
@@ -195,10 +228,14 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             scores={k: round(v, 4) for k, v in c.choices[s.id].chosen.rewards.items()},
             violations=c.choices[s.id].chosen.violations,
             choice=choice_report(c.choices[s.id]),
+            arrangement=ArrangementReport(
+                level=energies[s.index].level,
+                energy=energies[s.index].energy,
+                fill=style.drums is not None and s.index + 1 < len(plan.sections) and s.bars >= 2,
+            ),
         )
         for s in plan.sections
     ]
-    quarters = plan.total_bars * plan.meter().bar_ticks / TICKS_PER_BEAT
     return Report(
         **plan.model_dump(
             include={
@@ -223,8 +260,14 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             weights={k: round(v, 4) for k, v in config.weights.items()},
             learned_model=None if config.model is None else config.model.meta.get("name"),
         ),
+        feel=FeelReport(
+            swing=style.feel.swing,
+            humanised=not c.spec.quantized and style.feel.humanise > 0,
+            drums=None if style.drums is None else style.drums.kit,
+            ritardando=[float(plan.tempo), round(rit[-1][1], 1)] if rit else [],
+        ),
         bars=plan.total_bars,
-        duration_seconds=round(quarters * 60 / plan.tempo, 2),
+        duration_seconds=round(_seconds(plan.tempo, rit, total), 2),
         tracks=list(plan.tracks),
         sections=sections,
         form_graph=[

@@ -55,6 +55,7 @@ from kernels.notes import NOTE_DTYPE, validate_notes
 from planners.form import generation_order
 from planners.plan import SectionPlan, SongPlan
 from planners.seeding import rng_for
+from planners.styles import get_style
 
 # Novelty is measured against the material of at most this many other labels (the nearest
 # before the section): forms rarely have more, and it keeps each section's context bounded.
@@ -123,7 +124,7 @@ def _context(
     contrasts = [u for u, _, k in graph.in_edges(sect.id, keys=True) if k == "contrasts"]
     return SongContext(
         beats_per_bar=plan.meter().bar_ticks // plan.meter().beat_ticks,
-        style=plan.style,
+        style=get_style(plan.style).family,  # the core style whose targets it shares
         source=source,
         others=[s.motifs for s in firsts.values()],
         contrasts=[path.chosen[u].motifs for u in contrasts if u in path.chosen],

@@ -1,17 +1,21 @@
-"""The style table: what a style sets when the spec does not.
+"""The styles: what a style sets when the spec does not, and how its band plays.
 
-A style fixes defaults (tempo, meter, key), harmonic vocabulary (triads or sevenths, which
-numerals are idiomatic), harmonic rhythm, accompaniment and bass patterns, and instruments.
-The prompt picks a style by word matching (:mod:`grammar.prompt`); ``style:`` in the spec pins it.
-Patterns are data: (onset, duration) pairs in felt beats from the bar start, read by the
-accompaniment writer, which clips them to each chord's span.
+Each style is a data file, ``planners/styles/data/<name>.yaml`` (format and validation in
+:mod:`planners.styles.files`): defaults (tempo, meter, key), harmonic vocabulary (triads or
+sevenths, which numerals are idiomatic), harmonic rhythm, instruments, feel, and the band's
+patterns by energy level, read by the arrangement engine (:mod:`composer.arrange`). The prompt
+picks a style by word matching (:mod:`grammar.prompt`); ``style:`` in the spec pins it, by name or
+as the path of a user's own file (``style: ./my_style.yaml``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
 
-Pattern = tuple[tuple[float, float], ...]
+from grammar.errors import SpecError
+from planners.styles.files import Bass, Comp, Drums, Feel, StyleFile, builtin_files, read_style_file
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,12 @@ class MelodyTargets:
     syncopation: float  # share of melody notes off the beat
 
 
+# The seven core styles, in the order the learned reward model knows them (its ``ctx_style``
+# feature is an index into this order); every other style names one of them as its ``family``
+# and is scored as it.
+CORE_STYLES = ("classical", "folk", "pop", "jazz", "blues", "waltz", "march")
+
+
 @dataclass(frozen=True)
 class Style:
     name: str
@@ -33,149 +43,72 @@ class Style:
     key: str
     sevenths: bool  # seventh chords as the default sonority (jazz, blues)
     chords_per_bar: int  # harmonic rhythm of planned progressions
-    comp: tuple[Pattern, Pattern]  # chord-track pattern, and its variant for varied sections
-    bass: Pattern  # which beats the bass plays; odd hits after the first take the fifth
     programs: tuple[int, int, int]  # General MIDI programs (0-based): melody, chords, bass
     melody_range: tuple[int, int]  # MIDI pitches: a singable octave and a half
     modulate_bridge: bool  # may a bridge move to a related key
-    melody: MelodyTargets  # what the search's melody rewards aim at
     loop: tuple[str, ...] = ()  # a four-chord loop the planner may use (pop)
     blues_form: bool = False  # 12-bar sections follow the blues changes
     # The learned progression model it plans with ("chorale" | "folk"; None: the rule planner)
     # and the vocabulary it may use ("all" the model knows, or "triads": diatonic + V7).
     harmony_model: str | None = None
     vocabulary: str = "triads"
+    melody: MelodyTargets = MelodyTargets(0.60, 1.0, 0.25)  # what the melody rewards aim at
     # Multipliers of the rewards' weights (composer.search.rewards.WEIGHTS): what each
     # tradition's listeners listen for first.
     reward_weights: tuple[tuple[str, float], ...] = ()
+    family: str = "pop"  # the core style whose melody targets and reward weights it shares
+    description: str = ""
+    words: tuple[str, ...] = ()
+    slow_tempo: int = 0  # at or below this tempo the parts use their "slow" patterns
+    feel: Feel = field(default_factory=Feel)
+    drums: Drums | None = None
+    comp: Comp | None = None
+    bass: Bass | None = None
+
+    @classmethod
+    def of(cls, f: StyleFile) -> Style:
+        p = f.programs
+        return cls(
+            name=f.name,
+            tempo=f.tempo,
+            time_signature=f.time_signature,
+            key=f.key,
+            sevenths=f.sevenths,
+            chords_per_bar=f.chords_per_bar,
+            programs=(p.melody, p.chords, p.bass),
+            melody_range=f.melody_range,
+            modulate_bridge=f.modulate_bridge,
+            loop=tuple(f.loop),
+            blues_form=f.blues_form,
+            harmony_model=f.harmony_model,
+            vocabulary=f.vocabulary,
+            melody=MelodyTargets(**f.melody_targets.model_dump()),
+            reward_weights=tuple(sorted(f.reward_weights.items())),
+            family=f.family,
+            description=f.description,
+            words=tuple(f.words),
+            slow_tempo=f.slow_tempo,
+            feel=f.feel,
+            drums=f.drums,
+            comp=f.comp,
+            bass=f.bass,
+        )
 
 
-# Patterns in felt beats. A "beat" is a quarter in 4/4, a dotted quarter in 6/8.
-_SUSTAIN: Pattern = ((0, 4),)
-_HALVES: Pattern = ((0, 2), (2, 2))
-_QUARTERS: Pattern = ((0, 1), (1, 1), (2, 1), (3, 1))
-_EIGHTH_PULSE: Pattern = tuple((i / 2, 0.5) for i in range(8))
-_CHARLESTON: Pattern = ((0, 1.5), (1.5, 2.5))
-_BALLAD_JAZZ: Pattern = ((0, 2), (2, 2))
-_OFFBEATS: Pattern = ((0.5, 0.5), (1.5, 0.5), (2.5, 0.5), (3.5, 0.5))
-_WALTZ_PAH: Pattern = ((1, 1), (2, 1))
-_BLUES_COMP: Pattern = ((0, 1), (1, 0.67), (2, 1), (3, 0.67))
+def _load_builtin() -> dict[str, Style]:
+    """The shipped styles: the core seven first, in CORE_STYLES order, then the rest by name."""
+    out = {}
+    files = builtin_files()
+    for name in [*CORE_STYLES, *sorted(set(files) - set(CORE_STYLES))]:
+        path = files[name]
+        style = Style.of(read_style_file(path))
+        if style.name != name:
+            raise RuntimeError(f"{path}: name '{style.name}' differs from the file name")
+        out[name] = style
+    return out
 
-STYLES: dict[str, Style] = {
-    "classical": Style(
-        name="classical",
-        tempo=(60, 84, 116),
-        time_signature="4/4",
-        key="C major",
-        sevenths=False,
-        chords_per_bar=2,
-        comp=(_SUSTAIN, _QUARTERS),
-        bass=((0, 2), (2, 2)),
-        programs=(73, 48, 42),
-        melody_range=(62, 81),
-        modulate_bridge=True,
-        harmony_model="chorale",
-        vocabulary="all",
-        melody=MelodyTargets(0.70, 1.0, 0.05),
-        reward_weights=(("harmonic_fit", 1.25), ("cadence", 1.25), ("step_balance", 1.25)),
-    ),
-    "folk": Style(
-        name="folk",
-        tempo=(72, 100, 126),
-        time_signature="4/4",
-        key="G major",
-        sevenths=False,
-        chords_per_bar=1,
-        comp=(_OFFBEATS, _QUARTERS),
-        bass=((0, 1), (2, 1)),
-        programs=(22, 25, 32),
-        melody_range=(62, 81),
-        modulate_bridge=False,
-        harmony_model="folk",
-        melody=MelodyTargets(0.60, 1.3, 0.10),
-        reward_weights=(("groove", 1.25), ("form_relation", 1.25)),
-    ),
-    "pop": Style(
-        name="pop",
-        tempo=(76, 104, 128),
-        time_signature="4/4",
-        key="C major",
-        sevenths=False,
-        chords_per_bar=1,
-        comp=(_QUARTERS, _EIGHTH_PULSE),
-        bass=((0, 1.5), (1.5, 0.5), (2, 2)),
-        programs=(80, 4, 33),
-        melody_range=(60, 79),
-        modulate_bridge=True,
-        loop=("I", "V", "vi", "IV"),
-        melody=MelodyTargets(0.60, 1.0, 0.25),
-        reward_weights=(("groove", 1.25), ("form_relation", 1.5), ("novelty", 1.25)),
-    ),
-    "jazz": Style(
-        name="jazz",
-        tempo=(72, 120, 176),
-        time_signature="4/4",
-        key="F major",
-        sevenths=True,
-        chords_per_bar=1,
-        comp=(_BALLAD_JAZZ, _CHARLESTON),
-        bass=((0, 2), (2, 2)),
-        programs=(65, 0, 32),
-        melody_range=(58, 79),
-        modulate_bridge=True,
-        harmony_model="chorale",
-        melody=MelodyTargets(0.55, 1.2, 0.35),
-        reward_weights=(("style_rhythm", 1.5), ("novelty", 1.25), ("harmonic_fit", 0.8)),
-    ),
-    "blues": Style(
-        name="blues",
-        tempo=(66, 96, 132),
-        time_signature="4/4",
-        key="E major",
-        sevenths=True,
-        chords_per_bar=1,
-        comp=(_BLUES_COMP, _QUARTERS),
-        bass=((0, 1), (1, 1), (2, 1), (3, 1)),
-        programs=(26, 4, 33),
-        melody_range=(57, 77),
-        modulate_bridge=False,
-        blues_form=True,
-        melody=MelodyTargets(0.50, 1.0, 0.35),
-        reward_weights=(("style_rhythm", 1.5), ("key_clarity", 0.5)),
-    ),
-    "waltz": Style(
-        name="waltz",
-        tempo=(84, 108, 160),
-        time_signature="3/4",
-        key="D major",
-        sevenths=False,
-        chords_per_bar=1,
-        comp=(_WALTZ_PAH, ((0, 3),)),
-        bass=((0, 1),),
-        programs=(40, 0, 42),
-        melody_range=(62, 84),
-        modulate_bridge=True,
-        harmony_model="folk",
-        melody=MelodyTargets(0.65, 1.0, 0.05),
-        reward_weights=(("groove", 1.25), ("contour", 1.25)),
-    ),
-    "march": Style(
-        name="march",
-        tempo=(96, 112, 128),
-        time_signature="2/4",
-        key="Bb major",
-        sevenths=False,
-        chords_per_bar=1,
-        comp=(((0.5, 0.5), (1.5, 0.5)), ((0, 1), (1, 1))),
-        bass=((0, 1), (1, 1)),
-        programs=(56, 61, 58),
-        melody_range=(63, 82),
-        modulate_bridge=True,
-        harmony_model="folk",
-        melody=MelodyTargets(0.55, 1.2, 0.10),
-        reward_weights=(("groove", 1.5), ("cadence", 1.25)),
-    ),
-}
+
+STYLES: dict[str, Style] = _load_builtin()
 
 DEFAULT_STYLE = "pop"
 DEFAULT_TITLE = "Untitled"
@@ -186,8 +119,26 @@ DEFAULT_CANDIDATES = 16
 DEFAULT_GENERATOR = "transformer"
 
 
+def is_style_path(name: str) -> bool:
+    """Whether a ``style:`` value names a user's style file rather than a shipped style."""
+    return name.endswith((".yaml", ".yml"))
+
+
+@functools.cache
+def _user_style(path: str) -> Style:
+    return Style.of(read_style_file(Path(path)))
+
+
 def get_style(name: str | None) -> Style:
-    return STYLES[name or DEFAULT_STYLE]
+    """A shipped style by name, or a user's style file by path (loaded once, validated)."""
+    name = name or DEFAULT_STYLE
+    if is_style_path(name):
+        return _user_style(name)
+    if name not in STYLES:
+        raise SpecError(
+            "style", f"unknown style '{name}' (one of: {', '.join(STYLES)}; or a file, name.yaml)"
+        )
+    return STYLES[name]
 
 
 def style_tempo(style: Style, word: str | None) -> int:

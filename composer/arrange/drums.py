@@ -1,0 +1,74 @@
+"""Drums on General MIDI channel 10: the style's groove for the section's energy, a variation
+at each four-bar phrase end, a fill into the next section, a crash on a new section's downbeat,
+the ending hit. Styles without drums (a hymn, a chorale) get none."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composer.arrange.context import PartContext, Row, crescendo, velocity
+from composer.arrange.grid import hits
+from kernels.notes import TRACK_DRUMS
+from planners.styles.files import DRUM_NOTES, DrumBar
+
+HIT_TICKS = 60  # drum notes are hits; the length is only what a sampler sees as the gate
+CRASH_VELOCITY = 104
+
+
+def _grooves(ctx: PartContext) -> list[DrumBar]:
+    d = ctx.style.drums
+    assert d is not None
+    level = ctx.energy.level
+    if level == "bridge":
+        return d.bridge or d.low
+    grooves: list[DrumBar] = getattr(d, level)
+    return grooves
+
+
+def _bar(groove: DrumBar, bar: int, start: int, ctx: PartContext, until: int) -> list[Row]:
+    _bt, out = ctx.meter.bar_ticks, []
+    for inst, pattern in groove.items():
+        for h in hits(pattern, bar, ctx.meter, ctx.written):
+            if start + h.onset >= until:
+                continue
+            v = velocity(TRACK_DRUMS, ctx.energy.energy, h.char, h.onset, ctx.meter)
+            if inst == "crash":
+                v = max(v, CRASH_VELOCITY - 10)
+            out.append((start + h.onset, HIT_TICKS, DRUM_NOTES[inst], v, TRACK_DRUMS))
+    return out
+
+
+def drum_part(ctx: PartContext, rng: np.random.Generator) -> list[Row]:
+    d = ctx.style.drums
+    if d is None:
+        return []
+    grooves = _grooves(ctx)
+    first = int(rng.integers(len(grooves)))
+    main, alt = grooves[first], grooves[(first + 1) % len(grooves)]
+    fill = d.fill[int(rng.integers(len(d.fill)))]
+    bt, rows = ctx.meter.bar_ticks, []
+    end = ctx.length if ctx.end_at is None else ctx.end_at
+    for bar in range(ctx.section.bars):
+        start = bar * bt
+        if bar == ctx.section.bars - 1 and ctx.fill:
+            groove = fill
+        elif bar % 4 == 3 and alt is not main:
+            groove = alt
+        else:
+            groove = main
+        rows += _bar(groove, bar, start, ctx, end)
+    if ctx.crash and d.crash:
+        rows = [r for r in rows if not (r[0] == 0 and r[2] in (DRUM_NOTES["crash"],))]
+        rows.append((0, HIT_TICKS, DRUM_NOTES["crash"], CRASH_VELOCITY, TRACK_DRUMS))
+        if not any(r[0] == 0 and r[2] == DRUM_NOTES["kick"] for r in rows):
+            rows.append((0, HIT_TICKS, DRUM_NOTES["kick"], CRASH_VELOCITY - 12, TRACK_DRUMS))
+    if ctx.end_at is not None:
+        for inst, pattern in d.ending.items():
+            for h in hits(pattern, 0, ctx.meter, ctx.written):
+                t = ctx.end_at + h.onset
+                if t < ctx.length:
+                    v = max(velocity(TRACK_DRUMS, ctx.energy.energy, h.char, 0, ctx.meter), 90)
+                    rows.append((t, HIT_TICKS, DRUM_NOTES[inst], v, TRACK_DRUMS))
+    # one hit per drum and tick: the loudest (a crash over a groove's cymbal)
+    rows = sorted({(r[0], r[2]): r for r in sorted(rows, key=lambda r: r[3])}.values())
+    return crescendo(rows, ctx)
