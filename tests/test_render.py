@@ -394,3 +394,23 @@ def test_triplets_are_written_as_tuplets(ballad: api.Song) -> None:
     for n in played[:3]:
         assert [(t.numberNotesActual, t.numberNotesNormal) for t in n.duration.tuplets] == [(3, 2)]
     assert played[3].duration.tuplets == ()
+
+
+def test_musicxml_marks_a_swing_feel_and_writes_the_eighths_straight() -> None:
+    """A blues (swing 0.67 in its style file) says "Shuffle" above bar 1 and its notes stay on
+    the straight grid; a straight style (pop) gets no feel mark."""
+    from music21 import converter, expressions
+
+    def read(style: str):
+        song = api.compose({"style": style, "form": "A", "sections": {"A": {"bars": 4}},
+                            "seed": 5, **FAST})  # fmt: skip
+        return converter.parseData(render_musicxml(song.plan, song.notes).decode())
+
+    blues = read("blues")
+    marks = [t.content for t in blues.recurse().getElementsByClass(expressions.TextExpression)]
+    assert marks == ["Shuffle"]
+    offsets = {Fraction(n.offset).limit_denominator(12) % Fraction(1, 2)
+               for n in blues.parts[0].recurse().notes}  # fmt: skip
+    assert offsets <= {Fraction(0), Fraction(1, 4)}  # eighths and sixteenths, no triplet 2/3
+    pop = read("pop")
+    assert not list(pop.recurse().getElementsByClass(expressions.TextExpression))

@@ -243,8 +243,32 @@ def build_score(plan: SongPlan, notes: np.ndarray, lead_sheet: bool = False):
         part.splitAtDurations(recurse=True)  # a 5-eighth note: tied notes a reader can write
         if n == 0:
             _add_chord_symbols(plan, part)
+            _add_feel(plan, part)
         score.insert(0, part)
     return score
+
+
+def feel_text(plan: SongPlan) -> str | None:
+    """How a chart says the song's eighths are played: "Swing" or "Shuffle" (hard swing)
+    above the first bar when the style swings, None for straight eighths. The notes stay
+    written straight, as a musician reads swung eighths."""
+    from planners.styles import get_style
+
+    swing = get_style(plan.style).feel.swing
+    if plan.meter().is_compound or swing == 0.5:
+        return None
+    return "Shuffle" if swing >= 0.67 else "Swing"
+
+
+def _add_feel(plan: SongPlan, part) -> None:
+    from music21 import expressions
+
+    text = feel_text(plan)
+    first = part.getElementsByClass("Measure").first()
+    if text is not None and first is not None:
+        mark = expressions.TextExpression(text)
+        mark.placement = "above"
+        first.insert(0, mark)
 
 
 def _add_chord_symbols(plan: SongPlan, part) -> None:
