@@ -37,7 +37,7 @@ from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
 from planners.seeding import rng_for
-from planners.styles import STYLES, get_style
+from planners.styles import STYLES, get_style, song_style
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -114,7 +114,7 @@ def render_pass(c: Compilation, progress: Progress) -> Compilation:
     total = plan.total_bars * meter.bar_ticks
     played = perform(
         song_notes(c),
-        get_style(plan.style),
+        song_style(plan),
         meter,
         rng_for(plan.seed, "perform"),
         quantized=bool(c.spec.quantized),

@@ -19,7 +19,7 @@ from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
 from grammar.spec import SongSpec
 from kernels.notes import TICKS_PER_BEAT
-from planners.styles import Style
+from planners.styles import FEEL_SWING, Style
 
 ROLES = ("melody", "chords", "bass")
 TEMPO_LIMITS = (20, 300)
@@ -186,7 +186,7 @@ def prompt_defaults(spec: SongSpec, reading: Reading | None, style: Style) -> De
                 value=brief.feel,
                 source="prompt",
                 words=words.get("feel"),
-                note="recorded; played once the performance pass exists",
+                note=None if brief.feel in FEEL_SWING else "recorded; not played yet",
             )
         )
     elif feel:
@@ -224,7 +224,7 @@ def prompt_defaults(spec: SongSpec, reading: Reading | None, style: Style) -> De
                 value="yes" if brief.drums else "no",
                 source="prompt",
                 words=words.get("drums"),
-                note="recorded; no drum track yet" if brief.drums else None,
+                note="the style has no drums" if brief.drums and style.drums is None else None,
             )
         )
     for energy in brief.energy:
@@ -234,7 +234,7 @@ def prompt_defaults(spec: SongSpec, reading: Reading | None, style: Style) -> De
                 value=energy,
                 source="prompt",
                 words=next(f.words for f in brief.findings if f.value == energy),
-                note="recorded; shaped once the arrangement pass exists",
+                note="recorded; the energy plan does not follow it yet",
             )
         )
     if brief.seconds or brief.bars:

@@ -33,6 +33,7 @@ from planners.styles import (
     DEFAULT_GENERATOR,
     DEFAULT_TITLE,
     STYLES,
+    feel_swing,
     get_style,
     is_style_path,
 )
@@ -59,7 +60,9 @@ def resolve_song(spec: SongSpec, reading: Reading | None = None) -> SongPlan:
         TrackPlan(name="Chords", role="chords", program=programs[1], channel=1),
         TrackPlan(name="Bass", role="bass", program=programs[2], channel=2),
     )
-    if style.drums is not None:  # General MIDI drums: channel 10, the kit as its program
+    asked = reading.brief if reading is not None else None
+    # General MIDI drums: channel 10, the kit as its program; "no drums" in the prompt drops them
+    if style.drums is not None and (asked is None or asked.drums is not False):
         kit = KITS[style.drums.kit]
         tracks += (TrackPlan(name="Drums", role="drums", program=kit, channel=DRUM_CHANNEL),)
     return SongPlan(
@@ -83,6 +86,7 @@ def resolve_song(spec: SongSpec, reading: Reading | None = None) -> SongPlan:
         melody_low=style.melody_range[0],
         melody_high=style.melody_range[1],
         tracks=tracks,
+        swing=feel_swing(asked.feel if asked is not None else None, style),
         understood=brief.understood,
     )
 

@@ -87,6 +87,13 @@ class SongPlan(_Model):
     melody_low: int = Field(ge=0, le=127)
     melody_high: int = Field(ge=0, le=127)
     tracks: tuple[TrackPlan, ...]
+    swing: float | None = Field(
+        None,
+        ge=0.5,
+        le=0.75,
+        description="the feel the prompt asked for: where the off-beat eighth falls in the beat "
+        "(0.5 straight; None: the style's)",
+    )
     sections: tuple[SectionPlan, ...] = ()
     understood: Understood | None = Field(
         None, description="what the prompt was understood to ask (None: no prompt)"

@@ -226,3 +226,40 @@ def test_plan_shows_it_and_nothing_musical_says_so() -> None:
     assert 'prompt: nothing musical understood; "for my aunt" not used' in res.stdout
     res = CliRunner().invoke(app, ["plan", "--prompt", "Walzer in H-Moll", "--seed", "1"])
     assert "B minor" in res.stdout and "3/4" in res.stdout
+
+
+def test_no_drums_and_a_feel_in_the_prompt_are_played(tmp_path: Path) -> None:
+    """ "no drums" drops the drum track (no note on channel 10 in the MIDI read back) and
+    "shuffle" moves a straight style's off-beat eighths to 2/3 of the beat; the style's own
+    feel and kit stay where the prompt says nothing about them."""
+    import mido
+
+    from composer.app import api
+
+    def song(prompt: str) -> tuple[api.Song, list[int]]:
+        spec = {"prompt": prompt, "form": "A", "sections": {"A": {"bars": 4}}, "seed": 2}
+        s = api.compose({**spec, "quantized": True, "generator": "rules", "candidates": 1})
+        path = tmp_path / "s.mid"
+        path.write_bytes(s.midi)
+        channels = [m.channel for m in mido.MidiFile(path) if m.type == "note_on"]
+        return s, channels
+
+    plain, channels = song("a pop song")
+    assert plain.plan.swing is None and 9 in channels
+    assert plain.report.feel is not None and plain.report.feel.swing == 0.5
+    quiet, channels = song("a pop song with no drums")
+    assert "drums" not in [t.role for t in quiet.plan.tracks] and 9 not in channels
+    shuffled, _ = song("a pop song with a shuffle")
+    assert shuffled.plan.swing == 0.67
+    assert shuffled.report.feel is not None and shuffled.report.feel.swing == 0.67
+    # the played comp: off-beat eighths now fall at 2/3 of the beat
+    mid = tmp_path / "sh.mid"
+    mid.write_bytes(shuffled.midi)
+    f = mido.MidiFile(mid)
+    beat = f.ticks_per_beat
+    now, offs = 0, set()
+    for msg in f.tracks[2]:  # the Chords track
+        now += msg.time
+        if msg.type == "note_on" and msg.velocity and now % beat:
+            offs.add(round((now % beat) / beat, 2))
+    assert offs and all(o >= 0.6 for o in offs), offs

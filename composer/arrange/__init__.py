@@ -25,7 +25,7 @@ from composer.generators.rules.timeline import ChordTimeline
 from kernels.notes import TRACK_CHORDS, TRACK_MELODY, make_notes, shift, sort_notes
 from planners.plan import SectionPlan, SongPlan
 from planners.seeding import rng_for
-from planners.styles import get_style
+from planners.styles import song_style
 
 __all__ = ["Energy", "arrange_song", "end_tick", "section_band", "section_energies"]
 
@@ -45,7 +45,7 @@ def end_tick(song: SongPlan) -> int:
 def _context(
     song: SongPlan, section: SectionPlan, energies: list[Energy], diatonic: bool
 ) -> PartContext:
-    style = get_style(song.style)
+    style = song_style(song)
     meter = song.meter()
     i = section.index
     last = i == len(song.sections) - 1
@@ -128,7 +128,7 @@ def _answers(
     """Where the melody rests for two beats or more (not in the last section's final bars), a
     keyboard comp answers it with a short rising figure of chord tones, between the comp's top
     and the melody note before the rest."""
-    style = get_style(song.style)
+    style = song_style(song)
     if style.comp is None or style.comp.voicing not in ANSWER_KINDS or mel.size < 2:
         return make_notes([])
     meter = song.meter()

@@ -252,9 +252,9 @@ def feel_text(plan: SongPlan) -> str | None:
     """How a chart says the song's eighths are played: "Swing" or "Shuffle" (hard swing)
     above the first bar when the style swings, None for straight eighths. The notes stay
     written straight, as a musician reads swung eighths."""
-    from planners.styles import get_style
+    from planners.styles import song_style
 
-    swing = get_style(plan.style).feel.swing
+    swing = song_style(plan).feel.swing
     if plan.meter().is_compound or swing == 0.5:
         return None
     return "Shuffle" if swing >= 0.67 else "Swing"

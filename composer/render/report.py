@@ -196,11 +196,11 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
     it was composed with (:func:`composer.pipeline.search_config`)."""
     from composer.arrange import section_energies
     from composer.arrange.perform import ritardando
-    from planners.styles import get_style
+    from planners.styles import song_style
 
     plan = c.need_plan()
     assert c.graph is not None
-    style = get_style(plan.style)
+    style = song_style(plan)
     energies = section_energies(plan)
     meter = plan.meter()
     total = plan.total_bars * meter.bar_ticks

@@ -11,10 +11,11 @@ as the path of a user's own file (``style: ./my_style.yaml``).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grammar.errors import SpecError
+from planners.plan import SongPlan
 from planners.styles.files import Bass, Comp, Drums, Feel, StyleFile, builtin_files, read_style_file
 
 
@@ -145,3 +146,30 @@ def style_tempo(style: Style, word: str | None) -> int:
     """The style's tempo for a prompt's tempo word (slow / moderate / fast; moderate if none)."""
     slow, moderate, fast = style.tempo
     return {"slow": slow, "fast": fast}.get(word or "moderate", moderate)
+
+
+# The swing ratio a feel word asks for (None: the style's own): "swing" keeps a swinging
+# style's ratio and gives a straight one the jazz lilt, "shuffle" is the hard triplet feel.
+FEEL_SWING = {"straight": 0.5, "swing": 0.64, "shuffle": 0.67}
+
+
+def feel_swing(feel: str | None, style: Style) -> float | None:
+    """The swing ratio the prompt's feel word sets for ``style`` (None: leave the style's)."""
+    if feel is None or feel not in FEEL_SWING:
+        return None
+    if feel == "swing" and style.feel.swing != 0.5:
+        return None  # already swings: its own ratio
+    return FEEL_SWING[feel]
+
+
+def song_style(plan: SongPlan) -> Style:
+    """The style as this song plays it: the plan's drums track (the prompt may say "no
+    drums") and its swing (the prompt may say "shuffle") over the style file's."""
+    style = get_style(plan.style)
+    drums = style.drums if any(t.role == "drums" for t in plan.tracks) else None
+    feel = style.feel
+    if plan.swing is not None and plan.swing != feel.swing:
+        feel = feel.model_copy(update={"swing": plan.swing})
+    if drums is style.drums and feel is style.feel:
+        return style
+    return replace(style, drums=drums, feel=feel)
