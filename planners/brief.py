@@ -21,6 +21,9 @@ from grammar.spec import SongSpec
 from kernels.notes import TICKS_PER_BEAT
 from planners.styles import FEEL_SWING, Style
 
+# The energy shapes of the catalogue that the arrangement plays (composer/arrange/energy.py).
+ENERGY_SHAPES = ("build", "drop", "steady", "calm ending", "big ending")
+
 ROLES = ("melody", "chords", "bass")
 TEMPO_LIMITS = (20, 300)
 
@@ -234,7 +237,7 @@ def prompt_defaults(spec: SongSpec, reading: Reading | None, style: Style) -> De
                 value=energy,
                 source="prompt",
                 words=next(f.words for f in brief.findings if f.value == energy),
-                note="recorded; the energy plan does not follow it yet",
+                note=None if energy in ENERGY_SHAPES else "recorded; not played yet",
             )
         )
     if brief.seconds or brief.bars:

@@ -245,3 +245,27 @@ def test_quantized_plays_on_the_grid_and_humanised_does_not(tmp_path: Path) -> N
         mf = _midi(_song(**spec, quantized=quantized), tmp_path)
         notes = [n for name in ("Melody", "Chords", "Bass", "Drums") for n in _track(mf, name)]
         assert all(s % 120 == 0 for s, *_ in notes) is exact
+
+
+def test_the_briefs_energy_shape_is_the_arrangements() -> None:
+    """A prompt's energy shape reshapes the section energies: a build-up never falls and ends
+    full, a calm ending ends sparse, a steady song keeps one level; every catalogue shape is
+    one the arrangement plays."""
+    from composer.app import api
+    from composer.arrange.energy import section_energies
+    from grammar.brief.lexicon import lexicon
+    from planners.brief import ENERGY_SHAPES
+
+    assert set(lexicon().energies) == set(ENERGY_SHAPES)
+
+    def energies(prompt: str) -> list[int]:
+        form = "intro verse chorus verse chorus bridge chorus outro"
+        plan = api.plan({"prompt": prompt, "form": form, "seed": 1}).plan
+        return [e.energy for e in section_energies(plan)]
+
+    plain = energies("a pop song")
+    build = energies("a pop song that builds up")
+    assert build != plain and build == sorted(build) and build[0] == 1 and build[-1] == 5
+    calm = energies("a pop song with a calm ending")
+    assert calm[:-1] == plain[:-1] and calm[-1] == 1
+    assert len(set(energies("a pop song with the same energy throughout"))) == 1

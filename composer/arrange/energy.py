@@ -52,4 +52,35 @@ def section_energies(song: SongPlan) -> list[Energy]:
     lift = choruses[-1] if choruses else (body[-1] if len(body) > 1 else None)
     if lift is not None and out[lift].level != "bridge":
         out[lift] = Energy("high", min(5, out[lift].energy + 1 if choruses else 4))
+    shapes = song.understood.energy if song.understood is not None else ()
+    for shape in shapes:  # the brief's energy shape, over the form's ("a build-up")
+        out = _shaped(shape, out, song)
+    return out
+
+
+def _level(energy: int, was: str) -> str:
+    if was == "bridge":
+        return was  # a bridge keeps its own patterns; its dynamics follow the shape
+    return "low" if energy <= 2 else "mid" if energy == 3 else "high"
+
+
+def _ramp(n: int) -> list[int]:
+    """1 .. 5 over ``n`` sections, never falling."""
+    return [1 + round(4 * i / (n - 1)) for i in range(n)] if n > 1 else [3]
+
+
+def _shaped(shape: str, out: list[Energy], song: SongPlan) -> list[Energy]:
+    """``out`` reshaped by a brief's energy shape: "build" ramps from sparse to full, "drop"
+    ramps and ends sparse, "steady" keeps one level, "calm ending" and "big ending" set the
+    last section (shapes the form already gives, like a lifted last chorus, stay otherwise)."""
+    n = len(out)
+    if shape in ("build", "drop"):
+        ramp = [*_ramp(n - 1), 1] if shape == "drop" and n > 1 else _ramp(n)
+        return [Energy(_level(e, o.level), e) for e, o in zip(ramp, out, strict=True)]
+    if shape == "steady":
+        return [Energy(_level(3, o.level), 3) for o in out]
+    if shape == "calm ending":
+        return [*out[:-1], Energy("low", 1)]
+    if shape == "big ending":
+        return [*out[:-1], Energy("high", 5)]
     return out
