@@ -414,3 +414,20 @@ def test_musicxml_marks_a_swing_feel_and_writes_the_eighths_straight() -> None:
     assert offsets <= {Fraction(0), Fraction(1, 4)}  # eighths and sixteenths, no triplet 2/3
     pop = read("pop")
     assert not list(pop.recurse().getElementsByClass(expressions.TextExpression))
+
+
+def test_plan_picture_has_a_drum_lane_when_the_song_has_drums() -> None:
+    """The plan picture draws every track: pitched parts in the piano roll, the drums in a lane
+    of their own below it (kick, snare, toms, hats, cymbals), so the picture is taller."""
+    import matplotlib.image as mpimg
+
+    from composer.render.planpic import render_plan_picture
+
+    def height(prompt: str) -> int:
+        spec = {"prompt": prompt, "form": "AB", "sections": {"A": {"bars": 4}, "B": {"bars": 4}},
+                "seed": 4, **FAST}  # fmt: skip
+        song = api.compose(spec)
+        png = render_plan_picture(song.plan, song.notes)
+        return int(mpimg.imread(io.BytesIO(png), format="png").shape[0])
+
+    assert height("a pop song") > height("a pop song with no drums")

@@ -31,9 +31,16 @@ def render_plan_picture(plan: SongPlan, notes: np.ndarray, dpi: int = 110) -> by
     bars = plan.total_bars
     bar_ticks = plan.meter().bar_ticks
     width = max(10.0, bars * INCHES_PER_BAR + 1.5)
-    fig, (top, roll) = plt.subplots(
-        2, 1, figsize=(width, 7.5), sharex=True, gridspec_kw={"height_ratios": [1.3, 3]}
+    drum_track = next((t for t, tr in enumerate(plan.tracks) if tr.role == "drums"), None)
+    rows = 3 if drum_track is not None else 2
+    fig, axes = plt.subplots(
+        rows,
+        1,
+        figsize=(width, 7.5 + (1.2 if rows == 3 else 0)),
+        sharex=True,
+        gridspec_kw={"height_ratios": [1.3, 3, 0.9][:rows]},
     )
+    top, roll = axes[0], axes[1]
     labels = list(dict.fromkeys(s.label for s in plan.sections))
     palette = plt.get_cmap("Pastel1" if len(labels) <= 9 else "tab20")
     colour = {label: palette(i % palette.N) for i, label in enumerate(labels)}
@@ -56,7 +63,7 @@ def render_plan_picture(plan: SongPlan, notes: np.ndarray, dpi: int = 110) -> by
             chords = per_bar.get(b, ["%"])
             size = 7 if len(chords) == 1 else 6
             top.text(x + 0.5, 0.5, "\n".join(chords), ha="center", va="center", fontsize=size)
-        for ax in (top, roll):
+        for ax in axes:
             ax.axvline(x0, color="k", lw=1.0)
     top.set_ylim(0, 2)
     top.set_yticks([0.5, 1.5], ["chords", "form"])
@@ -75,19 +82,49 @@ def render_plan_picture(plan: SongPlan, notes: np.ndarray, dpi: int = 110) -> by
         legend.append(Patch(color=c, label=f"{track.name} ({track.role})"))
         for o, d, p in zip(mine["onset"], mine["duration"], mine["pitch"], strict=True):
             roll.add_patch(Rectangle((o / bar_ticks, p - 0.4), d / bar_ticks, 0.8, color=c, lw=0))
-    if notes.size:
-        lo, hi = int(notes["pitch"].min()) - 2, int(notes["pitch"].max()) + 2
+    pitched = notes if drum_track is None else notes[notes["track"] != drum_track]
+    if pitched.size:
+        lo, hi = int(pitched["pitch"].min()) - 2, int(pitched["pitch"].max()) + 2
         roll.set_ylim(lo, hi)
         octaves = [p for p in range(lo, hi + 1) if p % 12 == 0]
         roll.set_yticks(octaves, [f"C{p // 12 - 1}" for p in octaves])
         roll.grid(axis="y", color="#ddd", lw=0.5)
-    roll.set_xlim(0, bars)
+    if drum_track is not None:
+        _drum_lane(axes[2], notes[notes["track"] == drum_track], bar_ticks)
+    bottom = axes[-1]
+    bottom.set_xlim(0, bars)
     step = 4 if bars > 16 else 1
-    roll.set_xticks(np.arange(0, bars, step) + 0.5, [str(b + 1) for b in range(0, bars, step)])
-    roll.set_xlabel(f"bar ({bar_ticks / TICKS_PER_BEAT * 60 / plan.tempo:.2f} s each)")
+    bottom.set_xticks(np.arange(0, bars, step) + 0.5, [str(b + 1) for b in range(0, bars, step)])
+    bottom.set_xlabel(f"bar ({bar_ticks / TICKS_PER_BEAT * 60 / plan.tempo:.2f} s each)")
     roll.legend(handles=legend, loc="upper right", fontsize=8, framealpha=0.8)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
+
+
+# General MIDI drum notes grouped into the lanes a drummer reads (kick low, cymbals high).
+DRUM_LANES: tuple[tuple[str, frozenset[int]], ...] = (
+    ("kick", frozenset({35, 36})),
+    ("snare", frozenset({37, 38, 39, 40})),
+    ("toms", frozenset({41, 43, 45, 47, 48, 50})),
+    ("hats", frozenset({42, 44, 46})),
+    ("cymbals", frozenset({49, 51, 52, 53, 55, 57, 59})),
+)
+
+
+def _drum_lane(ax, drums: np.ndarray, bar_ticks: int) -> None:  # ax: a matplotlib Axes
+    """The drum part as hits in lanes (kick, snare, toms, hats, cymbals, other), darker for
+    louder: a drum's note number is an instrument, so it gets a lane, not a pitch."""
+    names = [name for name, _ in DRUM_LANES] + ["other"]
+    lane = np.full(drums.size, len(DRUM_LANES))
+    for i, (_, pitches) in enumerate(DRUM_LANES):
+        lane[np.isin(drums["pitch"], list(pitches))] = i
+    alpha = 0.25 + 0.75 * drums["velocity"] / 127
+    colours = np.zeros((drums.size, 4))
+    colours[:, 3] = alpha
+    ax.scatter(drums["onset"] / bar_ticks, lane, marker="|", s=60, c=colours, linewidths=1.2)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.grid(axis="y", color="#eee", lw=0.5)
