@@ -56,7 +56,8 @@ def main() -> None:
         }
         song = api.compose(spec)
         bar = song.plan.meter().bar_ticks
-        notes = song.notes
+        drums = [t for t, tr in enumerate(song.plan.tracks) if tr.role == "drums"]
+        notes = song.notes[~np.isin(song.notes["track"], drums)]  # a drum's number is no pitch
         hist = np.zeros(12)
         for s in song.plan.sections:
             if s.key != song.plan.key:
