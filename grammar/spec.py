@@ -2,7 +2,7 @@
 
 Sources, highest precedence first: CLI flags, the YAML spec, what the prompt text says, the style's
 defaults, the built-in defaults. This module owns the first three (:func:`load_spec`,
-:func:`merge_overrides`, :func:`fill_from_prompt`); the planners apply the last two.
+:func:`merge_overrides`); the prompt is read by :func:`grammar.brief.apply.read_prompt`.
 
 Every field is optional. Values are validated with the grammar parsers so that a bad key, meter,
 form or chord is reported here, naming the field, before any planning starts.
@@ -22,7 +22,6 @@ from grammar.forms import SECTION_NAMES, parse_form
 from grammar.keys import parse_key
 from grammar.meter import parse_time_signature
 from grammar.paths import read_input
-from grammar.prompt import STYLE_WORDS, parse_prompt
 from grammar.yamlsafe import YamlError, load_yaml
 
 SCHEMA_VERSION = 1
@@ -33,7 +32,6 @@ TEMPO_RANGE = (20, 300)
 SECTION_BARS_RANGE = (1, 128)
 CANDIDATES_RANGE = (1, 256)
 SEED_RANGE = (0, 2**32 - 1)
-STYLES = tuple(STYLE_WORDS)
 
 
 def _grammar(parse: Any, value: str | None) -> str | None:
@@ -383,23 +381,6 @@ def merge_overrides(spec: SongSpec, overrides: dict[str, Any]) -> SongSpec:
     data = spec.model_dump(exclude_unset=True)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return validate_spec(data)
-
-
-def fill_from_prompt(spec: SongSpec) -> SongSpec:
-    """Fill key, tempo, meter, style and form from the prompt where the spec leaves them unset
-    (:func:`grammar.brief.apply.read_prompt`, against this module's style names).
-
-    Explicit values always win. A prompt is never an error: a value out of range (``900 bpm``)
-    is ignored with a warning in the reading.
-    """
-    from grammar.brief.apply import read_prompt
-
-    return read_prompt(spec, STYLES)[0]
-
-
-def tempo_word(spec: SongSpec) -> str | None:
-    """'slow' / 'moderate' / 'fast' if the prompt says so (used for style tempo defaults)."""
-    return parse_prompt(spec.prompt).tempo_word if spec.prompt else None
 
 
 def spec_json_schema() -> dict[str, Any]:

@@ -142,12 +142,6 @@ def get_style(name: str | None) -> Style:
     return STYLES[name]
 
 
-def style_tempo(style: Style, word: str | None) -> int:
-    """The style's tempo for a prompt's tempo word (slow / moderate / fast; moderate if none)."""
-    slow, moderate, fast = style.tempo
-    return {"slow": slow, "fast": fast}.get(word or "moderate", moderate)
-
-
 # The swing ratio a feel word asks for (None: the style's own): "swing" keeps a swinging
 # style's ratio and gives a straight one the jazz lilt, "shuffle" is the hard triplet feel.
 FEEL_SWING = {"straight": 0.5, "swing": 0.64, "shuffle": 0.67}
