@@ -48,6 +48,67 @@ class TrackPlan(_Model):
     channel: int = Field(ge=0, le=15)
 
 
+PhraseEnd = Literal["breath", "half", "full"]
+HookUse = Literal["none", "state", "repeat", "sequence", "vary_rhythm", "fragment"]
+Development = Literal["literal", "embellish", "lift", "rhythm", "reharmonise"]
+
+
+class PhrasePlan(_Model):
+    """One phrase of a section's melody: where it lies and how strongly it ends. A phrase ends on
+    a long note or a rest (``breath``: a light breath; ``half``: an open, half-cadence ending;
+    ``full``: the section's close, the strongest)."""
+
+    start_bar: int = Field(ge=1, description="first bar within the section, 1-based")
+    bars: int = Field(ge=1)
+    end: PhraseEnd = "breath"
+
+
+class RhythmVocabulary(_Model):
+    """A style's melodic rhythm and pitch idiom, as the melody plan carries it to generators.
+    Durations are in ticks (480 per quarter note)."""
+
+    durations: tuple[int, ...] = Field(description="note durations the idiom uses, in ticks")
+    max_sixteenths: float = Field(1.0, ge=0, le=1, description="most share of 16th-note onsets")
+    max_dotted: float = Field(1.0, ge=0, le=1, description="most share of dotted-eighth notes")
+    syncopation: float = Field(0.25, ge=0, le=1, description="target share of off-beat onsets")
+    swing: float = Field(0.5, ge=0.5, le=0.75)
+    pickup: bool = Field(False, description="phrases may start with an upbeat")
+    blue_notes: tuple[int, ...] = Field(
+        (), description="semitones above the tonic allowed as blue notes (3, 6, 10 in the blues)"
+    )
+    approach_tones: bool = Field(False, description="chromatic approach tones allowed (jazz)")
+
+
+class Hook(_Model):
+    """The song's motif (rhythm + contour) that the theme or chorus states and other sections
+    develop. Onsets and durations are ticks from the start of the motif's first bar; contour is
+    the scale-step offset of each note from the first."""
+
+    onsets: tuple[int, ...]
+    durations: tuple[int, ...]
+    contour: tuple[int, ...]
+
+
+class MelodyPlan(_Model):
+    """What a section's melody should do, planned before any note: phrase lengths and cadence
+    points, register (tessitura and the place of the climax), rhythmic density and idiom, and the
+    hook's use. Generators receive it through ``SectionPlan.melody``; ``None`` means unplanned."""
+
+    phrases: tuple[PhrasePlan, ...]
+    low: int = Field(ge=0, le=127, description="tessitura target, lowest MIDI pitch")
+    high: int = Field(ge=0, le=127, description="tessitura target, highest MIDI pitch")
+    centre: int = Field(ge=0, le=127, description="target mean pitch of the section")
+    climax_bar: int | None = Field(None, ge=1, description="bar (in the section) of the peak")
+    density: float = Field(gt=0, description="target melody onsets per felt beat")
+    rhythm: RhythmVocabulary
+    hook: HookUse = "none"
+    hook_bars: tuple[int, ...] = Field((), description="bars (1-based) where the hook is used")
+    occurrence: int = Field(0, ge=0, description="0: first statement; k: its k-th return")
+    development: Development = Field(
+        "literal", description="how this return differs from its source"
+    )
+
+
 class SectionPlan(_Model):
     id: str = Field(description="unique id, label + occurrence: 'A2', 'chorus3'")
     label: str = Field(description="form label; same label = same material")
@@ -65,6 +126,7 @@ class SectionPlan(_Model):
     modulates_to: str | None = Field(
         None, description="the next section's key, when this one ends on its dominant"
     )
+    melody: MelodyPlan | None = Field(None, description="the melody plan (None: unplanned)")
 
     def key_obj(self) -> Key:
         return parse_key(self.key)
@@ -94,6 +156,7 @@ class SongPlan(_Model):
         description="the feel the prompt asked for: where the off-beat eighth falls in the beat "
         "(0.5 straight; None: the style's)",
     )
+    hook: Hook | None = Field(None, description="the song's motif (None: none planned)")
     sections: tuple[SectionPlan, ...] = ()
     understood: Understood | None = Field(
         None, description="what the prompt was understood to ask (None: no prompt)"
