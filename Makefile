@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo demo-render render-deps test lint bench harmony-model reward-model eval-alignment model clean
+.PHONY: venv demo demo-render render-deps browser-deps test lint bench harmony-model reward-model eval-alignment model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,studio]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -30,6 +30,14 @@ render-deps:
 	@if dpkg -s $(RENDER_DEBS) >/dev/null 2>&1; then echo "render-deps: installed"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	    --no-install-recommends $(RENDER_DEBS); fi
+
+# The studio's browser test (tests/test_studio_browser.py): Chromium from Debian, driven by
+# Playwright from PyPI (no browser download). Needs root; skipped where present.
+BROWSER_DEBS := chromium
+browser-deps:
+	@if dpkg -s $(BROWSER_DEBS) >/dev/null 2>&1; then echo "browser-deps: installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $(BROWSER_DEBS); fi
 
 # A WAV, a MusicXML score, the lead sheet as PDF and PNG, and the plan picture of the demo song.
 demo-render: $(STAMP) render-deps

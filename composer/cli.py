@@ -414,6 +414,168 @@ def train_cmd(
         )
 
 
+# --- the studio: A/B ratings from the terminal, moving ratings, the web app (composer/studio/) ---
+ratings_app = typer.Typer(
+    add_completion=False, help="The ratings store ($SONGC_HOME, default ~/.songc): move ratings."
+)
+app.add_typer(ratings_app, name="ratings")
+OUTCOME_WORDS = {
+    "a": "a",
+    "b": "b",
+    "tie": "tie",
+    "t": "tie",
+    "both_bad": "both_bad",
+    "x": "both_bad",
+}
+OUTCOME_WORDS |= {"both bad": "both_bad", "both-bad": "both_bad"}
+
+
+def _outcome(text: str) -> str:
+    word = OUTCOME_WORDS.get(text.strip().lower())
+    if word is None:
+        raise SpecError("--outcome", f"'{shorten(text)}' is not one of a, b, tie, both_bad")
+    return word
+
+
+def _tags(text: str) -> list[str]:
+    from composer.studio.ratings import TAGS
+
+    tags = [t.strip().lower() for t in text.replace(" ", ",").split(",") if t.strip()]
+    bad = [t for t in tags if t not in TAGS]
+    if bad:
+        raise SpecError("--tags", f"'{shorten(bad[0])}' is not one of {', '.join(TAGS)}")
+    return tags
+
+
+@app.command("rate")
+def rate_cmd(
+    ctx: typer.Context,
+    spec: SpecOpt = None,
+    form: FormOpt = None,
+    prompt: PromptOpt = None,
+    key: KeyOpt = None,
+    tempo: TempoOpt = None,
+    meter: MeterOpt = None,
+    style: StyleOpt = None,
+    seed: SeedOpt = None,
+    candidates: CandOpt = None,
+    generator: GenOpt = None,
+    kind: Annotated[
+        str, typer.Option(help="section: two takes of one section in the song; song: two songs.")
+    ] = "section",
+    section: Annotated[
+        str | None, typer.Option(help="The section to compare (kind section; default: drawn).")
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Folder for a.wav and b.wav (created).")
+    ] = Path("ab"),
+    outcome: Annotated[
+        str | None, typer.Option(help="The answer (a, b, tie, both_bad) instead of asking.")
+    ] = None,
+    tags: Annotated[
+        str | None, typer.Option(help="Why, instead of asking: melody,groove,harmony,form.")
+    ] = None,
+    rater: Annotated[str | None, typer.Option(help="Who rates (default: $USER).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite a.wav and b.wav.")] = False,
+) -> None:
+    """Make an A/B pair, write the two audio files, ask which is better, store the answer."""
+    from composer.app import api
+    from composer.app.progress import progress_for
+    from composer.render.outputs import check_outputs, render_outputs
+    from composer.studio.pairs import section_pair, song_pair
+    from composer.studio.ratings import RatingsStore
+
+    if kind not in ("section", "song"):
+        raise SpecError("--kind", f"'{shorten(kind)}' is not one of section, song")
+    if kind == "song" and section is not None:
+        raise SpecError("--section", "only with --kind section")
+    answer = None if outcome is None else _outcome(outcome)
+    why = None if tags is None else _tags(tags)
+    song_spec = api.build_spec(spec, _overrides(ctx))
+    targets = [out_dir / "a.wav", out_dir / "b.wav"]
+    check_outputs(targets)  # FluidSynth and a SoundFont, before composing
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SpecError("--out-dir", f"'{shorten(out_dir, 120)}' is a file")
+    check_targets(targets if out_dir.is_dir() else [out_dir], force, field="--out-dir")
+    store = RatingsStore()
+    with progress_for(False) as progress:
+        if kind == "section":
+            pair = section_pair(song_spec, section, progress=progress)
+        else:
+            pair = song_pair(song_spec, progress=progress)
+    files: dict[Path, Any] = {}
+    for side, path in zip((pair.a, pair.b), targets, strict=True):
+        s = side.song
+        files |= render_outputs([path], s.plan, s.notes, s.midi, s.report.duration_seconds)
+    out_dir.mkdir(exist_ok=True)
+    write_files({p: r.data for p, r in files.items()}, force)
+    what = f"section {pair.section}" if pair.kind == "section" else "two songs"
+    start = ""
+    if pair.section is not None:
+        start = f", from bar {pair.a.song.plan.section(pair.section).start_bar}"
+    typer.echo(f"wrote {targets[0]} (A) and {targets[1]} (B): {what}{start}")
+    while answer is None:
+        try:
+            answer = _outcome(typer.prompt("Which is better? a / b / tie / both_bad"))
+        except SpecError as exc:
+            typer.echo(exc.problem)
+    while why is None:
+        try:
+            why = _tags(typer.prompt("Why (melody, groove, harmony, form; optional)", default=""))
+        except SpecError as exc:
+            typer.echo(exc.problem)
+    who = rater or os.environ.get("USER") or "me"
+    rid = store.add_rating(pair.rating(answer, why, who))
+    typer.echo(f"stored rating #{rid} in {store.path} ({store.count()} ratings)")
+
+
+@ratings_app.command("export")
+def ratings_export_cmd(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file to write.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write every rating as one JSON line."""
+    from composer.studio.ratings import RatingsStore
+
+    n = RatingsStore().export_jsonl(file, force)
+    typer.echo(f"wrote {n} ratings to {file}")
+
+
+@ratings_app.command("import")
+def ratings_import_cmd(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file (from `compose ratings export`).")],
+) -> None:
+    """Add the ratings of a JSON Lines file (those already stored are skipped, not doubled)."""
+    from composer.studio.ratings import RatingsStore
+
+    store = RatingsStore()
+    r = store.import_jsonl(file)
+    typer.echo(f"added {r.added} ratings, {r.duplicates} already there ({store.count()} in all)")
+
+
+@app.command("studio")
+def studio_cmd(
+    port: Annotated[int, typer.Option(min=1024, max=65535, help="Port on 127.0.0.1.")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Address to bind: a loopback one (127.0.0.1, ::1, localhost).")
+    ] = "127.0.0.1",
+) -> None:
+    """Start the studio, a web app on this machine: compose, listen, compare and rate."""
+    try:
+        from composer.studio.server import serve
+    except ImportError as exc:
+        problem = f"needs the studio extra: pip install 'songc[studio]' ({exc})"
+        raise SpecError("studio", problem) from None
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        raise SpecError(
+            "--host", f"'{shorten(host)}' is not a loopback address; the studio is for this machine"
+        )
+    typer.echo(
+        f"songc studio on http://{'[::1]' if host == '::1' else host}:{port}/ (Ctrl-C stops it)"
+    )
+    serve(host, port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app (:func:`_main`). As the ``compose`` script (``argv`` None), exit
     straight after the outputs are flushed: the interpreter's teardown of torch and numba took
