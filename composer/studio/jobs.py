@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from composer.app.api import Song
 from composer.app.output import write_files
@@ -42,6 +42,7 @@ FILES = {
     "b.ogg": "audio/ogg",
     **{name: mime for name, mime in DOWNLOADS.values()},
 }
+T = TypeVar("T")
 KEEP_JOBS = 32  # finished jobs kept (with their folders); older ones are removed
 
 
@@ -141,6 +142,11 @@ class Jobs:
             job.state = "failed"
             return
         job.stage, job.state = "done", "done"
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the jobs' thread, after the work queued before it: the renderers
+        are not all thread-safe (verovio reads MusicXML only on the thread that first used it)."""
+        return self._pool.submit(fn, *args).result()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -255,7 +255,7 @@ def create_app(
         problem = job.info.get("downloads", {}).get(fmt)
         if problem:
             raise BadRequest(409, problem)
-        path = await run_in_threadpool(download, job, fmt)
+        path = await run_in_threadpool(jobs.call, download, job, fmt)
         name, mime = DOWNLOADS[fmt]
         title = (
             "".join(ch for ch in (job.info["song"]["title"] or "song") if ch.isalnum()) or "song"
