@@ -576,6 +576,76 @@ def studio_cmd(
     serve(host, port)
 
 
+# --- revise and continue (issue 18: revise, don't restart; the user's own material) ---------
+
+
+@app.command("revise")
+def revise_cmd(
+    song: Annotated[
+        Path, typer.Argument(help="A song compose wrote: its report (.json) or its .mid.")
+    ],
+    section: Annotated[
+        list[str],
+        typer.Option("--section", help="Section id to recompose, e.g. B1 (repeatable)."),
+    ],
+    output: Annotated[
+        list[Path],
+        typer.Option(
+            "-o", "--output", help="File(s) to write, as for compose; the report beside the first."
+        ),
+    ],
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the revision (default: drawn from the song).")
+    ] = None,
+    candidates: CandOpt = None,
+    part: Annotated[
+        str, typer.Option(help="all, melody, accompaniment (comp and bass) or drums.")
+    ] = "all",
+    unlink: Annotated[
+        bool,
+        typer.Option(
+            help="Repeats of a recomposed section keep their notes (and become new material)."
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Recompose some sections of a song; every other section keeps its notes exactly."""
+    from composer.app.progress import progress_for
+    from composer.app.revise import check_part, load_song, revise
+    from composer.render.outputs import check_outputs, outputs_report_path
+
+    before = load_song(song)  # the inputs first: their errors matter most
+    check_part(part)
+    check_outputs(list(output))
+    src = song if song.suffix.lower() == ".json" else song.with_suffix(".json")
+    inputs = [src, src.with_suffix(".mid")]
+    check_targets([*output, outputs_report_path(list(output))], force, inputs=inputs)
+    with progress_for(quiet) as progress:
+        done = revise(
+            before,
+            section,
+            seed=seed,
+            candidates=candidates,
+            part=part,
+            unlink=unlink,
+            progress=progress,
+        )
+    done.song.write(list(output), force, inputs=inputs)
+    if not quiet:
+        seams = ", ".join(
+            f"{name} {j['before']['junction']:.2f}->{j['after']['junction']:.2f}"
+            for name, j in done.junctions.items()
+        )
+        typer.echo(
+            f"wrote {', '.join(str(p) for p in output)}: recomposed {' '.join(done.recomposed)}"
+            f" ({part}, seed {done.seed}); junctions {seams}"
+        )
+
+
+# --- end of revise and continue -------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app (:func:`_main`). As the ``compose`` script (``argv`` None), exit
     straight after the outputs are flushed: the interpreter's teardown of torch and numba took

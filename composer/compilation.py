@@ -40,6 +40,7 @@ class Compilation:
     choices: Mapping[str, Choice] = field(default_factory=dict)
     config: SearchConfig | None = None  # the search settings the compose pass used
     notes: np.ndarray | None = None  # the arranged song (absolute ticks), set by ``arrange``
+    performed: tuple[np.ndarray, ...] = ()  # each section's played notes, set by ``render``
     midi: bytes = b""
     timings: Mapping[str, float] = field(default_factory=dict)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from composer.arrange import arrange_song
-from composer.arrange.perform import perform, ritardando
+from composer.arrange.perform import ritardando
 from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
@@ -29,6 +29,7 @@ from composer.render.midi import write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, search
 from composer.search.rewards import resolve_weights
+from composer.sections import join, perform_song
 from grammar.brief.apply import read_prompt
 from grammar.spec import Preferences, SongSpec, load_profile
 from kernels.notes import empty_notes, shift, sort_notes
@@ -36,8 +37,7 @@ from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
-from planners.seeding import rng_for
-from planners.styles import STYLES, get_style, song_style
+from planners.styles import STYLES, get_style
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -106,20 +106,21 @@ def arrange_pass(c: Compilation, progress: Progress) -> Compilation:
 
 def render_pass(c: Compilation, progress: Progress) -> Compilation:
     """The MIDI file of the performed song: swing, strums and (unless ``quantized``) seeded
-    humanisation over the arranged notes, and the final ritardando as tempo changes."""
+    humanisation over the arranged notes, each section on its own stream
+    (:mod:`composer.sections`), and the final ritardando as tempo changes."""
     plan = c.need_plan()
+    parts = perform_song(plan, song_notes(c), quantized=bool(c.spec.quantized))
+    midi = song_midi(plan, join(parts))
+    return replace(c, midi=midi, performed=tuple(parts))
+
+
+def song_midi(plan: SongPlan, played: np.ndarray) -> bytes:
+    """The MIDI file of a song's played notes: the plan's keys, tracks and final ritardando."""
     meter = plan.meter()
     keys = [(plan.section_start_tick(s), s.key_obj()) for s in plan.sections]
     tracks = [(t.name, t.program, t.channel) for t in plan.tracks]
     total = plan.total_bars * meter.bar_ticks
-    played = perform(
-        song_notes(c),
-        song_style(plan),
-        meter,
-        rng_for(plan.seed, "perform"),
-        quantized=bool(c.spec.quantized),
-    )
-    midi = write_midi(
+    return write_midi(
         plan.title,
         plan.tempo,
         meter,
@@ -129,7 +130,6 @@ def render_pass(c: Compilation, progress: Progress) -> Compilation:
         total,
         tempos=ritardando(plan.tempo, meter, total),
     )
-    return replace(c, midi=midi)
 
 
 Pass = Callable[[Compilation, Progress], Compilation]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from composer.render.songstate import SongState, song_state
 from grammar.brief.explain import Understood
 from kernels.notes import TICKS_PER_BEAT
 from planners.plan import TrackPlan
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
     from composer.search.batch import Choice
     from composer.search.lattice import SearchConfig
 
-SCHEMA_VERSION = 4  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
+SCHEMA_VERSION = 5  # 2: search settings, per-reward margins, path margin, diversity; 3: checkpoint
 # 4: files (every output written, with what its renderer measured), understood (the prompt read)
+# 5: song (the song state `compose revise` reads, composer/render/songstate.py)
 
 
 class _Model(BaseModel):
@@ -147,6 +149,9 @@ class Report(_Model):
     understood: Understood | None = Field(
         None, description="what the prompt was understood to ask (None: no prompt)"
     )
+    song: SongState | None = Field(
+        None, description="the notes chosen, arranged and played per section, for revising"
+    )
 
 
 def _r(x: float | None) -> float | None:
@@ -274,4 +279,5 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             EdgeReport(source=u, target=v, relation=k) for u, v, k in c.graph.edges(keys=True)
         ],
         timings={k: round(v, 4) for k, v in c.timings.items()},
+        song=song_state(c),
     )

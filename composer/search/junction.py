@@ -19,6 +19,7 @@ adjacent in time once both are chosen on a path. Three parts, each in [0, 1]:
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 
@@ -99,3 +100,19 @@ def junction(prev: np.ndarray | None, prev_length: int, nxt: np.ndarray, beat_ti
     if prev is None:
         return 1.0
     return parts(prev, prev_length, nxt, beat_ticks)["junction"]
+
+
+def boundary(a: str, b: str) -> str:
+    """The name of the seam between sections ``a`` and ``b``: ``'A1|A2'``."""
+    return f"{a}|{b}"
+
+
+def song_seams(
+    sections: list[tuple[str, np.ndarray, int]], beat_ticks: int
+) -> dict[str, dict[str, float]]:
+    """The parts of every seam of a song, keyed by :func:`boundary`. ``sections``: (id, notes
+    from the section's start, length in ticks) in time order."""
+    return {
+        boundary(a, b): parts(pa, la, pb, beat_ticks)
+        for (a, pa, la), (b, pb, _) in pairwise(sections)
+    }

@@ -137,12 +137,19 @@ def search(
     gen: SectionGenerator,
     config: SearchConfig,
     on_section: object = None,
+    fixed: Mapping[str, Scored] | None = None,
 ) -> tuple[dict[str, Choice], dict[str, float]]:
     """The best path through the lattice: a Choice per section, and seconds per sub-step
-    (generate, check, score, stitch). ``on_section(done, total, section_id)`` reports progress."""
+    (generate, check, score, stitch). ``on_section(done, total, section_id)`` reports progress.
+
+    ``fixed``: sections already decided (``compose revise`` keeps them note for note): fixed
+    nodes of the lattice, on every path from the start, never generated again. They are the
+    context of the others (previous section, source, novelty), and a candidate next to one is
+    scored with the junctions on both sides. Only the other sections get a Choice."""
     bar_ticks = plan.meter().bar_ticks
-    order = generation_order(graph)
-    beam: list[PartialSong] = [PartialSong()]
+    fixed = dict(fixed or {})
+    order = [sid for sid in generation_order(graph) if sid not in fixed]
+    beam: list[PartialSong] = [PartialSong(chosen=fixed)]
     proposed: dict[str, int] = {}
     condition_key = getattr(gen, "condition_key", None)
     t = dict.fromkeys(("generate", "check", "score", "stitch"), 0.0)
@@ -226,6 +233,8 @@ def _choices(beam: list[PartialSong], proposed: dict[str, int]) -> dict[str, Cho
     best = beam[0]
     out = {}
     for sid, s in best.chosen.items():
+        if sid not in best.batches:  # a fixed node: not chosen by this search
+            continue
         batch = best.batches[sid]
         others = sorted(
             (o for o in batch.scored if o.index != s.index),
