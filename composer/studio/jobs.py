@@ -163,31 +163,78 @@ def _write(folder: Path, song: Song, names: list[str]) -> list[str]:
     return [p.name for p in rendered]
 
 
+def _show(job: Job, song: Song) -> None:
+    """Render what the page shows of ``song`` into the job's folder and describe it."""
+    job.song = song
+    job.stage = "rendering"
+    files = _write(job.folder, song, ["song.mid", "song" + PLAY, "song.plan.png", "song.png"])
+    r = song.report
+    job.info = {
+        "files": sorted(files),
+        "song": {
+            "title": r.title,
+            "key": r.key,
+            "tempo": r.tempo,
+            "time_signature": r.time_signature,
+            "style": r.style,
+            "bars": r.bars,
+            "seconds": round(r.duration_seconds, 1),
+            "seed": r.seed,
+            "sections": [
+                {"id": s.id, "bars": s.bars, "start_bar": s.start_bar, "source": s.source}
+                for s in song.plan.sections
+            ],
+        },
+        "downloads": {k: tool_problem(name) for k, (name, _) in DOWNLOADS.items()},
+        "revise": True,  # regenerate and lock sections (composer.app.revise)
+    }
+
+
 def compose_job(spec: SongSpec) -> Callable[[Job], None]:
     def work(job: Job) -> None:
-        c = compile_song(spec, progress=job)
-        song = song_of(c)
-        job.song = song
-        job.stage = "rendering"
-        files = _write(job.folder, song, ["song.mid", "song" + PLAY, "song.plan.png", "song.png"])
-        r = song.report
-        job.info = {
-            "files": sorted(files),
-            "song": {
-                "title": r.title,
-                "key": r.key,
-                "tempo": r.tempo,
-                "time_signature": r.time_signature,
-                "style": r.style,
-                "bars": r.bars,
-                "seconds": round(r.duration_seconds, 1),
-                "seed": r.seed,
-                "sections": [
-                    {"id": s.id, "bars": s.bars, "start_bar": s.start_bar}
-                    for s in song.plan.sections
-                ],
-            },
-            "downloads": {k: tool_problem(name) for k, (name, _) in DOWNLOADS.items()},
+        _show(job, song_of(compile_song(spec, progress=job)))
+
+    return work
+
+
+def followers(song: Song, sections: list[str]) -> set[str]:
+    """The sections a new melody for ``sections`` also recomposes: their repeats and
+    variations, transitively (as :func:`composer.app.revise.revise` does without unlink)."""
+    out, todo = set(sections), list(sections)
+    while todo:
+        sid = todo.pop()
+        for s in song.plan.sections:
+            if s.source == sid and s.relation in ("repeats", "varies") and s.id not in out:
+                out.add(s.id)
+                todo.append(s.id)
+    return out
+
+
+def revise_job(
+    song: Song, sections: list[str], locked: set[str], part: str, seed: int | None
+) -> Callable[[Job], None]:
+    """Recompose ``sections`` and keep the rest note for note. A locked section is never made
+    again: when it repeats one of ``sections`` it is unlinked (kept as it is); so is a section
+    asked for that repeats one that is not."""
+    from composer.app.revise import revise
+
+    asked = set(sections)
+    repeat_asked = any(
+        s.relation == "repeats" and s.source not in asked
+        for s in song.plan.sections
+        if s.id in asked
+    )
+    melody = part in ("all", "melody")
+    unlink = melody and (repeat_asked or bool(followers(song, sections) & locked))
+
+    def work(job: Job) -> None:
+        revised = revise(song, sections, seed=seed, part=part, unlink=unlink, progress=job)
+        _show(job, revised.song)
+        job.info["revised"] = {
+            "sections": list(revised.recomposed),
+            "seed": revised.seed,
+            "unlinked": unlink,
+            "junctions": revised.junctions,
         }
 
     return work

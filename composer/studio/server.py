@@ -8,6 +8,7 @@ The page (``static/``: HTML, CSS, JS, no CDN) talks to a JSON API:
 ``GET  /api/jobs/{id}``                    progress, then the song: sections, files, downloads
 ``GET  /api/jobs/{id}/files/{name}``       a file of the job (audio, pictures)
 ``GET  /api/jobs/{id}/download/{fmt}``     MIDI, WAV, MusicXML, PDF (rendered on first ask)
+``POST /api/jobs/{id}/revise`` {sections, locked, part}  regenerate sections, keep the rest
 ``POST /api/pairs``     {kind, spec, ...}  an A/B pair (two candidates of a section, or two songs)
 ``POST /api/pairs/{id}/rate`` {outcome..}  the listener's verdict -> the ratings store
 ``GET  /api/ratings``                      how many ratings are stored
@@ -38,7 +39,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from composer.studio.jobs import DOWNLOADS, FILES, Busy, Job, Jobs, compose_job, download, pair_job
+from composer.studio.jobs import (
+    DOWNLOADS,
+    FILES,
+    Busy,
+    Job,
+    Jobs,
+    compose_job,
+    download,
+    pair_job,
+    revise_job,
+)
 from composer.studio.ratings import OUTCOMES, TAGS, RatingsStore, data_home
 from grammar.errors import ComposeError, shorten
 from grammar.spec import SongSpec, load_spec, validate_spec
@@ -97,6 +108,13 @@ class PairRequest(_Body):
     spec: dict[str, Any]
     section: str | None = Field(None, max_length=40)
     draw: int = Field(0, ge=0, le=10_000)
+
+
+class ReviseRequest(_Body):
+    sections: list[str] = Field(min_length=1, max_length=16)
+    locked: list[str] = Field(default=[], max_length=64)
+    part: Literal["all", "melody", "accompaniment", "drums"] = "all"
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
 class RateRequest(_Body):
@@ -262,6 +280,22 @@ def create_app(
         )
         return FileResponse(path, media_type=mime, filename=f"{title}{Path(name).suffix}")
 
+    async def revise(request: Request) -> Response:
+        job = job_of(request, "song")
+        body = await _json(request, ReviseRequest)
+        if job.state != "done" or job.song is None:
+            raise BadRequest(409, "the song is not composed yet")
+        ids = [s.id for s in job.song.plan.sections]
+        for sid in (*body.sections, *body.locked):
+            if sid not in ids:
+                raise BadRequest(400, f"sections: no section '{shorten(sid)}' ({' '.join(ids)})")
+        held = sorted(set(body.sections) & set(body.locked), key=ids.index)
+        if held:
+            raise BadRequest(400, f"sections: {held[0]} is locked; unlock it to regenerate it")
+        work = revise_job(job.song, body.sections, set(body.locked), body.part, body.seed)
+        new = jobs.submit("song", work)
+        return JSONResponse({"job": new.id}, status_code=202)
+
     async def pairs(request: Request) -> Response:
         body = await _json(request, PairRequest)
         spec = await run_in_threadpool(checked_spec, body.spec)
@@ -294,6 +328,7 @@ def create_app(
         Route("/api/jobs/{job}", _handles_errors(status)),
         Route("/api/jobs/{job}/files/{name}", _handles_errors(file)),
         Route("/api/jobs/{job}/download/{fmt}", _handles_errors(fetch)),
+        Route("/api/jobs/{job}/revise", _handles_errors(revise), methods=["POST"]),
         Route("/api/pairs", _handles_errors(pairs), methods=["POST"]),
         Route("/api/pairs/{job}/rate", _handles_errors(rate), methods=["POST"]),
         Route("/api/ratings", _handles_errors(ratings)),
