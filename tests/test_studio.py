@@ -189,6 +189,20 @@ def test_rating_a_pair_that_is_not_there_stores_nothing(home: Path) -> None:
     assert RatingsStore(home / "ratings.sqlite3").count() == 0
 
 
+def test_regenerating_needs_a_composed_song(home: Path) -> None:
+    c = _client(home)
+    jobs = c.app.app.state.jobs  # type: ignore[attr-defined]
+    job = jobs.submit("song", lambda j: None)  # done, but it made no song
+    while job.state != "done":
+        time.sleep(0.01)
+    url = f"/api/jobs/{job.id}/revise"
+    _one_line_4xx(c.post(url, json={"sections": ["A1"]}), 409, "not composed")
+    _one_line_4xx(c.post(url, json={"sections": []}), 400, "^sections: ")
+    _one_line_4xx(c.post(url, json={"sections": ["A1"], "part": "vocals"}), 400, "^part: ")
+    _one_line_4xx(c.post("/api/jobs/nope/revise", json={"sections": ["A1"]}), 404, "no such job")
+    assert len(jobs.jobs) == 1
+
+
 def test_jobs_are_limited(home: Path) -> None:
     c = _client(home)
     jobs = c.app.app.state.jobs  # type: ignore[attr-defined]

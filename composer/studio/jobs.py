@@ -24,6 +24,7 @@ from composer.render.outputs import check_outputs, render_outputs
 from composer.studio.pairs import Pair, section_pair, song_of, song_pair
 from grammar.errors import MAX_PROBLEM, ComposeError, shorten
 from grammar.spec import SongSpec
+from kernels.notes import TICKS_PER_BEAT
 
 # What a song job makes at once (to listen and look), and what a download makes on first ask.
 PLAY = ".ogg"  # Vorbis: ~1/10 the size of WAV, plays in every current browser
@@ -264,12 +265,15 @@ def pair_job(spec: SongSpec, kind: str, section: str | None, draw: int) -> Calla
         job.pair = pair
         plan = pair.a.song.plan
         start = plan.section(pair.section).start_bar if pair.section else None
+        bar_seconds = plan.meter().bar_ticks / TICKS_PER_BEAT * 60 / plan.tempo
+        lead_in = 0.0 if start is None else max(0.0, (start - 2) * bar_seconds)
         job.info = {
             "files": sorted(files),
             "pair": {
                 "kind": pair.kind,
                 "section": pair.section,
                 "start_bar": start,
+                "lead_in_seconds": round(lead_in, 2),
                 "seconds": [
                     round(pair.a.song.report.duration_seconds, 1),
                     round(pair.b.song.report.duration_seconds, 1),

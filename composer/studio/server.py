@@ -242,7 +242,9 @@ def create_app(
                 out.append(
                     {"name": path.stem, "spec": spec.model_dump(mode="json", exclude_none=True)}
                 )
-        return JSONResponse({"examples": out})
+        from composer.generators.registry import available
+
+        return JSONResponse({"examples": out, "generators": available()})
 
     async def compose(request: Request) -> Response:
         body = await _json(request, ComposeRequest)

@@ -31,6 +31,7 @@ function spec() {
   if (form) s.form = form;
   if (seed) s.seed = Number(seed);
   if (cands) s.candidates = Number(cands);
+  if ($("#generator").value) s.generator = $("#generator").value;
   return s;
 }
 
@@ -40,7 +41,7 @@ function progress(box, job) {
   const share = job.total ? job.done / job.total : 0;
   el.querySelector(".bar div").style.width = `${Math.round(100 * (job.state === "done" ? 1 : share))}%`;
   const counts = job.total ? ` (${job.done}/${job.total} sections)` : "";
-  el.querySelector("span").textContent = `${job.stage}${counts}`;
+  el.querySelector("span").textContent = job.state === "done" ? "done" : `${job.stage}${counts}`;
 }
 
 async function follow(jobId, box) {
@@ -76,6 +77,7 @@ function showSong(job) {
   const s = job.song;
   const url = (name) => `/api/jobs/${job.id}/files/${name}`;
   $("#song").hidden = false;
+  $("#welcome").hidden = true;
   $("#song-title").textContent = s.title || "Untitled";
   const m = Math.floor(s.seconds / 60), sec = String(Math.round(s.seconds % 60)).padStart(2, "0");
   $("#song-meta").textContent =
@@ -161,10 +163,14 @@ async function makePair(kind) {
     state.pair = done;
     const p = done.pair;
     $("#pair-what").textContent = p.kind === "section"
-      ? `Section ${p.section} (from bar ${p.start_bar}), in the same song: listen from there.`
+      ? `Section ${p.section} (bar ${p.start_bar}) in the same song; the players start just before it.`
       : "Two songs from the same request.";
-    $("#player-a").src = `/api/jobs/${done.id}/files/a.ogg`;
-    $("#player-b").src = `/api/jobs/${done.id}/files/b.ogg`;
+    for (const side of ["a", "b"]) {
+      const player = $(`#player-${side}`);
+      player.src = `/api/jobs/${done.id}/files/${side}.ogg`;
+      // a section's takes start a bar before it: the listener hears it arrive in context
+      player.onloadedmetadata = () => { player.currentTime = p.lead_in_seconds || 0; };
+    }
     for (const c of document.querySelectorAll(".tags input")) c.checked = false;
     $("#pair").hidden = false;
   } catch (e) {
@@ -211,7 +217,13 @@ async function init() {
     $("#form").placeholder = ex && ex.spec.form ? ex.spec.form : "AABA";
   };
   try {
-    state.examples = (await api("/api/examples")).examples;
+    const offer = await api("/api/examples");
+    state.examples = offer.examples;
+    for (const g of offer.generators) {
+      const o = document.createElement("option");
+      o.value = o.textContent = g;
+      $("#generator").append(o);
+    }
     for (const ex of state.examples) {
       const o = document.createElement("option");
       o.value = ex.name;
