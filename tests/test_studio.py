@@ -189,6 +189,16 @@ def test_rating_a_pair_that_is_not_there_stores_nothing(home: Path) -> None:
     assert RatingsStore(home / "ratings.sqlite3").count() == 0
 
 
+def test_job_folders_of_an_earlier_run_are_cleared(home: Path) -> None:
+    old = home / "studio" / ("ab" * 16)
+    old.mkdir(parents=True)
+    (old / "song.mid").write_bytes(b"MThd")
+    mine = home / "studio" / "keep-me"
+    mine.mkdir()
+    _client(home)
+    assert not old.exists() and mine.is_dir()
+
+
 def test_regenerating_needs_a_composed_song(home: Path) -> None:
     c = _client(home)
     jobs = c.app.app.state.jobs  # type: ignore[attr-defined]

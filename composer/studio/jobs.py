@@ -7,6 +7,7 @@ a folder is only ever looked up by a job id this process made.
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import traceback
@@ -106,6 +107,14 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-job")
+        self._clear_stale()
+
+    def _clear_stale(self) -> None:
+        """Remove the job folders an earlier run left (only names this class makes)."""
+        if self.root.is_dir():
+            for p in self.root.iterdir():
+                if p.is_dir() and not p.is_symlink() and re.fullmatch(r"[0-9a-f]{32}", p.name):
+                    shutil.rmtree(p, ignore_errors=True)
 
     def get(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
