@@ -2,17 +2,17 @@
 
 The page (``static/``: HTML, CSS, JS, no CDN) talks to a JSON API:
 
-=========================================  ===============================================
-``GET  /api/examples``                     example specs to start from
-``POST /api/compose``   {spec}             compose a song in the background -> {job}
-``GET  /api/jobs/{id}``                    progress, then the song: sections, files, downloads
-``GET  /api/jobs/{id}/files/{name}``       a file of the job (audio, pictures)
-``GET  /api/jobs/{id}/download/{fmt}``     MIDI, WAV, MusicXML, PDF (rendered on first ask)
-``POST /api/jobs/{id}/revise`` {sections, locked, part}  regenerate sections, keep the rest
-``POST /api/pairs``     {kind, spec, ...}  an A/B pair (two candidates of a section, or two songs)
-``POST /api/pairs/{id}/rate`` {outcome..}  the listener's verdict -> the ratings store
-``GET  /api/ratings``                      how many ratings are stored
-=========================================  ===============================================
+- ``GET /api/examples``: the example specs and the generators to offer;
+- ``POST /api/compose`` ``{spec}``: compose a song in the background -> ``{job}``;
+- ``GET /api/jobs/{id}``: progress, then the song: sections, files, downloads;
+- ``GET /api/jobs/{id}/files/{name}``: a file of the job (audio, pictures; :data:`FILES`);
+- ``GET /api/jobs/{id}/download/{fmt}``: MIDI, WAV, MusicXML, PDF (rendered on first ask);
+- ``POST /api/jobs/{id}/revise`` ``{sections, locked, part, seed}``: regenerate sections and
+  keep every other note (:func:`composer.app.revise.revise`) -> a new song job;
+- ``POST /api/pairs`` ``{kind, spec, section, draw}``: an A/B pair (two takes of a section in
+  the same song, or two songs) -> ``{job}``;
+- ``POST /api/pairs/{id}/rate`` ``{outcome, tags, rater}``: the verdict, into the ratings store;
+- ``GET /api/ratings``: how many ratings are stored.
 
 Safety, for a server on a laptop: it binds 127.0.0.1; a request whose ``Host`` is not this
 server's (DNS rebinding) or whose ``Origin`` is another site's (CSRF) is refused before any
