@@ -266,7 +266,7 @@ def pair_job(spec: SongSpec, kind: str, section: str | None, draw: int) -> Calla
         if kind == "section":
             pair = section_pair(spec, section, progress=job, draw=draw)
         else:
-            pair = song_pair(spec, progress=job)
+            pair = song_pair(spec, progress=job, draw=draw)
         job.stage = "rendering"
         files = []
         for side, name in ((pair.a, "a" + PLAY), (pair.b, "b" + PLAY)):

@@ -10,12 +10,15 @@ whole songs, with what the ratings store keeps of each (notes and kernel feature
 - :func:`song_pair`: the same spec composed with two seeds. The stored notes are the two songs
   (absolute ticks); the features are the bar-weighted mean over sections of each section's row.
 
-Which of the two is "A" is drawn from the spec's seed, so a listener cannot learn that A is
-always the search's choice; ``details`` records it.
+A spec without a seed gets a fresh one (each pair is a new comparison; the seed is stored in
+the rating's ``spec`` or, for two songs, its ``details``, so the pair can be made again). Which
+of the two is "A" is drawn from the seed, so a listener cannot learn that A is always the
+search's choice; ``details`` records it.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,12 +33,18 @@ from composer.search.batch import Choice, check
 from composer.search.material import source_in_key
 from composer.studio.ratings import Rating
 from grammar.errors import SpecError
-from grammar.spec import SongSpec, merge_overrides
+from grammar.spec import SEED_RANGE, SongSpec, merge_overrides
 from kernels.features import FEATURES
 from planners.plan import SectionPlan
 from planners.seeding import rng_for
 
-DEFAULT_SEED = 1  # a spec without a seed: the pair is still reproducible
+MAX_DRAW = 10_000  # pairs drawn from one spec (the studio's `draw`)
+
+
+def fresh_seed() -> int:
+    """A seed for a spec without one (stored with the rating, so the pair can be made again);
+    leaves room for the second song's seed."""
+    return secrets.randbelow(SEED_RANGE[1] - 2 * MAX_DRAW - 1)
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,7 @@ def section_pair(
     """Two candidates of one section in the same song (see the module docstring). ``section``
     None: one drawn (with ``draw``, from the seed) among :func:`eligible_sections`."""
     progress = progress or Silent()
-    seed = spec.seed if spec.seed is not None else DEFAULT_SEED
+    seed = spec.seed if spec.seed is not None else fresh_seed()
     spec = _seeded(spec, seed)
     c = compile_song(spec, progress=progress)
     plan = c.need_plan()
@@ -181,10 +190,13 @@ def song_pair(
     seeds: tuple[int, int] | None = None,
     *,
     progress: Progress | None = None,
+    draw: int = 0,
 ) -> Pair:
-    """The same spec composed with two seeds (default: the spec's seed and the next)."""
+    """The same spec composed with two seeds (default: the spec's seed, or a fresh one, plus
+    ``2 * draw``, and the next)."""
     if seeds is None:
-        base = spec.seed if spec.seed is not None else DEFAULT_SEED
+        base = spec.seed if spec.seed is not None else fresh_seed()
+        base += 2 * draw  # another pair for each draw (fresh_seed leaves room)
         seeds = (base, base + 1)
     if seeds[0] == seeds[1]:
         raise SpecError("seeds", f"two songs need two seeds, got {seeds[0]} twice")
@@ -193,5 +205,5 @@ def song_pair(
         c = compile_song(_seeded(spec, s), progress=progress)
         assert c.notes is not None
         sides.append(Side(song_of(c), c.notes, song_features(c), f"seed {s}"))
-    details = {"seeds": list(seeds), "a": sides[0].label, "b": sides[1].label}
+    details = {"seeds": list(seeds), "a": sides[0].label, "b": sides[1].label, "draw": draw}
     return Pair("song", spec, sides[0], sides[1], details=details)

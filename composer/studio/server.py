@@ -50,6 +50,7 @@ from composer.studio.jobs import (
     pair_job,
     revise_job,
 )
+from composer.studio.pairs import MAX_DRAW
 from composer.studio.ratings import OUTCOMES, TAGS, RatingsStore, data_home
 from grammar.errors import ComposeError, shorten
 from grammar.spec import SongSpec, load_spec, validate_spec
@@ -107,7 +108,7 @@ class PairRequest(_Body):
     kind: Literal["section", "song"]
     spec: dict[str, Any]
     section: str | None = Field(None, max_length=40)
-    draw: int = Field(0, ge=0, le=10_000)
+    draw: int = Field(0, ge=0, le=MAX_DRAW)
 
 
 class ReviseRequest(_Body):
