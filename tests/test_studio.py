@@ -279,3 +279,12 @@ def test_compose_play_download_compare_and_rate(home: Path) -> None:
     assert stored.section == pair["pair"]["section"]
     assert set(stored.features_a) == set(stored.features_b) and len(stored.features_a) > 50
     assert stored.spec["form"] == "AB"
+
+
+def test_the_studio_binds_only_a_loopback_address(capsys: pytest.CaptureFixture[str]) -> None:
+    from composer.cli import main
+
+    assert main(["studio", "--host", "0.0.0.0"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --host: '0.0.0.0' is not a loopback address; the studio is for this machine\n"
+    )
