@@ -31,8 +31,8 @@ except KeyboardInterrupt:
 INTERRUPTED = 130  # typer turns Ctrl-C into this exit code (128 + SIGINT)
 
 # `compose --help` lists the commands in the order a newcomer meets them: preview a plan, hear
-# a MIDI file, revise a song or grow one from a fragment, list the styles and the generators, get the schema for an editor, compose many
-# songs, measure, warm the caches, then training.
+# a MIDI file, revise a song or grow one from a fragment, list the styles and the generators,
+# get the schema for an editor, compose many songs, measure, warm the caches, then training.
 COMMAND_ORDER = (
     "plan",
     "render",
