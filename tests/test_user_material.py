@@ -170,8 +170,12 @@ def test_continue_bad_lengths_are_one_line(
         (["--bars", "30"], "--bars: 30 is not a whole number of the fragment's 8 bars"),
         (["--form", "A B A", "--bars", "32"], "--bars: 32, but the form 'A B A' plans 24 bars"),
     ]
+    junk = tmp_path.parent / f"{tmp_path.name}-notes.txt"
+    junk.write_text("not music")
+    cases.append(([], f"fragment: '{junk}' is not a MIDI file"))
     for extra, message in cases:
-        rc = main(["continue", str(theme[0]), *extra, "--generator", "rules", "-o", str(out)])
+        src = junk if not extra else theme[0]
+        rc = main(["continue", str(src), *extra, "--generator", "rules", "-o", str(out)])
         err = capsys.readouterr().err
         assert rc == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1, err
     assert list(tmp_path.iterdir()) == []
