@@ -31,11 +31,13 @@ except KeyboardInterrupt:
 INTERRUPTED = 130  # typer turns Ctrl-C into this exit code (128 + SIGINT)
 
 # `compose --help` lists the commands in the order a newcomer meets them: preview a plan, hear
-# a MIDI file, list the styles and the generators, get the schema for an editor, compose many
-# songs, measure, warm the caches, then training.
+# a MIDI file, revise a song or grow one from a fragment, list the styles and the generators,
+# get the schema for an editor, compose many songs, measure, warm the caches, then training.
 COMMAND_ORDER = (
     "plan",
     "render",
+    "revise",
+    "continue",
     "styles",
     "generators",
     "schema",
@@ -162,6 +164,14 @@ def compose(
     force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
     debug: Annotated[bool, typer.Option(help="Validate the plan after every pass.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+    from_song: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A song compose wrote (its .json): the sections the spec's lock: names are "
+            "kept from it note for note.",
+        ),
+    ] = None,
 ) -> None:
     """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
@@ -175,9 +185,20 @@ def compose(
     check_outputs(outputs)  # before composing: unknown suffix, missing tool
     report = outputs_report_path(outputs)
     inputs = api.spec_inputs(spec, song_spec)
+    base = None
+    if from_song is not None:  # revise and continue: the song the locked sections come from
+        from composer.app.revise import load_song
+
+        base = load_song(from_song)
+        inputs += [from_song, from_song.with_suffix(".json"), from_song.with_suffix(".mid")]
     check_targets([*outputs, report], force, inputs=inputs)
     with progress_for(quiet) as progress:
-        song = api.compose(song_spec, progress=progress, debug=debug)
+        if base is not None:
+            from composer.app.revise import compose_from
+
+            song = compose_from(song_spec, base, progress=progress, debug=debug)
+        else:
+            song = api.compose(song_spec, progress=progress, debug=debug)
     song.write(list(outputs), force, inputs=inputs)
     if not quiet:
         r = song.report
@@ -640,6 +661,60 @@ def revise_cmd(
         typer.echo(
             f"wrote {', '.join(str(p) for p in output)}: recomposed {' '.join(done.recomposed)}"
             f" ({part}, seed {done.seed}); junctions {seams}"
+        )
+
+
+@app.command("continue")
+def continue_cmd(
+    ctx: typer.Context,
+    fragment: Annotated[Path, typer.Argument(help="Your fragment: a MIDI or MusicXML file.")],
+    bars: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Length of the song (default 32; a whole number of fragments without --form).",
+        ),
+    ] = None,
+    form: FormOpt = None,
+    track: Annotated[
+        int, typer.Option(min=1, help="The track (part) with the melody, among those with notes.")
+    ] = 1,
+    prompt: PromptOpt = None,
+    style: StyleOpt = None,
+    title: TitleOpt = None,
+    seed: SeedOpt = None,
+    candidates: CandOpt = None,
+    generator: GenOpt = None,
+    quantized: Annotated[
+        bool | None, typer.Option("--quantized", help="Play exactly on the grid.")
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("-o", "--output", help="File(s) to write, as for compose (default song.mid)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite existing output files.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")] = False,
+) -> None:
+    """Extend your fragment into a song: it opens the song, kept note for note, and returns."""
+    from composer.app.extend import continue_song
+    from composer.app.progress import progress_for
+    from composer.render.outputs import check_outputs, outputs_report_path
+
+    overrides = {k: v for k, v in _overrides(ctx).items() if k not in ("form",) and v is not None}
+    outputs = list(output or [Path("song.mid")])
+    check_outputs(outputs)
+    check_targets([*outputs, outputs_report_path(outputs)], force, inputs=[fragment])
+    with progress_for(quiet) as progress:
+        song = continue_song(
+            fragment, bars=bars, form=form, track=track, overrides=overrides, progress=progress
+        )
+    song.write(list[str | Path](outputs), force, inputs=[fragment])
+    if not quiet:
+        r = song.report
+        typer.echo(
+            f"wrote {', '.join(str(p) for p in outputs)}: '{r.title}', {r.bars} bars, {r.key}, "
+            f"{r.tempo} bpm, {r.time_signature}, form {' '.join(s.name for s in r.sections)}, "
+            f"seed {r.seed}"
         )
 
 

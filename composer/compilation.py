@@ -15,6 +15,7 @@ import numpy as np
 
 from composer.search.batch import Choice
 from composer.search.lattice import SearchConfig
+from composer.segment import Segment
 from grammar.spec import SongSpec
 from planners.plan import SongPlan
 
@@ -38,6 +39,10 @@ class Compilation:
     plan: SongPlan | None = None
     graph: nx.MultiDiGraph | None = None
     choices: Mapping[str, Choice] = field(default_factory=dict)
+    # the user's own melodies (spec label or marked name -> notes), set by ``material``
+    material: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # sections kept from a previous song (``lock:`` with ``--from``): id -> its chosen notes
+    locked: Mapping[str, Segment] = field(default_factory=dict)
     config: SearchConfig | None = None  # the search settings the compose pass used
     notes: np.ndarray | None = None  # the arranged song (absolute ticks), set by ``arrange``
     performed: tuple[np.ndarray, ...] = ()  # each section's played notes, set by ``render``

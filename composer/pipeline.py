@@ -14,30 +14,44 @@ source on the same path; their times are reported separately.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from composer.arrange import arrange_song
+from composer.arrange import arrange_song, section_band
 from composer.arrange.perform import ritardando
 from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
+from composer.material_in import apply_materials, is_fixed, materials
 from composer.render.midi import write_midi
 from composer.reward_model import default_model
-from composer.search.lattice import SearchConfig, search
+from composer.search.lattice import SearchConfig, fixed_choices, fixed_node, search
 from composer.search.rewards import resolve_weights
 from composer.sections import join, perform_song
+from composer.segment import Segment
 from grammar.brief.apply import read_prompt
+from grammar.errors import SpecError
 from grammar.spec import Preferences, SongSpec, load_profile
-from kernels.notes import empty_notes, shift, sort_notes
+from kernels.notes import TRACK_BASS, TRACK_CHORDS, empty_notes, make_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.plan import SongPlan
 from planners.styles import STYLES, get_style
+
+
+def material_pass(c: Compilation, progress: Progress) -> Compilation:
+    """The user's own melodies (``sections: {A: {midi: theme.mid}}``): read and quantised,
+    and what they say (key, meter, tempo, bars, chords) filled into the spec where unset
+    (:mod:`composer.material_in`)."""
+    found = materials(c.spec)
+    if not found:
+        return c
+    spec = apply_materials(c.spec, found)
+    return replace(c, spec=spec, material={k: m.notes for k, m in found.items()})
 
 
 def parse_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -68,8 +82,43 @@ def compose_pass(c: Compilation, progress: Progress) -> Compilation:
     config = search_config(c.spec, plan)
     checkpoint = None if plan.checkpoint is None else Path(plan.checkpoint)
     gen = get_generator(plan.generator, checkpoint)
-    choices, t = search(plan, c.graph, gen, config, progress.section_done)
+    fixed = {sid: fixed_node(seg) for sid, seg in fixed_segments(c).items()}
+    choices, t = search(plan, c.graph, gen, config, progress.section_done, fixed=fixed)
+    choices |= fixed_choices(plan, c.graph, fixed, choices, config)
     return replace(c, choices=choices, config=config, timings={**c.timings, **t})
+
+
+def fixed_segments(c: Compilation) -> dict[str, Segment]:
+    """The sections the search keeps: the user's own melodies (with the band's chords and
+    bass under them, as a generator's candidate has) and the sections locked from a
+    previous song. SpecError naming ``lock`` for a locked section the plan cannot hold."""
+    plan = c.need_plan()
+    if c.spec.lock and not c.locked:
+        raise SpecError("lock", "keeps sections of a previous song: name it with --from SONG.json")
+    bar = plan.meter().bar_ticks
+    out: dict[str, Segment] = {}
+    for s in plan.sections:
+        if not is_fixed(c.spec, s.name, s.label, s.relation):
+            continue
+        melody = c.material[s.name] if s.name in c.material else c.material[s.label]
+        rows, _, _ = section_band(plan, s)
+        band = make_notes(rows)
+        band = band[(band["track"] == TRACK_CHORDS) | (band["track"] == TRACK_BASS)]
+        notes = sort_notes(np.concatenate([melody[melody["onset"] < s.bars * bar], band]))
+        out[s.id] = Segment(s.id, notes, "user", 0, {"material": "user"})
+    ids = [s.id for s in plan.sections]
+    for sid, seg in c.locked.items():
+        if sid not in ids:
+            raise SpecError("lock", f"no section '{sid}' in the new song ({' '.join(ids)})")
+        end = int((seg.notes["onset"] + seg.notes["duration"]).max()) if seg.notes.size else 0
+        if end > plan.section(sid).bars * bar:
+            raise SpecError(
+                "lock",
+                f"{sid} is longer in the song it comes from than the "
+                f"{plan.section(sid).bars} bars planned",
+            )
+        out.setdefault(sid, seg)
+    return out
 
 
 def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
@@ -134,6 +183,7 @@ def song_midi(plan: SongPlan, played: np.ndarray) -> bytes:
 
 Pass = Callable[[Compilation, Progress], Compilation]
 PASSES: list[tuple[str, Pass]] = [
+    ("material", material_pass),
     ("parse", parse_pass),
     ("form", form_pass),
     ("keys", keys_pass),
@@ -151,10 +201,12 @@ def compile_song(
     progress: Progress | None = None,
     debug: bool = False,
     stop_after: str | None = None,
+    locked: Mapping[str, Segment] | None = None,
 ) -> Compilation:
-    """Run the passes in order (up to ``stop_after``, inclusive) and return the compilation."""
+    """Run the passes in order (up to ``stop_after``, inclusive) and return the compilation.
+    ``locked``: sections kept from a previous song (id -> its chosen candidate's notes)."""
     progress = progress or Silent()
-    c = Compilation(spec=spec)
+    c = Compilation(spec=spec, locked=dict(locked or {}))
     for name, fn in PASSES:
         progress.pass_started(name)
         t0 = time.perf_counter()

@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from grammar.errors import GrammarError, SpecError, shorten
 from grammar.forms import SECTION_NAMES, parse_form
@@ -65,6 +73,25 @@ class SectionSpec(BaseModel):
         description="How the section must end; a hard constraint (the planner otherwise chooses "
         "by the section's place in the form). With chords given, they must end this way.",
     )
+    midi: str | None = Field(
+        None,
+        max_length=4096,
+        description="The user's own melody for this section: a MIDI file (relative to the "
+        "working directory), quantised to sixteenths and kept note for note. Its bars, key and "
+        "chords (harmonised from the melody), and the song's key, meter and tempo, are taken "
+        "from it where unset; a value set that disagrees is an error.",
+    )
+    musicxml: str | None = Field(
+        None, max_length=4096, description="As midi:, from a MusicXML file."
+    )
+    track: int | None = Field(
+        None,
+        strict=True,
+        ge=1,
+        le=64,
+        description="With midi: or musicxml:, the track (part) holding the melody, counting "
+        "those with notes from 1 (default 1).",
+    )
 
     @field_validator("key")
     @classmethod
@@ -89,6 +116,21 @@ class SectionSpec(BaseModel):
         if v is not None and not v.strip():
             raise ValueError("no chords")
         return v
+
+    @field_validator("midi", "musicxml")
+    @classmethod
+    def _file(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("is empty")
+        return v
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SectionSpec:
+        if self.midi is not None and self.musicxml is not None:
+            raise ValueError("give midi or musicxml, not both")
+        if self.track is not None and self.midi is None and self.musicxml is None:
+            raise ValueError("track is for a midi or musicxml file: give one")
+        return self
 
 
 # The rewards a spec or profile may weigh, by name: part of the spec's language. The functions
@@ -211,6 +253,12 @@ class SongSpec(BaseModel):
     )
     preferences: Preferences | None = Field(
         None, description="How candidates are chosen: reward weights, profile, beam, diversity."
+    )
+    lock: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        max_length=256,
+        description="Section ids (A1, chorus2) kept note for note from the song given by "
+        "`compose --from SONG.json`; the rest is composed anew around them.",
     )
 
     @field_validator("key")

@@ -258,3 +258,22 @@ def test_cli_revise_in_a_subprocess(ballad: Path, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "recomposed B1 (melody" in run.stdout and "B1|A3" in run.stdout
     assert out.exists()
+
+
+@pytest.mark.parametrize("example", ["blues.yaml", "hymn.yaml", "jig.yaml", "waltz.yaml"])
+def test_every_example_keeps_what_is_not_revised(example: str, tmp_path: Path) -> None:
+    """On the other examples: the last section of new material is revised (with its repeats);
+    every other section is byte-identical, and the revised one changes."""
+    song = load_song(_compose(example, tmp_path))
+    state = song.report.song
+    assert state is not None
+    target = [s.id for s in song.plan.sections if s.relation == "new"][-1]
+    done = revise(song, [target], seed=5)
+    _kept_identical(song, done.song, set(done.recomposed))
+    new = done.song.report.song
+    assert new is not None
+    old_mel, new_mel = (x.notes(target) for x in (state, new))
+    assert not np.array_equal(
+        old_mel[old_mel["track"] == TRACK_MELODY], new_mel[new_mel["track"] == TRACK_MELODY]
+    )
+    assert done.junctions  # every seam next to it is recomputed

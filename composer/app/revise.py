@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -42,11 +42,12 @@ from composer.app.output import report_path
 from composer.arrange import arrange_song
 from composer.compilation import Progress, Silent
 from composer.generators.registry import get_generator
-from composer.pipeline import song_midi
+from composer.pipeline import compile_song, song_midi, song_notes
 from composer.render.report import (
     ChordReport,
     Report,
     SectionReport,
+    build_report,
     choice_report,
 )
 from composer.render.songstate import (
@@ -66,6 +67,7 @@ from composer.sections import join, owned, perform_section
 from composer.segment import Segment
 from grammar.errors import SpecError, shorten
 from grammar.paths import input_problem
+from grammar.spec import SongSpec, validate_spec
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_DRUMS, TRACK_MELODY, shift, sort_notes
 from planners.plan import SectionPlan, SongPlan
 from planners.seeding import rng_for
@@ -506,4 +508,36 @@ def check_part(part: str) -> str:
     return part
 
 
-__all__ = ["PARTS", "Revised", "check_part", "load_song", "revise", "song_of"]
+def compose_from(
+    spec: SongSpec | dict[str, Any],
+    base: Song | str | Path,
+    *,
+    progress: Progress | None = None,
+    debug: bool = False,
+) -> Song:
+    """Compose ``spec`` anew, keeping the sections its ``lock:`` names from ``base`` (a Song or
+    the path of its report): their chosen notes are fixed nodes of the search (the melody
+    note for note; the band is the new spec's, which is the same band when the style, seed and
+    chords are). SpecError naming ``lock`` for an id that is not in both songs or no longer
+    fits its section."""
+    if not isinstance(base, Song):
+        base = load_song(base)
+    spec = spec if isinstance(spec, SongSpec) else validate_spec(spec)
+    state = base.report.song
+    assert state is not None  # load_song and song_of refuse a report without one
+    ids = [s.id for s in state.sections]
+    locked = {}
+    for sid in spec.lock:
+        if sid not in ids:
+            raise SpecError("lock", f"no section '{shorten(sid)}' in the song ({' '.join(ids)})")
+        s = state.section(sid)
+        locked[sid] = Segment(sid, state.notes(sid), s.generator, s.seed, {"material": "locked"})
+    planned = compile_song(spec, stop_after="harmony").need_plan()
+    if locked and planned.meter() != state.plan.meter():
+        raise SpecError(
+            "lock", f"the song is in {planned.time_signature}, the locked sections in "
+            f"{state.plan.time_signature}"
+        )  # fmt: skip
+    c = compile_song(spec, progress=progress, debug=debug, locked=locked)
+    assert c.plan is not None and c.config is not None
+    return Song(plan=c.plan, notes=song_notes(c), midi=c.midi, report=build_report(c, c.config))

@@ -49,6 +49,7 @@ from composer.search.batch import (
 )
 from composer.search.junction import junction
 from composer.search.material import source_in_key, splice_repeat
+from composer.search.similarity import melody, motif_set
 from composer.segment import Segment
 from grammar.errors import GeneratorError
 from kernels.notes import NOTE_DTYPE, validate_notes
@@ -268,3 +269,32 @@ def _check_candidates(name: str, sid: str, cands: object, length: int) -> None:
             validate_notes(cand.notes, length)
         except ValueError as exc:
             raise GeneratorError("generator", f"'{name}' wrote bad notes in {sid}: {exc}") from None
+
+
+def fixed_node(segment: Segment) -> Scored:
+    """A kept section as a fixed node of the lattice: its notes (and melody motifs, the
+    novelty context of the others); scored afterwards by :func:`fixed_choices`."""
+    return Scored(0, segment, {}, {"total": 0.0}, motifs=motif_set(melody(segment.notes)))
+
+
+def fixed_choices(
+    plan: SongPlan,
+    graph: nx.MultiDiGraph,
+    fixed: Mapping[str, Scored],
+    chosen: Mapping[str, Choice],
+    config: SearchConfig,
+) -> dict[str, Choice]:
+    """A Choice for every fixed node, once the song around it is chosen: checked and scored
+    like a candidate (the only one), with its junctions against its final neighbours."""
+    path = PartialSong(chosen={**fixed, **{k: c.chosen for k, c in chosen.items()}})
+    out = {}
+    for sid, node in fixed.items():
+        sect = plan.section(sid)
+        result = check([node.segment], sect, plan, None, None)
+        context = _context(plan, graph, path, sect, None)
+        s = score_batch(result, [node.segment], sect, context, config.weights, config.model)[0]
+        j = _seam(plan, path, sect, node.segment.notes)
+        obj = (1 - JUNCTION_WEIGHT) * s.rewards["total"] + JUNCTION_WEIGHT * j
+        scored = Scored(0, node.segment, s.violations, s.rewards, j, obj, s.motifs)
+        out[sid] = Choice(scored, None, 1, 0, proposed=1)
+    return out
