@@ -1,0 +1,158 @@
+"""Does the personal reward model learn a listener, and does composing with it serve them?
+
+    python benchmarks/bench_personal.py [--reps 3] [--songs 10] [--quick]
+
+Two measurements, for every simulated listener (:mod:`composer.preferences.listeners`):
+
+1. **Learning curves.** A pool of candidates (``rules`` generator; every section of
+   ``POOL_SPECS``, 8 candidates each, heard with the song's drums) is split by section into
+   rating items (70%) and held-out items (30%). The listener answers A/B pairs with its noise;
+   after 10, 20, 50 and 100 ratings the model is fitted (:func:`composer.preferences.model.fit`)
+   and scored on 2,000 held-out pairs of unseen sections against the listener's *noiseless*
+   preference (the sign of its utility difference). Pairs are chosen at random or actively
+   (:func:`composer.preferences.active.next_pair` among 2,000 candidate pairs, expected
+   information). Mean over ``--reps`` seeds.
+2. **Composing with the profile.** The model fitted on 50 active ratings composes ``--songs``
+   unseen specs x 2 seeds (``rules`` generator, 16 candidates, beam 2) as a profile, and the
+   same specs without one; the listener's utility of each song is the bar-weighted mean of its
+   utility over the chosen sections (as the search heard them, with the arranged song's drums).
+   Reported: the mean utility with and without, and the share of songs where it is higher.
+
+Prints JSON and writes ``benchmarks/results/bench_personal.json`` and the README plot
+``docs/personal_learning.png`` (matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from composer.preferences.active import next_pair  # noqa: E402
+from composer.preferences.listeners import LISTENERS, Listener  # noqa: E402
+from composer.preferences.model import fit  # noqa: E402
+from composer.preferences.pool import Pool, build_pool  # noqa: E402
+
+CHECKPOINTS = (10, 20, 50, 100)
+STYLES = ("pop", "jazz", "rock", "folk", "blues", "ballad", "bossa", "funk", "waltz", "country")
+KEYS = ("C major", "A minor", "Eb major", "E minor", "G major", "D minor", "Bb major", "F# minor")
+POOL_SPECS = [
+    {
+        "form": form,
+        "style": STYLES[i % len(STYLES)],
+        "key": KEYS[i % len(KEYS)],
+        "generator": "rules",
+        "seed": 100 + i,
+        "candidates": 8,
+        "preferences": {"beam": 1},
+    }
+    for i, form in enumerate(["AABA", "ABAC", "AB", "ABCA", "AABB", "ABAB"] * 3)
+]
+UNSEEN_FORMS = ("AABA", "ABAB", "ABCB", "AAB", "ABAC", "AB", "ABBA", "AABC", "ABA", "ABCA")
+
+
+def split(pool: Pool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Item indices for rating and held out, 70/30 by section (no section on both sides)."""
+    groups = rng.permutation(np.unique(pool.group))
+    held = set(groups[: int(0.3 * groups.size)].tolist())
+    mask = np.array([g in held for g in pool.group])
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def pairs_of(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    a = rng.integers(0, idx.size, n)
+    b = (a + rng.integers(1, idx.size, n)) % idx.size
+    return np.stack([idx[a], idx[b]], axis=1)
+
+
+def curve(pool: Pool, listener: Listener, active: bool, rep: int) -> tuple[list[float], Any]:
+    """Held-out accuracy at each checkpoint, and the model at 50 ratings."""
+    rng = np.random.default_rng(1000 * rep + 7)
+    x = pool.features
+    train, test = split(pool, rng)
+    held = pairs_of(test, 2000, rng)
+    truth = listener.prefers(x[held[:, 0]], x[held[:, 1]])
+    decided = truth != 0.5
+    held, truth = held[decided], truth[decided]
+    asked: list[tuple[int, int]] = []
+    outcomes: list[float] = []
+    model = None
+    accs: list[float] = []
+    at50 = None
+    for t in range(1, CHECKPOINTS[-1] + 1):
+        if active:
+            cand = pairs_of(train, 2000, rng)
+            i, j = next_pair(model, x, cand, exclude=set(asked))
+        else:
+            i, j = (int(v) for v in pairs_of(train, 1, rng)[0])
+        asked.append((i, j))
+        outcomes.append(float(listener.answer(x[[i]], x[[j]], rng)[0]))
+        pa = np.array(asked)
+        if active or t in CHECKPOINTS:
+            l2 = None if t in CHECKPOINTS else (model.l2 if model is not None else None)
+            model = fit(x[pa[:, 0]], x[pa[:, 1]], outcomes, l2=l2)
+        if t in CHECKPOINTS:
+            assert model is not None
+            p = model.prob(x[held[:, 0]], x[held[:, 1]])
+            accs.append(float(np.mean((p > 0.5) == (truth == 1.0))))
+            if t == 50:
+                at50 = model
+    return accs, at50
+
+
+def learning(pool: Pool, reps: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    out: dict[str, Any] = {}
+    models: dict[str, Any] = {}
+    for name, listener in LISTENERS.items():
+        out[name] = {}
+        for mode in ("active", "random"):
+            runs = [curve(pool, listener, mode == "active", r) for r in range(reps)]
+            acc = np.array([a for a, _ in runs])
+            out[name][mode] = {
+                str(n): {
+                    "mean": round(float(acc[:, k].mean()), 4),
+                    "min": round(float(acc[:, k].min()), 4),
+                }
+                for k, n in enumerate(CHECKPOINTS)
+            }
+            if mode == "active":
+                models[name] = runs[0][1]
+        print(name, json.dumps(out[name]), file=sys.stderr, flush=True)
+    return out, models
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--songs", type=int, default=10)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/songc_personal_pool.npz"))
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    if args.cache.is_file():
+        d = np.load(args.cache)
+        pool = Pool(d["features"], d["group"], tuple((int(a), str(b)) for a, b in d["sections"]))
+    else:
+        pool = build_pool(POOL_SPECS, per_section=8)
+        np.savez(
+            args.cache, features=pool.features, group=pool.group, sections=np.array(pool.sections)
+        )
+    t_pool = time.perf_counter() - t0
+    curves, models = learning(pool, args.reps)
+    result = {
+        "pool": {"items": len(pool), "sections": len(pool.sections), "seconds": round(t_pool, 1)},
+        "curves": curves,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
