@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,10 @@ sys.path.insert(0, str(ROOT))
 from composer.preferences.active import next_pair  # noqa: E402
 from composer.preferences.listeners import LISTENERS, Listener  # noqa: E402
 from composer.preferences.model import fit  # noqa: E402
-from composer.preferences.pool import Pool, build_pool  # noqa: E402
+from composer.pipeline import compile_song  # noqa: E402
+from composer.preferences.pool import Pool, build_pool, song_items  # noqa: E402
+from composer.preferences.profiles import HOME_ENV, save_profile  # noqa: E402
+from grammar.spec import validate_spec  # noqa: E402
 
 CHECKPOINTS = (10, 20, 50, 100)
 STYLES = ("pop", "jazz", "rock", "folk", "blues", "ballad", "bossa", "funk", "waltz", "country")
@@ -127,6 +132,61 @@ def learning(pool: Pool, reps: int) -> tuple[dict[str, Any], dict[str, Any]]:
                 models[name] = runs[0][1]
         print(name, json.dumps(out[name]), file=sys.stderr, flush=True)
     return out, models
+
+
+def unseen_specs(n: int) -> list[dict[str, Any]]:
+    """Specs none of the pool's songs were: other forms, styles, keys and seeds."""
+    out = []
+    for i in range(n):
+        for seed in (900 + i, 1900 + i):
+            out.append(
+                {
+                    "form": UNSEEN_FORMS[i % len(UNSEEN_FORMS)],
+                    "style": STYLES[(i + 3) % len(STYLES)],
+                    "key": KEYS[(i + 5) % len(KEYS)],
+                    "generator": "rules",
+                    "seed": seed,
+                    "candidates": 16,
+                    "preferences": {"beam": 2},
+                }
+            )
+    return out
+
+
+def song_utility(spec: dict[str, Any], listener: Listener) -> tuple[float, int]:
+    """The listener's bar-weighted mean utility of the song, and its hard violations."""
+    c = compile_song(validate_spec(spec))
+    rows, bars = song_items(c)
+    hard = sum(ch.chosen.hard for ch in c.choices.values())
+    return float(np.average(listener.utility(rows), weights=bars)), hard
+
+
+def composing(models: dict[str, Any], n_songs: int) -> dict[str, Any]:
+    specs = unseen_specs(n_songs)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as home:
+        os.environ[HOME_ENV] = home
+        for name, listener in LISTENERS.items():
+            save_profile(f"sim-{name}", models[name])
+            base = [song_utility(s, listener) for s in specs]
+            mine = [
+                song_utility({**s, "preferences": {**s["preferences"], "profile": f"sim-{name}"}}, listener)
+                for s in specs
+            ]
+            u0 = np.array([u for u, _ in base])
+            u1 = np.array([u for u, _ in mine])
+            out[name] = {
+                "songs": len(specs),
+                "utility_without": round(float(u0.mean()), 3),
+                "utility_with_profile": round(float(u1.mean()), 3),
+                "mean_gain": round(float((u1 - u0).mean()), 3),
+                "songs_higher": int(np.sum(u1 > u0)),
+                "songs_equal": int(np.sum(u1 == u0)),
+                "hard_violations_without": int(sum(h for _, h in base)),
+                "hard_violations_with": int(sum(h for _, h in mine)),
+            }
+            print(name, json.dumps(out[name]), file=sys.stderr, flush=True)
+    return out
 
 
 def main() -> None:

@@ -20,8 +20,9 @@ import numpy as np
 from composer.generators.base import GenerationContext
 from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, song_notes
-from composer.preferences.features import drum_density, item_features
-from composer.search.batch import check
+from composer.compilation import Compilation
+from composer.preferences.features import drum_density, item_features, notes_features
+from composer.search.batch import check, section_arrays
 from composer.search.material import source_in_key
 from grammar.spec import validate_spec
 from planners.seeding import rng_for
@@ -93,3 +94,20 @@ def random_pairs(
         a, b = rng.choice(members[g], 2, replace=False)
         out.append((a, b))
     return np.array(out, dtype=np.int64)
+
+
+def song_items(c: Compilation) -> tuple[np.ndarray, np.ndarray]:
+    """Item rows of a composed song's chosen sections, as the listener hears them (each with
+    the arranged song's drums there), and each section's bars (for bar-weighted means)."""
+    plan = c.need_plan()
+    notes = song_notes(c)
+    bar_ticks = plan.meter().bar_ticks
+    rows = []
+    for sect in plan.sections:
+        start = plan.section_start_tick(sect)
+        inside = (notes["onset"] >= start) & (notes["onset"] < start + sect.bars * bar_ticks)
+        seg = c.choices[sect.id].chosen.segment.notes
+        row = notes_features([seg], section_arrays(sect, plan))
+        row[:, -1] = drum_density(notes[inside], sect.bars)
+        rows.append(row)
+    return np.concatenate(rows), np.array([s.bars for s in plan.sections], dtype=np.float64)
