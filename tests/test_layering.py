@@ -19,6 +19,11 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("kernels", "grammar", "planners", "composer")  # lowest first
 TRAINING_USERS = {"composer.cli", "composer.app.api", "composer.training"}
+# The studio (composer/studio/): the ratings store is a leaf any room may read (the reward model
+# trains on it); the rest (A/B pairs, the web app) is the edge, reached only from the CLI.
+RATINGS = "composer.studio.ratings"
+RATINGS_IMPORTS = {"composer.app.output", "grammar.errors", "kernels.notes"}
+STUDIO_USERS = {"composer.cli", "composer.studio"}
 
 
 def _modules() -> dict[str, Path]:
@@ -93,6 +98,21 @@ def test_build_time_code_is_apart() -> None:
         and not any(a == u or a.startswith(u + ".") for u in TRAINING_USERS)
     )
     assert reach == [], f"compose-time modules importing training code: {reach}"
+
+
+def test_the_ratings_store_is_a_leaf() -> None:
+    assert set(GRAPH.successors(RATINGS)) <= RATINGS_IMPORTS
+
+
+def test_only_the_cli_reaches_the_studio() -> None:
+    reach = sorted(
+        (a, b)
+        for a, b in GRAPH.edges
+        if b.startswith("composer.studio")
+        and b not in (RATINGS, "composer.studio")
+        and not any(a == u or a.startswith(u + ".") for u in STUDIO_USERS)
+    )
+    assert reach == [], f"modules importing the studio's edge: {reach}"
 
 
 def test_a_cycle_would_be_found() -> None:
