@@ -19,7 +19,7 @@ Two measurements, for every simulated listener (:mod:`composer.preferences.liste
    Reported: the mean utility with and without, and the share of songs where it is higher.
 
 Prints JSON and writes ``benchmarks/results/bench_personal.json`` and the README plot
-``docs/personal_learning.png`` (matplotlib).
+``docs/pictures/personal_learning.png`` (matplotlib).
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from composer.pipeline import compile_song  # noqa: E402
 from composer.preferences.active import next_pair  # noqa: E402
 from composer.preferences.listeners import LISTENERS, Listener  # noqa: E402
 from composer.preferences.model import fit  # noqa: E402
-from composer.pipeline import compile_song  # noqa: E402
 from composer.preferences.pool import Pool, build_pool, song_items  # noqa: E402
-from composer.preferences.profiles import HOME_ENV, save_profile  # noqa: E402
+from composer.preferences.profiles import save_profile  # noqa: E402
+from composer.studio.ratings import HOME_ENV  # noqa: E402
 from grammar.spec import validate_spec  # noqa: E402
 
 CHECKPOINTS = (10, 20, 50, 100)
@@ -170,7 +171,9 @@ def composing(models: dict[str, Any], n_songs: int) -> dict[str, Any]:
             save_profile(f"sim-{name}", models[name])
             base = [song_utility(s, listener) for s in specs]
             mine = [
-                song_utility({**s, "preferences": {**s["preferences"], "profile": f"sim-{name}"}}, listener)
+                song_utility(
+                    {**s, "preferences": {**s["preferences"], "profile": f"sim-{name}"}}, listener
+                )
                 for s in specs
             ]
             u0 = np.array([u for u, _ in base])
@@ -189,29 +192,71 @@ def composing(models: dict[str, Any], n_songs: int) -> dict[str, Any]:
     return out
 
 
+def plot(curves: dict[str, Any], path: Path) -> bool:
+    """The README figure: accuracy against ratings, per listener, active vs random."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.0 * len(curves), 3.0), sharey=True)
+    for ax, (name, modes) in zip(axes, curves.items(), strict=True):
+        for mode, style in (("active", "o-"), ("random", "s--")):
+            ys = [modes[mode][str(n)]["mean"] for n in CHECKPOINTS]
+            ax.plot(CHECKPOINTS, ys, style, label=mode)
+        ax.axhline(0.85, color="grey", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set_xticks(CHECKPOINTS, [str(n) for n in CHECKPOINTS])
+        ax.set_title(name)
+        ax.set_xlabel("ratings")
+        ax.set_ylim(0.4, 1.0)
+    axes[0].set_ylabel("held-out pairwise accuracy")
+    axes[0].legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--songs", type=int, default=10)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/songc_personal_pool.npz"))
+    ap.add_argument("--reps", type=int, default=3, help="seeds per learning curve")
+    ap.add_argument("--songs", type=int, default=10, help="unseen specs (x 2 seeds)")
+    ap.add_argument("--cache", type=Path, help="keep the candidate pool in this .npz file")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    if args.cache.is_file():
+    if args.cache is not None and args.cache.is_file():
         d = np.load(args.cache)
         pool = Pool(d["features"], d["group"], tuple((int(a), str(b)) for a, b in d["sections"]))
     else:
         pool = build_pool(POOL_SPECS, per_section=8)
-        np.savez(
-            args.cache, features=pool.features, group=pool.group, sections=np.array(pool.sections)
-        )
+        if args.cache is not None:
+            np.savez(
+                args.cache,
+                features=pool.features,
+                group=pool.group,
+                sections=np.array(pool.sections),
+            )
     t_pool = time.perf_counter() - t0
     curves, models = learning(pool, args.reps)
+    t_curves = time.perf_counter() - t0 - t_pool
+    composed = composing(models, args.songs)
     result = {
         "pool": {"items": len(pool), "sections": len(pool.sections), "seconds": round(t_pool, 1)},
+        "listeners": {n: x.description for n, x in LISTENERS.items()},
+        "reps": args.reps,
         "curves": curves,
+        "curves_seconds": round(t_curves, 1),
+        "composing": composed,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    print(json.dumps(result, indent=1))
+    text = json.dumps(result, indent=1)
+    print(text)
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / "bench_personal.json").write_text(text + "\n")
+    plot(curves, ROOT / "docs" / "pictures" / "personal_learning.png")
 
 
 if __name__ == "__main__":

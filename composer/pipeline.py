@@ -25,14 +25,14 @@ from composer.arrange.perform import perform, ritardando
 from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
-from composer.render.midi import write_midi
 from composer.preferences.profiles import is_profile_name
 from composer.preferences.search import with_profile
+from composer.render.midi import write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, search
 from composer.search.rewards import resolve_weights
-from grammar.errors import SpecError
 from grammar.brief.apply import read_prompt
+from grammar.errors import SpecError
 from grammar.spec import Preferences, SongSpec, load_profile
 from kernels.notes import empty_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
@@ -91,7 +91,9 @@ def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
     if listener is None:
         return config
     if not prefs.learned:
-        raise SpecError("preferences.learned", f"is false, but profile '{listener}' is a learned reward")
+        raise SpecError(
+            "preferences.learned", f"is false, but profile '{listener}' is a learned reward"
+        )
     return with_profile(config, listener, prefs.weights)  # the listener's personal reward
 
 

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from composer.compilation import Compilation
 from composer.generators.base import GenerationContext
 from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, song_notes
-from composer.compilation import Compilation
 from composer.preferences.features import drum_density, item_features, notes_features
 from composer.search.batch import check, section_arrays
 from composer.search.material import source_in_key
 from grammar.spec import validate_spec
+from planners.plan import SectionPlan
 from planners.seeding import rng_for
 
 
@@ -41,6 +43,50 @@ class Pool:
         return int(self.features.shape[0])
 
 
+@dataclass(frozen=True)
+class SectionCandidates:
+    """Fresh candidates of one section of a composed song: their notes (with the band they
+    carry, ticks from the section start), kernel feature rows as the search computes them (in
+    context) and the drum hits per bar of the arranged song there."""
+
+    section: SectionPlan
+    notes: tuple[np.ndarray, ...]
+    kernel: np.ndarray
+    drums: float
+
+    @property
+    def items(self) -> np.ndarray:
+        return item_features(self.kernel, self.section.key_obj().tonic, self.drums)
+
+
+def song_candidates(
+    c: Compilation, per_section: int, seed: int = 0, tag: str = ""
+) -> list[SectionCandidates]:
+    """``per_section`` fresh candidates of every section of composed song ``c``, proposed by its
+    generator in the context the search chose (previous section and source)."""
+    plan = c.need_plan()
+    notes = song_notes(c)
+    bar_ticks = plan.meter().bar_ticks
+    gen = get_generator(plan.generator, None if plan.checkpoint is None else Path(plan.checkpoint))
+    out = []
+    for sect in plan.sections:
+        previous = (
+            c.choices[plan.sections[sect.index - 1].id].chosen.segment if sect.index else None
+        )
+        source = None
+        if sect.source is not None:
+            src = plan.section(sect.source)
+            source = source_in_key(c.choices[sect.source].chosen.segment, src, sect, bar_ticks)
+        ctx = GenerationContext(plan, source, previous, 1 if sect.relation == "varies" else 0)
+        cands = gen.generate(sect, ctx, per_section, rng_for(seed, "pool", f"{tag}/{sect.id}"))
+        result = check(cands, sect, plan, source, previous)
+        start = plan.section_start_tick(sect)
+        inside = (notes["onset"] >= start) & (notes["onset"] < start + sect.bars * bar_ticks)
+        drums = drum_density(notes[inside], sect.bars)
+        out.append(SectionCandidates(sect, tuple(x.notes for x in cands), result.features, drums))
+    return out
+
+
 def build_pool(specs: Sequence[dict[str, Any]], per_section: int = 8, seed: int = 0) -> Pool:
     """Compose each spec, then propose ``per_section`` candidates for each of its sections."""
     rows: list[np.ndarray] = []
@@ -48,29 +94,10 @@ def build_pool(specs: Sequence[dict[str, Any]], per_section: int = 8, seed: int 
     sections: list[tuple[int, str]] = []
     for k, data in enumerate(specs):
         c = compile_song(validate_spec(data))
-        plan = c.need_plan()
-        notes = song_notes(c)
-        bar_ticks = plan.meter().bar_ticks
-        gen = get_generator(plan.generator, None)
-        for sect in plan.sections:
-            chosen = c.choices
-            previous = (
-                chosen[plan.sections[sect.index - 1].id].chosen.segment if sect.index else None
-            )
-            source = None
-            if sect.source is not None:
-                src = plan.section(sect.source)
-                source = source_in_key(chosen[sect.source].chosen.segment, src, sect, bar_ticks)
-            ctx = GenerationContext(plan, source, previous, 1 if sect.relation == "varies" else 0)
-            rng = rng_for(seed, "pool", f"{k}/{sect.id}")
-            cands = gen.generate(sect, ctx, per_section, rng)
-            result = check(cands, sect, plan, source, previous)
-            start = plan.section_start_tick(sect)
-            inside = (notes["onset"] >= start) & (notes["onset"] < start + sect.bars * bar_ticks)
-            drums = drum_density(notes[inside], sect.bars)
-            rows.append(item_features(result.features, sect.key_obj().tonic, drums))
-            groups.extend([len(sections)] * len(cands))
-            sections.append((k, sect.id))
+        for sc in song_candidates(c, per_section, seed, str(k)):
+            rows.append(sc.items)
+            groups.extend([len(sections)] * len(sc.notes))
+            sections.append((k, sc.section.id))
     return Pool(np.concatenate(rows), np.array(groups, dtype=np.int64), tuple(sections))
 
 

@@ -15,18 +15,17 @@ import re
 from pathlib import Path
 
 from composer.preferences.model import PersonalModel
+from composer.studio.ratings import data_home
 from grammar.errors import SpecError, shorten
 
-HOME_ENV = "SONGC_HOME"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 _VERSION = re.compile(r"model-v(\d{4,})\.json")
 FIELD = "profile"
 
 
 def data_dir() -> Path:
-    """The data folder: ``$SONGC_HOME`` or ``~/.songc``."""
-    env = os.environ.get(HOME_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".songc"
+    """The data folder: ``$SONGC_HOME`` or ``~/.songc`` (the ratings store's)."""
+    return data_home()
 
 
 def is_profile_name(value: str) -> bool:
