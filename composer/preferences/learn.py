@@ -66,7 +66,9 @@ def rating_rows(ratings: Iterable[Rating]) -> tuple[np.ndarray, np.ndarray, np.n
     """Item rows of both sides of every ordered rating, the outcomes (1 A, 0 B, 0.5 tie), and
     how many ``both_bad`` ratings were left out."""
     plans: dict[str, SongPlan] = {}
-    rows_a, rows_b, outcomes = [], [], []
+    rows_a: list[np.ndarray] = []
+    rows_b: list[np.ndarray] = []
+    outcomes: list[float] = []
     skipped = 0
     for r in ratings:
         if r.outcome not in OUTCOME_VALUE:

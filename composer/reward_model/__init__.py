@@ -79,7 +79,8 @@ class SegmentScorer(Protocol):
     listener's personal model (:mod:`composer.preferences.model`). ``meta['name']`` goes into
     the report."""
 
-    meta: dict[str, Any]
+    @property
+    def meta(self) -> dict[str, Any]: ...
 
     def score(self, features: np.ndarray, tonic: int) -> np.ndarray: ...
 
