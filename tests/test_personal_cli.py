@@ -85,3 +85,30 @@ def test_spec_profile_errors(
     spec.write_text("form: AB\ngenerator: rules\npreferences: {profile: ghost, learned: false}\n")
     assert main(["--spec", str(spec), "-q", "-o", "c.mid"]) == 2
     assert "error: preferences.learned: is false, but profile 'ghost'" in capsys.readouterr().err
+
+
+def test_segment_scorer_is_the_search_score(home: Path) -> None:
+    """The plain reward offered to DPO scores a candidate as the search's learned slot does."""
+    import numpy as np
+
+    from composer.pipeline import compile_song
+    from composer.preferences.model import fit
+    from composer.preferences.profiles import save_profile
+    from composer.preferences.search import personal_reward, segment_scorer
+    from composer.search.batch import section_arrays
+    from grammar.spec import validate_spec
+    from kernels.batch import check_batch
+    from tests.test_personal import rate, synthetic_items
+
+    save_profile("hi", fit(*rate(LISTENERS["high"], synthetic_items(200, 1), 40, seed=2)))
+    c = compile_song(validate_spec({"form": "AB", "generator": "rules", "candidates": 2}))
+    plan = c.need_plan()
+    sect = plan.sections[1]
+    notes = c.choices[sect.id].chosen.segment.notes
+    got = segment_scorer("hi")(notes, sect, plan)
+    features = check_batch([notes], section_arrays(sect, plan)).features
+    want = personal_reward("hi").score(features, sect.key_obj().tonic)[0]
+    assert 0.0 < got < 1.0 and np.isclose(got, want)
+    higher = notes.copy()
+    higher["pitch"][higher["track"] == 0] += 5  # the same melody a fourth higher
+    assert segment_scorer("hi")(higher, sect, plan) > got
