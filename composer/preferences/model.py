@@ -8,7 +8,9 @@ where ``s`` is the shipped reward model's standardised logit (:mod:`composer.rew
 0 without it) and ``w . z`` a linear head over every item feature. ``P(A over B) =
 sigmoid(u(A) - u(B))``. The prior is the shipped reward: ``a ~ N(1, 1/prior_a)``, ``w ~ N(0,
 1/l2)``, so with no ratings the model *is* the shipped reward, and a few ratings move only the
-directions they speak for (20 ratings help, they do not overfit 60 weights). Fitting is a
+directions they speak for (20 ratings help, they do not overfit 60 weights). Each head weight's
+prior precision starts at ``l2`` and is then set by automatic relevance determination (see
+:func:`_solve`), so a taste carried by a few features is found among all of them. Fitting is a
 maximum a posteriori Newton solve (convex; a few ms); the Hessian at the optimum is the Laplace
 posterior's precision, which active learning reads (:mod:`composer.preferences.active`).
 ``l2`` is chosen among :data:`L2_GRID` by cross-validated log-likelihood once there are enough
@@ -158,7 +160,7 @@ def _solve(
     start every weight at precision ``l2``, then alternate a MAP solve with
     ``lam_k = 1 / (w_k^2 + posterior variance_k)``, kept within [l2 / 100, 1e4] so that no
     weight is freed of the prior entirely. A taste that lives in a few features is then found
-    from a few dozen ratings among 60 features; the shipped reward's weight keeps PRIOR_A."""
+    from a few dozen ratings among 59 features; the shipped reward's weight keeps PRIOR_A."""
     lam = np.full(d.shape[1], l2)
     lam[0] = PRIOR_A
     theta, precision = _newton(d, o, prior, lam, prior.copy())
