@@ -187,3 +187,17 @@ def test_listeners_answer_their_taste_with_noise() -> None:
     assert 0.8 < answers.mean() < 0.95  # sigmoid(1 / 0.5) = 0.88
     assert (high.prefers(up, x) == 1.0).all()
     assert len({tuple(v.taste) for v in LISTENERS.values()}) == len(LISTENERS) == 5
+
+
+def test_the_studio_call_works_before_and_after_learning(home: Path) -> None:
+    from composer.preferences.active import next_pair_for
+
+    rng = np.random.default_rng(13)
+    kernel = rng.random((6, len(FEATURES)))
+    i, j = next_pair_for("newcomer", kernel, 2)  # no profile yet: the prior decides
+    assert 0 <= i < 6 and 0 <= j < 6 and i != j
+    save_profile("newcomer", fit(*rate(LISTENERS["high"], synthetic_items(100, 3), 20, seed=4)))
+    i, j = next_pair_for("newcomer", kernel, 2)
+    assert 0 <= i < 6 and 0 <= j < 6 and i != j
+    with pytest.raises(SpecError, match="is not a profile name"):
+        next_pair_for("../x", kernel, 2)

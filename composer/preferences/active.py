@@ -9,8 +9,9 @@ Among candidate pairs of items, ask the one the personal model learns most from.
   knows little about that direction* scores high; a pair that is a coin flip however much is
   known (two near-identical items) scores low, which ``margin`` cannot tell apart.
 
-The studio calls :func:`next_pair` with the items it could play (item rows, see
-:mod:`composer.preferences.features`); before any rating, ``model`` is None and the prior (the
+The studio calls :func:`next_pair_for` with a profile name and the kernel feature rows of the
+candidates it could play, or :func:`next_pair` with a model and item rows (see
+:mod:`composer.preferences.features`); before any rating, the model is None and the prior (the
 shipped reward) decides.
 """
 
@@ -21,8 +22,9 @@ from typing import Literal
 
 import numpy as np
 
-from composer.preferences.features import ITEM_FEATURES
+from composer.preferences.features import ITEM_FEATURES, item_features
 from composer.preferences.model import DEFAULT_L2, PRIOR_A, PersonalModel
+from composer.preferences.profiles import load_profile, versions
 from composer.reward_model import default_model
 
 Criterion = Literal["information", "margin"]
@@ -63,6 +65,17 @@ def pair_scores(
     f = mean[:, None] + np.sqrt(np.maximum(var, 0.0))[:, None] * _NODES[None, :]
     p = 0.5 * (1.0 + np.tanh(0.5 * f))
     return _entropy(p @ _WEIGHTS) - _entropy(p) @ _WEIGHTS
+
+
+def next_pair_for(
+    profile: str, kernel_rows: np.ndarray, tonic: int | np.ndarray, drums: float | np.ndarray = 0.0
+) -> tuple[int, int]:
+    """The studio's call: which two of these candidates (kernel feature rows, as
+    ``composer.search.batch.check`` gives them, of sections with ``tonic``) to play to the
+    listener of ``profile`` next. Before their first ``compose learn`` the prior decides."""
+    have = versions(profile)
+    model = load_profile(profile) if have else None
+    return next_pair(model, item_features(kernel_rows, tonic, drums))
 
 
 def candidate_pairs(n_items: int, rng: np.random.Generator | None = None) -> np.ndarray:
