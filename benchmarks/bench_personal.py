@@ -1,6 +1,6 @@
 """Does the personal reward model learn a listener, and does composing with it serve them?
 
-    python benchmarks/bench_personal.py [--reps 3] [--songs 10] [--quick]
+    python benchmarks/bench_personal.py [--reps 3] [--songs 10] [--within] [--cache POOL.npz]
 
 Two measurements, for every simulated listener (:mod:`composer.preferences.listeners`):
 
@@ -11,7 +11,8 @@ Two measurements, for every simulated listener (:mod:`composer.preferences.liste
    and scored on 2,000 held-out pairs of unseen sections against the listener's *noiseless*
    preference (the sign of its utility difference). Pairs are chosen at random or actively
    (:func:`composer.preferences.active.next_pair` among 2,000 candidate pairs, expected
-   information). Mean over ``--reps`` seeds.
+   information). Mean over ``--reps`` seeds. ``--within``: every pair (rated and held out) is
+   two candidates of one section, as the studio asks them (smaller differences, harder).
 2. **Composing with the profile.** The model fitted on 50 active ratings composes ``--songs``
    unseen specs x 2 seeds (``rules`` generator, 16 candidates, beam 2) as a profile, and the
    same specs without one; the listener's utility of each song is the bar-weighted mean of its
@@ -42,7 +43,7 @@ from composer.pipeline import compile_song  # noqa: E402
 from composer.preferences.active import next_pair  # noqa: E402
 from composer.preferences.listeners import LISTENERS, Listener  # noqa: E402
 from composer.preferences.model import fit  # noqa: E402
-from composer.preferences.pool import Pool, build_pool, song_items  # noqa: E402
+from composer.preferences.pool import Pool, build_pool, random_pairs, song_items  # noqa: E402
 from composer.preferences.profiles import save_profile  # noqa: E402
 from composer.studio.ratings import HOME_ENV  # noqa: E402
 from grammar.spec import validate_spec  # noqa: E402
@@ -73,7 +74,16 @@ def split(pool: Pool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def pairs_of(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+WITHIN = False  # --within: every pair is two candidates of one section (the studio's A/B)
+
+
+def pairs_of(
+    idx: np.ndarray, n: int, rng: np.random.Generator, group: np.ndarray | None = None
+) -> np.ndarray:
+    """``n`` pairs of distinct items of ``idx``; with ``group`` (and ``--within``), both items
+    of a pair from one section."""
+    if WITHIN and group is not None:
+        return idx[random_pairs(idx.size, n, rng, group[idx])]
     a = rng.integers(0, idx.size, n)
     b = (a + rng.integers(1, idx.size, n)) % idx.size
     return np.stack([idx[a], idx[b]], axis=1)
@@ -84,7 +94,7 @@ def curve(pool: Pool, listener: Listener, active: bool, rep: int) -> tuple[list[
     rng = np.random.default_rng(1000 * rep + 7)
     x = pool.features
     train, test = split(pool, rng)
-    held = pairs_of(test, 2000, rng)
+    held = pairs_of(test, 2000, rng, pool.group)
     truth = listener.prefers(x[held[:, 0]], x[held[:, 1]])
     decided = truth != 0.5
     held, truth = held[decided], truth[decided]
@@ -95,10 +105,10 @@ def curve(pool: Pool, listener: Listener, active: bool, rep: int) -> tuple[list[
     at50 = None
     for t in range(1, CHECKPOINTS[-1] + 1):
         if active:
-            cand = pairs_of(train, 2000, rng)
+            cand = pairs_of(train, 2000, rng, pool.group)
             i, j = next_pair(model, x, cand, exclude=set(asked))
         else:
-            i, j = (int(v) for v in pairs_of(train, 1, rng)[0])
+            i, j = (int(v) for v in pairs_of(train, 1, rng, pool.group)[0])
         asked.append((i, j))
         outcomes.append(float(listener.answer(x[[i]], x[[j]], rng)[0]))
         pa = np.array(asked)
@@ -225,7 +235,14 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3, help="seeds per learning curve")
     ap.add_argument("--songs", type=int, default=10, help="unseen specs (x 2 seeds)")
     ap.add_argument("--cache", type=Path, help="keep the candidate pool in this .npz file")
+    ap.add_argument(
+        "--within",
+        action="store_true",
+        help="pairs of two candidates of one section only (writes bench_personal_within.json)",
+    )
     args = ap.parse_args()
+    global WITHIN
+    WITHIN = args.within
     t0 = time.perf_counter()
     if args.cache is not None and args.cache.is_file():
         d = np.load(args.cache)
@@ -242,11 +259,12 @@ def main() -> None:
     t_pool = time.perf_counter() - t0
     curves, models = learning(pool, args.reps)
     t_curves = time.perf_counter() - t0 - t_pool
-    composed = composing(models, args.songs)
+    composed = composing(models, args.songs) if args.songs > 0 else {}
     result = {
         "pool": {"items": len(pool), "sections": len(pool.sections), "seconds": round(t_pool, 1)},
         "listeners": {n: x.description for n, x in LISTENERS.items()},
         "reps": args.reps,
+        "pairs": "two candidates of one section" if args.within else "any two candidates",
         "curves": curves,
         "curves_seconds": round(t_curves, 1),
         "composing": composed,
@@ -255,8 +273,10 @@ def main() -> None:
     text = json.dumps(result, indent=1)
     print(text)
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / "bench_personal.json").write_text(text + "\n")
-    plot(curves, ROOT / "docs" / "pictures" / "personal_learning.png")
+    name = "bench_personal_within" if args.within else "bench_personal"
+    (ROOT / "benchmarks" / "results" / f"{name}.json").write_text(text + "\n")
+    if not args.within:
+        plot(curves, ROOT / "docs" / "pictures" / "personal_learning.png")
 
 
 if __name__ == "__main__":
