@@ -112,3 +112,18 @@ def test_segment_scorer_is_the_search_score(home: Path) -> None:
     higher = notes.copy()
     higher["pitch"][higher["track"] == 0] += 5  # the same melody a fourth higher
     assert segment_scorer("hi")(higher, sect, plan) > got
+
+
+def test_learn_names_a_rating_it_cannot_read(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = RatingsStore()
+    good = simulated_ratings(LISTENERS["high"], SPECS[:1], 5, seed=2, rater="x")
+    for r in good:
+        store.add_rating(r)
+    bad = type(good[0])(**{**good[0].__dict__, "section": "Z9", "id": None})
+    store.add_rating(bad)
+    assert main(["learn", "--profile", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "error: ratings: rating 6: its song has no section 'Z9'" in err and err.count("\n") == 1
+    assert not (home / "profiles" / "x").exists()

@@ -24,7 +24,7 @@ from composer.preferences.features import drum_density, item_features
 from composer.preferences.model import cross_validate, fit
 from composer.preferences.profiles import check_name, save_profile
 from composer.studio.ratings import Rating, RatingsStore
-from grammar.errors import SpecError
+from grammar.errors import ComposeError, SpecError
 from grammar.spec import validate_spec
 from kernels.features import FEATURES
 from planners.plan import SongPlan
@@ -74,8 +74,13 @@ def rating_rows(ratings: Iterable[Rating]) -> tuple[np.ndarray, np.ndarray, np.n
         if r.outcome not in OUTCOME_VALUE:
             skipped += 1
             continue
-        plan = _plan(r.spec, plans)
+        try:
+            plan = _plan(r.spec, plans)
+        except ComposeError as exc:  # a spec this version cannot plan: say which rating
+            raise SpecError("ratings", f"rating {r.id}: its spec: {exc}") from None
         if r.kind == "section" and r.section is not None:
+            if r.section not in {s.id for s in plan.sections}:
+                raise SpecError("ratings", f"rating {r.id}: its song has no section {r.section!r}")
             sect = plan.section(r.section)
             tonic, bars = sect.key_obj().tonic, float(sect.bars)
         else:
