@@ -26,6 +26,8 @@ from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
 from composer.material_in import apply_materials, is_fixed, materials
+from composer.preferences.profiles import is_profile_name
+from composer.preferences.search import with_profile
 from composer.render.midi import write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, fixed_choices, fixed_node, search
@@ -123,15 +125,24 @@ def fixed_segments(c: Compilation) -> dict[str, Segment]:
 
 def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
     """The search settings of a song: the spec's ``preferences:`` (beam, diversity, learned
-    reward on or off) and the reward weights from style, user profile and spec."""
+    reward on or off) and the reward weights from style, user profile and spec; a profile
+    *name* (``compose learn --profile NAME``) composes with that listener's personal reward."""
     prefs = spec.preferences or Preferences()
-    profile = load_profile(prefs.profile) if prefs.profile else None
-    return SearchConfig(
+    listener = prefs.profile if prefs.profile and is_profile_name(prefs.profile) else None
+    profile = load_profile(prefs.profile) if prefs.profile and not listener else None
+    config = SearchConfig(
         weights=resolve_weights(get_style(plan.style).family, profile, prefs.weights),
         beam=prefs.beam,
         diversity=prefs.diversity,
         model=default_model() if prefs.learned else None,
     )
+    if listener is None:
+        return config
+    if not prefs.learned:
+        raise SpecError(
+            "preferences.learned", f"is false, but profile '{listener}' is a learned reward"
+        )
+    return with_profile(config, listener, prefs.weights)  # the listener's personal reward
 
 
 def song_notes(c: Compilation) -> np.ndarray:
