@@ -3,7 +3,8 @@
     python benchmarks/bench_align.py --aligned DIR [--reference DIR] [--specs examples] \
         [--seeds 1 2 3] [--quick] [--out benchmarks/results/bench_align.json]
 
-Five runs of ``compose eval`` (:func:`composer.app.api.evaluate`) with the ``transformer``
+Five runs of what ``compose eval`` measures (:mod:`composer.eval.harness`), plus the melody
+metrics of issue 15 (:mod:`composer.eval.melody_metrics`), with the ``transformer``
 generator, differing only in the model and the number of candidates per section:
 
 - reference N=1 (beam 1, diversity 0: the first proposal is kept), N=4 and N=16 (the default
@@ -28,9 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
-from composer.app.api import evaluate
 from composer.eval.harness import DIRECTION, HELD_OUT
 from composer.generators.transformer.model import CHECKPOINT
 
@@ -69,11 +70,37 @@ def paired(a: dict[str, Any], b: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def run(specs: Path, out: Path, seeds: list[int], overrides: dict[str, Any]) -> dict[str, Any]:
+    """What ``compose eval`` measures of every spec and seed (:mod:`composer.eval.harness`),
+    plus the listener's melody metrics of issue 15 (:mod:`composer.eval.melody_metrics`)."""
+    from composer.app.api import build_spec, compose
+    from composer.eval.harness import seed_diversity, song_metrics, spec_files, summarise
+    from composer.eval.melody_metrics import song_melody_metrics
+
+    out.mkdir(parents=True)
+    rows, diversity, files = [], {}, spec_files(specs)
+    for path in files:
+        made = []
+        for seed in seeds:
+            song = compose(build_spec(path, {**overrides, "seed": seed}))
+            midi = out / f"{path.stem}-{seed}.mid"
+            song.save(midi, force=True)
+            row = {"spec": path.stem, "seed": seed, **song_metrics(midi, song.report)}
+            row.update(song_melody_metrics(song.notes, song.plan))
+            rows.append(row)
+            made.append(midi)
+        diversity[path.stem] = seed_diversity(made)
+    res = summarise([p.stem for p in files], seeds, overrides, rows, diversity)
+    melody = sorted({k for r in rows for k in r} - set(res["summary"]) - {"spec", "seed"})
+    for key in melody:
+        vals = [r[key] for r in rows if isinstance(r.get(key), int | float)]
+        res["summary"][key] = round(float(np.mean(vals)), 4) if vals else None
+    return res
+
+
 def kl(aligned: Path, reference: Path, specs: Path, seeds: list[int], k: int) -> dict[str, Any]:
     """KL(aligned || reference) per section (nats), on ``k`` melodies per all-new section of
     every spec and seed, sampled from the aligned model; and the same samples' diversity."""
-    import numpy as np
-
     from composer.generators.transformer.model import load_model
     from composer.training.align import logprobs
     from composer.training.align_data import contexts, given_table, sample_contexts
@@ -123,7 +150,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-align-") as tmp:
         for i, (name, overrides) in enumerate(runs(args.aligned, args.reference).items()):
             t0 = time.perf_counter()
-            res = evaluate(args.specs, Path(tmp) / f"run{i}", seeds, overrides, save_results=False)
+            res = run(args.specs, Path(tmp) / f"run{i}", seeds, overrides)
             res["wall_s"] = round(time.perf_counter() - t0, 1)
             summaries[name] = res
             print(f"{name}: {json.dumps(res['summary'])} ({res['wall_s']} s)", file=sys.stderr)
