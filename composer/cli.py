@@ -427,6 +427,7 @@ def align_cmd(
     specs: Annotated[int, typer.Option(help="Seeded random specs (besides the examples).")] = 8,
     examples: Annotated[bool, typer.Option(help="Also align on the examples/ specs.")] = True,
     margin: Annotated[float, typer.Option(help="Least reward gap for a pair.")] = 0.05,
+    pairs: Annotated[int, typer.Option(help="Pairs per section and round (best/worst...).")] = 2,
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 5e-5,
     epochs: Annotated[int, typer.Option(help="Passes over each round's pairs.")] = 2,
     seed: Annotated[int, typer.Option(help="Seed of specs, samples and batches.")] = 0,
@@ -443,8 +444,8 @@ def align_cmd(
 
     cfg = AlignConfig(
         out=out, rounds=rounds, beta=beta, candidates=candidates, specs=specs,
-        examples=examples, margin=margin, lr=lr, epochs=epochs, seed=seed, threads=threads,
-        device=device, profile=profile,
+        examples=examples, margin=margin, pairs=pairs, lr=lr, epochs=epochs, seed=seed,
+        threads=threads, device=device, profile=profile,
     )  # fmt: skip
     if checkpoint is not None:
         cfg = replace(cfg, checkpoint=checkpoint)

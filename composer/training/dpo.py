@@ -43,17 +43,28 @@ class Pair:
     margin: float
 
 
-def make_pair(prefix: Sequence[int], samples: Sequence[Sample], margin: float) -> Pair | None:
-    """Best against worst of one context's samples (ties: the earliest), or None when fewer
-    than two differ or their utilities are less than ``margin`` apart (no clear preference)."""
-    if len(samples) < 2:
-        return None
+def make_pairs(
+    prefix: Sequence[int], samples: Sequence[Sample], margin: float, most: int = 1
+) -> list[Pair]:
+    """Up to ``most`` pairs of one context's samples, ranked by utility (ties: the earlier):
+    best against worst, second best against second worst, ... (disjoint pairs, so no sample
+    is pushed both ways); a pair whose utilities are less than ``margin`` apart (no clear
+    preference) or whose completions are the same is left out."""
     order = sorted(range(len(samples)), key=lambda i: (-samples[i].utility, i))
-    best, worst = samples[order[0]], samples[order[-1]]
-    gap = best.utility - worst.utility
-    if gap < margin or best.completion == worst.completion:
-        return None
-    return Pair(tuple(prefix), best.completion, worst.completion, float(gap))
+    out = []
+    for k in range(min(most, len(samples) // 2)):
+        best, worst = samples[order[k]], samples[order[-1 - k]]
+        gap = best.utility - worst.utility
+        if gap >= margin and best.completion != worst.completion:
+            out.append(Pair(tuple(prefix), best.completion, worst.completion, float(gap)))
+    return out
+
+
+def make_pair(prefix: Sequence[int], samples: Sequence[Sample], margin: float) -> Pair | None:
+    """Best against worst of one context's samples (:func:`make_pairs` with one pair), or
+    None when there is no clear preference."""
+    pairs = make_pairs(prefix, samples, margin, 1)
+    return pairs[0] if pairs else None
 
 
 def choice_mask(ids: np.ndarray, prefix_len: int, given: np.ndarray) -> np.ndarray:
