@@ -135,6 +135,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--quick", action="store_true", help="2 seeds, N=16 run kept (a smoke run)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/bench_align.json")
+    ap.add_argument(
+        "--cache", type=Path, default=None,
+        help="keep each run's results here and reuse those made with the same settings",
+    )  # fmt: skip
+    ap.add_argument(
+        "--only", choices=("reference", "aligned"), default=None,
+        help="make only these runs (into --cache) and stop",
+    )  # fmt: skip
     args = ap.parse_args()
     seeds = args.seeds[:2] if args.quick else args.seeds
     results: dict[str, Any] = {"aligned": str(args.aligned), "reference": str(args.reference)}
@@ -149,11 +157,25 @@ def main() -> None:
     summaries: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-align-") as tmp:
         for i, (name, overrides) in enumerate(runs(args.aligned, args.reference).items()):
+            if args.only is not None and not name.startswith(args.only):
+                continue
+            key = {"specs": str(args.specs), "seeds": seeds, "overrides": overrides}
+            cached = None if args.cache is None else args.cache / f"{name.replace(' ', '_')}.json"
+            if cached is not None and cached.is_file():
+                old = json.loads(cached.read_text())
+                if old["key"] == key:
+                    summaries[name] = old["result"]
+                    continue
             t0 = time.perf_counter()
             res = run(args.specs, Path(tmp) / f"run{i}", seeds, overrides)
             res["wall_s"] = round(time.perf_counter() - t0, 1)
             summaries[name] = res
             print(f"{name}: {json.dumps(res['summary'])} ({res['wall_s']} s)", file=sys.stderr)
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                cached.write_text(json.dumps({"key": key, "result": res}) + "\n")
+    if args.only is not None:
+        return
     t0 = time.perf_counter()
     results["kl"] = kl(args.aligned, args.reference, args.specs, seeds, 8)
     results["kl"]["wall_s"] = round(time.perf_counter() - t0, 1)

@@ -434,7 +434,8 @@ def align_cmd(
     threads: Annotated[int, typer.Option(help="CPU threads for torch (1: same bytes).")] = 1,
     device: Annotated[str, typer.Option(help="cpu, cuda (or cuda:N) for a GPU.")] = "cpu",
     profile: Annotated[
-        Path | None, typer.Option(help="A listener's reward profile (preferences.profile).")
+        str | None,
+        typer.Option(help="A listener's profile (compose learn) or weights file to align for."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-round lines.")] = False,
     force: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,

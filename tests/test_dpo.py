@@ -71,6 +71,17 @@ def test_pairs_are_best_against_worst_above_the_margin() -> None:
     assert make_pair((1,), [Sample((5,), 0.9), Sample((5,), 0.1)], margin=0.0) is None
 
 
+def test_several_pairs_are_disjoint_and_keep_the_margin() -> None:
+    from composer.training.dpo import make_pairs
+
+    utilities = (0.5, 0.9, 0.1, 0.6, 0.45, 0.2)
+    s = [Sample((k, 2), u) for k, u in zip(range(3, 9), utilities, strict=True)]
+    pairs = make_pairs((1,), s, margin=0.3, most=3)
+    # ranked 0.9, 0.6, 0.5, 0.45, 0.2, 0.1: (0.9, 0.1), (0.6, 0.2); (0.5, 0.45) is too close
+    assert [(p.chosen[0], p.rejected[0]) for p in pairs] == [(4, 5), (6, 8)]
+    assert make_pairs((1,), s, margin=0.0, most=9)[2].margin == pytest.approx(0.05)
+
+
 def test_only_chosen_tokens_after_the_prefix_count() -> None:
     ids = np.array([1, 4, 3, 5, 6, 2])
     assert choice_mask(ids, 2, GIVEN).tolist() == [0, 0, 0, 1, 1, 1]
@@ -237,3 +248,14 @@ def test_one_thread_gives_the_same_bytes(aligned: tuple[Path, dict], tmp_path: P
     _tiny_run(again)
     assert (again / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
     assert (again / "config.json").read_bytes() == (out / "config.json").read_bytes()
+
+
+def test_a_profile_is_scored_as_the_search_scores_it(tmp_path: Path) -> None:
+    from composer.training.align_data import contexts, random_specs
+
+    me = tmp_path / "me.yaml"
+    me.write_text("weights: {novelty: 5, groove: 0}\n")
+    spec = random_specs(1, 0)
+    plain, mine = contexts(spec, None, 1)[0], contexts(spec, str(me), 1)[0]
+    assert mine.weights["groove"] == 0 and plain.weights["groove"] > 0
+    assert mine.weights["novelty"] != plain.weights["novelty"]

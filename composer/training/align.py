@@ -73,7 +73,7 @@ class AlignConfig:
     seed: int = 0
     threads: int = 1
     device: str = "cpu"
-    profile: Path | None = None  # a listener's reward-weights profile (preferences.profile)
+    profile: str | None = None  # a listener's profile name or weights file (preferences.profile)
 
     def to_json(self) -> dict[str, Any]:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
@@ -111,10 +111,6 @@ def preflight(cfg: AlignConfig, force: bool = False) -> None:
         raise SpecError("--specs", "0 random specs and no examples: nothing to align on")
     check_device(cfg.device)
     check_checkpoint(cfg.checkpoint)
-    if cfg.profile is not None:
-        from grammar.spec import load_profile
-
-        load_profile(cfg.profile)
     out, shown = cfg.out, shorten(cfg.out, 120)
     if out.resolve() == cfg.checkpoint.resolve() or out.resolve() == CHECKPOINT.resolve():
         raise SpecError("--out", f"'{shown}' is an input checkpoint; name a new folder")
@@ -255,16 +251,14 @@ def align(cfg: AlignConfig, log: Log = _quiet, force: bool = False) -> dict[str,
     import torch
 
     from composer.generators.transformer.model import load_model, parameters
-    from grammar.spec import load_profile
 
     preflight(cfg, force)
     t_start = time.perf_counter()
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    profile = load_profile(cfg.profile) if cfg.profile is not None else None
     specs = random_specs(cfg.specs, cfg.seed) + (example_specs() if cfg.examples else [])
-    ctxs = contexts(specs, profile, cfg.per_song)
+    ctxs = contexts(specs, cfg.profile, cfg.per_song)  # a bad --profile fails here, early
     log(f"align: {len(ctxs)} section contexts from {len(specs)} songs")
     given, pad = given_table(cfg.checkpoint)
     ref = load_model(cfg.checkpoint).to(cfg.device)

@@ -80,35 +80,42 @@ class Context:
 
 def contexts(
     specs: Sequence[tuple[str, dict[str, Any]]],
-    profile: Mapping[str, float] | None = None,
+    profile: str | None = None,
     per_song: int = 3,
 ) -> list[Context]:
     """The first ``per_song`` all-new sections (one per label) of every spec, planned by the
-    planning passes; the weights as ``compose`` resolves them, with ``profile`` (a listener's
-    reward weights) in place of the spec's own profile when given."""
+    planning passes, with the reward weights and model the search would use for that song
+    (:func:`composer.pipeline.search_config`); ``profile`` is put in every spec's
+    ``preferences.profile`` (a listener's profile name, or a YAML file of reward weights), so
+    the candidates are scored as ``compose`` scores them for that listener."""
     from composer.pipeline import compile_song, search_config
-    from composer.search.rewards import resolve_weights
-    from grammar.spec import Preferences, load_profile, validate_spec
+    from grammar.errors import SpecError
+    from grammar.spec import validate_spec
     from planners.styles import get_style
 
     out = []
     for name, data in specs:
-        spec = validate_spec({**data, "generator": "transformer"})
+        data = {**data, "generator": "transformer"}
+        if profile is not None:
+            data["preferences"] = {**(data.get("preferences") or {}), "profile": profile}
+        spec = validate_spec(data)
         c = compile_song(spec, stop_after="harmony")
         plan = c.need_plan()
-        config = search_config(spec, plan)
+        try:
+            config = search_config(spec, plan)
+        except SpecError as exc:
+            if profile is None or not exc.field.startswith("preferences"):
+                raise
+            raise SpecError("--profile", exc.problem) from None
         family = get_style(plan.style).family
-        weights = config.weights
-        if profile is not None:
-            prefs = spec.preferences or Preferences()
-            own = load_profile(prefs.profile) if prefs.profile else {}
-            weights = resolve_weights(family, {**own, **profile}, prefs.weights)
         seen: set[str] = set()
         for sect in plan.sections:
             if sect.source is not None or sect.label in seen or len(seen) >= per_song:
                 continue
             seen.add(sect.label)
-            out.append(Context(f"{name}/{sect.id}", plan, sect, weights, config.model, family))
+            out.append(
+                Context(f"{name}/{sect.id}", plan, sect, config.weights, config.model, family)
+            )
     return out
 
 
