@@ -242,6 +242,8 @@ def save_checkpoint(policy: Any, source: Path, out: Path) -> None:
     for name in KEPT:
         if (source / name).is_file():
             shutil.copyfile(source / name, out / name)
+    for f in out.iterdir():  # safetensors writes its file 0600; a model is there to be shared
+        f.chmod(0o644)
 
 
 def align(cfg: AlignConfig, log: Log = _quiet, force: bool = False) -> dict[str, Any]:
@@ -353,10 +355,13 @@ def _line(s: RoundStats) -> str:
 def model_card(result: dict[str, Any]) -> str:
     """The model card's section on the alignment: data, settings, and every round's figures."""
     cfg = result["config"]
+    ref = Path(result["reference"])
+    shipped = ref.resolve() == CHECKPOINT.resolve()
+    name = "the shipped model (the sections above describe it)" if shipped else f"`{ref.name}`"
     lines = [
         "## Alignment (DPO)",
         "",
-        f"Fine-tuned from `{Path(result['reference']).name}` by `compose align`: iterated Direct "
+        f"Fine-tuned from {name} by `compose align`: iterated Direct "
         "Preference Optimisation against that checkpoint (frozen), as NotaGen's CLaMP-DPO. Each "
         f"round samples {cfg['candidates']} melodies from the current model for each of "
         f"{result['contexts']} all-new sections of {len(result['songs'])} planned songs "
