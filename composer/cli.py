@@ -42,6 +42,7 @@ COMMAND_ORDER = (
     "batch",
     "eval",
     "warmup",
+    "learn",
     "train",
     "train-reward",
 )
@@ -144,6 +145,14 @@ def compose(
             "--quantized", help="Play exactly on the grid (no humanisation; swing stays)."
         ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Compose for this listener: the personal reward fitted by "
+            "`compose learn --profile NAME` (same as preferences: {profile: NAME}).",
+        ),
+    ] = None,
     output: Annotated[
         list[Path] | None,
         typer.Option(
@@ -171,6 +180,15 @@ def compose(
     from composer.render.outputs import check_outputs, expand_formats, outputs_report_path
 
     song_spec = api.build_spec(spec, _overrides(ctx))  # the inputs first: their errors matter most
+    if profile is not None:
+        from composer.preferences.profiles import check_name, load_profile
+        from grammar.spec import merge_overrides
+
+        load_profile(check_name(profile))  # a bad or unknown profile: an error before any work
+        prefs = (
+            song_spec.preferences.model_dump(exclude_unset=True) if song_spec.preferences else {}
+        )
+        song_spec = merge_overrides(song_spec, {"preferences": {**prefs, "profile": profile}})
     outputs = expand_formats(output or [Path("song.mid")], formats)
     check_outputs(outputs)  # before composing: unknown suffix, missing tool
     report = outputs_report_path(outputs)
@@ -362,6 +380,22 @@ def train_reward_cmd(
 
     out = api.train_reward(seed, output, limit, force=force)
     typer.echo(json.dumps(out, indent=2))
+
+
+@app.command("learn")
+def learn_cmd(
+    profile: Annotated[
+        str, typer.Option(metavar="NAME", help="The profile to fit (compose --profile NAME).")
+    ] = "me",
+    rater: Annotated[
+        str | None, typer.Option(help="Whose ratings (default: the rater named like the profile).")
+    ] = None,
+) -> None:
+    """Fit a listener's personal reward from their A/B ratings; print cross-validated accuracy."""
+    from composer.preferences.learn import learn
+
+    out = learn(profile, rater)
+    typer.echo(json.dumps(out.to_json(), indent=2))
 
 
 @app.command("train")

@@ -25,11 +25,14 @@ from composer.arrange.perform import perform, ritardando
 from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
+from composer.preferences.profiles import is_profile_name
+from composer.preferences.search import with_profile
 from composer.render.midi import write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, search
 from composer.search.rewards import resolve_weights
 from grammar.brief.apply import read_prompt
+from grammar.errors import SpecError
 from grammar.spec import Preferences, SongSpec, load_profile
 from kernels.notes import empty_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
@@ -74,15 +77,24 @@ def compose_pass(c: Compilation, progress: Progress) -> Compilation:
 
 def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
     """The search settings of a song: the spec's ``preferences:`` (beam, diversity, learned
-    reward on or off) and the reward weights from style, user profile and spec."""
+    reward on or off) and the reward weights from style, user profile and spec; a profile
+    *name* (``compose learn --profile NAME``) composes with that listener's personal reward."""
     prefs = spec.preferences or Preferences()
-    profile = load_profile(prefs.profile) if prefs.profile else None
-    return SearchConfig(
+    listener = prefs.profile if prefs.profile and is_profile_name(prefs.profile) else None
+    profile = load_profile(prefs.profile) if prefs.profile and not listener else None
+    config = SearchConfig(
         weights=resolve_weights(get_style(plan.style).family, profile, prefs.weights),
         beam=prefs.beam,
         diversity=prefs.diversity,
         model=default_model() if prefs.learned else None,
     )
+    if listener is None:
+        return config
+    if not prefs.learned:
+        raise SpecError(
+            "preferences.learned", f"is false, but profile '{listener}' is a learned reward"
+        )
+    return with_profile(config, listener, prefs.weights)  # the listener's personal reward
 
 
 def song_notes(c: Compilation) -> np.ndarray:

@@ -129,7 +129,10 @@ class Preferences(BaseModel):
         "learned, ...), 0..100; they replace the style's and the profile's.",
     )
     profile: str | None = Field(
-        None, description="A YAML file of a user's reward weights: {weights: {name: w}}."
+        None,
+        description="A listener's profile name (letters, digits, - and _; fitted by `compose "
+        "learn --profile NAME`): compose with their personal reward. Anything else is a YAML "
+        "file of a user's reward weights: {weights: {name: w}}.",
     )
     beam: int = Field(
         4, strict=True, ge=1, le=16, description="Partial songs kept by the search (1 = greedy)."

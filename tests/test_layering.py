@@ -19,6 +19,16 @@ import networkx as nx
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("kernels", "grammar", "planners", "composer")  # lowest first
 TRAINING_USERS = {"composer.cli", "composer.app.api", "composer.training"}
+# The studio (composer/studio/): the ratings store is a leaf any room may read (the reward model
+# trains on it); the rest (A/B pairs, the web app) is the edge, reached only from the CLI.
+RATINGS = "composer.studio.ratings"
+RATINGS_IMPORTS = {"composer.app.output", "grammar.errors", "kernels.notes"}
+STUDIO_USERS = {"composer.cli", "composer.studio"}
+# Preferences (composer/preferences/): the listener's personal reward. The search reaches it only
+# through the pipeline (a profile in the spec) and the CLI (`compose learn`); it reads the ratings
+# store (a leaf) but nothing else of the studio, and never the application edge.
+PREFERENCES = "composer.preferences"
+PREFERENCES_USERS = {"composer.cli", "composer.pipeline", PREFERENCES}
 
 
 def _modules() -> dict[str, Path]:
@@ -93,6 +103,40 @@ def test_build_time_code_is_apart() -> None:
         and not any(a == u or a.startswith(u + ".") for u in TRAINING_USERS)
     )
     assert reach == [], f"compose-time modules importing training code: {reach}"
+
+
+def test_the_ratings_store_is_a_leaf() -> None:
+    assert set(GRAPH.successors(RATINGS)) <= RATINGS_IMPORTS
+
+
+def test_only_the_cli_reaches_the_studio() -> None:
+    reach = sorted(
+        (a, b)
+        for a, b in GRAPH.edges
+        if b.startswith("composer.studio")
+        and b not in (RATINGS, "composer.studio")
+        and not any(a == u or a.startswith(u + ".") for u in STUDIO_USERS)
+    )
+    assert reach == [], f"modules importing the studio's edge: {reach}"
+
+
+def test_preferences_are_a_room_of_their_own() -> None:
+    inside = [m for m in MODULES if m == PREFERENCES or m.startswith(PREFERENCES + ".")]
+    assert len(inside) > 5
+    users = sorted(
+        (a, b)
+        for a, b in GRAPH.edges
+        if b in inside and not any(a == u or a.startswith(u + ".") for u in PREFERENCES_USERS)
+    )
+    assert users == [], f"modules reaching composer.preferences: {users}"
+    edges = sorted(
+        (a, b)
+        for a in inside
+        for b in GRAPH.successors(a)
+        if b.startswith(("composer.app", "composer.cli"))
+        or (b.startswith("composer.studio") and b != RATINGS)
+    )
+    assert edges == [], f"composer.preferences importing the edge: {edges}"
 
 
 def test_a_cycle_would_be_found() -> None:

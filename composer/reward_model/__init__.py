@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -73,6 +74,17 @@ def model_inputs(features: np.ndarray, tonic: int | np.ndarray) -> np.ndarray:
     return np.concatenate([f[:, _COLUMNS], degrees], axis=1)
 
 
+class SegmentScorer(Protocol):
+    """What the search's ``learned`` reward calls: the shipped :class:`RewardModel`, or a
+    listener's personal model (:mod:`composer.preferences.model`). ``meta['name']`` goes into
+    the report."""
+
+    @property
+    def meta(self) -> dict[str, Any]: ...
+
+    def score(self, features: np.ndarray, tonic: int) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class RewardModel:
     """``logit = w2 . tanh(W1 ((x - mean) / std) + b1) + b2``; the reward is
@@ -87,7 +99,7 @@ class RewardModel:
     b2: float
     center: float
     scale: float
-    meta: dict
+    meta: dict[str, Any]
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Raw scores of model-input rows (see :func:`model_inputs`); higher = preferred."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from composer.reward_model import RewardModel
+from composer.reward_model import SegmentScorer
 from composer.search.rewards import RELATIONS, STYLE_ORDER, score
 from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from composer.segment import Segment
@@ -174,7 +174,7 @@ def score_batch(
     section: SectionPlan,
     context: SongContext,
     weights: Mapping[str, float],
-    model: RewardModel | None = None,
+    model: SegmentScorer | None = None,
 ) -> list[Scored]:
     """Rewards of each checked candidate; its objective assumes perfect seams (junction 1)
     until the lattice knows its neighbours."""

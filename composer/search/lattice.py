@@ -36,7 +36,7 @@ import networkx as nx
 import numpy as np
 
 from composer.generators.base import GenerationContext, SectionGenerator
-from composer.reward_model import RewardModel
+from composer.reward_model import SegmentScorer
 from composer.search.batch import (
     JUNCTION_WEIGHT,
     Batch,
@@ -72,7 +72,7 @@ class SearchConfig:
     weights: Mapping[str, float]
     beam: int = 4
     diversity: float = 0.25
-    model: RewardModel | None = None
+    model: SegmentScorer | None = None
 
 
 @dataclass(frozen=True)
