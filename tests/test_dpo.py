@@ -259,3 +259,17 @@ def test_a_profile_is_scored_as_the_search_scores_it(tmp_path: Path) -> None:
     plain, mine = contexts(spec, None, 1)[0], contexts(spec, str(me), 1)[0]
     assert mine.weights["groove"] == 0 and plain.weights["groove"] > 0
     assert mine.weights["novelty"] != plain.weights["novelty"]
+
+
+def test_an_unknown_listener_is_one_line_naming_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from composer.cli import main
+
+    monkeypatch.setenv("SONGC_HOME", str(tmp_path / "home"))
+    out = tmp_path / "aligned"
+    args = ["align", "--out", str(out), "--specs", "1", "--no-examples", "--profile", "nobody"]
+    assert main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--profile" in lines[0], lines
+    assert not out.exists()

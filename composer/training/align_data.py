@@ -27,7 +27,7 @@ import numpy as np
 from composer.generators.base import GenerationContext
 from composer.generators.transformer.generator import TransformerGenerator, load
 from composer.generators.transformer.tokens import CHORD, OTHER, Section
-from composer.reward_model import RewardModel
+from composer.reward_model import SegmentScorer
 from kernels.notes import TRACK_MELODY, track_notes
 from planners.plan import SectionPlan, SongPlan
 
@@ -74,7 +74,7 @@ class Context:
     plan: SongPlan
     section: SectionPlan
     weights: Mapping[str, float]
-    model: RewardModel | None
+    model: SegmentScorer | None  # the learned reward (a listener's personal one with a profile)
     style: str  # the core style family the rewards know
 
 
