@@ -104,7 +104,7 @@ def contexts(
         try:
             config = search_config(spec, plan)
         except SpecError as exc:
-            if profile is None or not exc.field.startswith("preferences"):
+            if profile is None or not exc.field.startswith(("preferences", "profile")):
                 raise
             raise SpecError("--profile", exc.problem) from None
         family = get_style(plan.style).family
