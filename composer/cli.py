@@ -755,6 +755,53 @@ def continue_cmd(
 # --- end of revise and continue -------------------------------------------------------------
 
 
+@app.command("align")
+def align_cmd(
+    out: Annotated[Path, typer.Option(help="New folder for the aligned checkpoint.")],
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Reference and starting model (default: the shipped one)."),
+    ] = None,
+    rounds: Annotated[int, typer.Option(help="Rounds of sample, score, pair, DPO.")] = 3,
+    beta: Annotated[float, typer.Option(help="DPO's KL strength (> 0).")] = 0.1,
+    candidates: Annotated[int, typer.Option(help="Samples per section and round.")] = 8,
+    specs: Annotated[int, typer.Option(help="Seeded random specs (besides the examples).")] = 8,
+    examples: Annotated[bool, typer.Option(help="Also align on the examples/ specs.")] = True,
+    margin: Annotated[float, typer.Option(help="Least reward gap for a pair.")] = 0.05,
+    pairs: Annotated[int, typer.Option(help="Pairs per section and round (best/worst...).")] = 2,
+    lr: Annotated[float, typer.Option(help="Learning rate.")] = 5e-5,
+    epochs: Annotated[int, typer.Option(help="Passes over each round's pairs.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of specs, samples and batches.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch (1: same bytes).")] = 1,
+    device: Annotated[str, typer.Option(help="cpu, cuda (or cuda:N) for a GPU.")] = "cpu",
+    profile: Annotated[
+        str | None,
+        typer.Option(help="A listener's profile (compose learn) or weights file to align for."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-round lines.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+) -> None:
+    """Align the `transformer` melody model with the rewards by iterated DPO (compose align)."""
+    from composer.training.align import AlignConfig, align
+
+    cfg = AlignConfig(
+        out=out, rounds=rounds, beta=beta, candidates=candidates, specs=specs,
+        examples=examples, margin=margin, pairs=pairs, lr=lr, epochs=epochs, seed=seed,
+        threads=threads, device=device, profile=profile,
+    )  # fmt: skip
+    if checkpoint is not None:
+        cfg = replace(cfg, checkpoint=checkpoint)
+    log = (lambda line: None) if quiet else (lambda line: typer.echo(line, err=True))
+    res = align(cfg, log, force=force)
+    if not quiet:
+        last = next(r for r in res["rounds"] if r["round"] == res["kept_round"])
+        typer.echo(
+            f"wrote {out}: round {res['kept_round']} kept, reward {last['reward']:.4f} "
+            f"(reference {res['rounds'][0]['reward']:.4f}), KL {last['kl']:.3f}; compose with "
+            f"it: --generator transformer --checkpoint {out}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app (:func:`_main`). As the ``compose`` script (``argv`` None), exit
     straight after the outputs are flushed: the interpreter's teardown of torch and numba took
