@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from composer.reward_model import RewardModel
-from composer.search.rewards import RELATIONS, STYLE_ORDER, score
+from composer.search.rewards import RELATIONS, score, target_features
 from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from composer.segment import Segment
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
 from planners.plan import SectionPlan, SongPlan
+from planners.styles import get_style
 from planners.tonality import key_fit
 
 JUNCTION_WEIGHT = 0.15  # share of a section's objective given to its seams with its neighbours
@@ -180,7 +181,7 @@ def score_batch(
     until the lattice knows its neighbours."""
     key = section.key_obj()
     learned = None if model is None else model.score(result.features, key.tonic)
-    style = STYLE_ORDER.index(context.style) if context.style in STYLE_ORDER else 0
+    targets = target_features(get_style(context.style))
     src_mel = None if context.source is None else melody(context.source.notes)
     out = []
     for i, cand in enumerate(candidates):
@@ -189,7 +190,7 @@ def score_batch(
         motifs = motif_set(mel)
         feats.update(
             ctx_beats_per_bar=float(context.beats_per_bar),
-            ctx_style=float(style),
+            **targets,
             ctx_relation=float(RELATIONS.index(section.relation)),
             ctx_melody_similarity=feats["ref_note_similarity"] if src_mel is not None else -1.0,
             ctx_contour_similarity=(
