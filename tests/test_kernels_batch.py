@@ -15,7 +15,7 @@ from kernels.batch import BatchResult, check_batch
 from kernels.checker import VIOLATIONS
 from kernels.context import SectionArrays
 from kernels.features import FEATURES
-from kernels.notes import NOTE_DTYPE, empty_notes
+from kernels.notes import NOTE_DTYPE, TRACK_DRUMS, empty_notes
 from kernels.reference import reference_features, reference_violations
 from kernels.reference_voices import voice_pair_counts
 from tests.test_kernels_checker import section_4_4
@@ -248,13 +248,31 @@ def test_empty_candidate_among_others() -> None:
 
 
 def test_extra_tracks_only_count_for_out_of_key() -> None:
-    # a fourth track (3) holding F# over the C chord: out of key, but no feature sees it
+    # a fifth track (4) holding F# over the C chord: out of key, but no feature sees it
     arrays = section_4_4()
-    cand = np.array([(0, 480, 66, 80, 3)], dtype=NOTE_DTYPE)
+    cand = np.array([(0, 480, 66, 80, 4)], dtype=NOTE_DTYPE)
     result = check_batch([cand], arrays)
     assert result.violation_dict(0)["out_of_key"] == 1
     assert result.feature_dict(0) == check_batch([empty_notes()], arrays).feature_dict(0)
     assert_matches_reference(result, 0, cand, arrays)
+
+
+def test_drums_are_not_pitched_notes() -> None:
+    """A drum's note number is an instrument (42: closed hi-hat, an F# over the C chord): the
+    checker leaves the drum track out of every constraint and feature."""
+    arrays = section_4_4()
+    cand = np.array([(0, 480, 72, 80, 0), (0, 480, 48, 80, 2)], dtype=NOTE_DTYPE)
+    kit = np.array([(t, 60, 42, 90, TRACK_DRUMS) for t in range(0, 3840, 240)], dtype=NOTE_DTYPE)
+    with_kit = np.sort(np.concatenate([cand, kit]), order="onset")
+    plain, drummed = check_batch([cand], arrays), check_batch([with_kit], arrays, reference=kit)
+    assert drummed.violation_dict(0) == plain.violation_dict(0)
+    assert (
+        drummed.feature_dict(0)["ref_note_similarity"]
+        == check_batch([cand], arrays, reference=empty_notes()).feature_dict(0)[
+            "ref_note_similarity"
+        ]
+    )
+    assert check_batch([kit], arrays).violation_dict(0)["out_of_key"] == 0
 
 
 @pytest.mark.parametrize(
