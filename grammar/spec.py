@@ -105,6 +105,7 @@ REWARD_NAMES = (
     "form_relation",
     "novelty",
     "learned",
+    "band_fit",
 )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from composer.reward_model import RewardModel
+from composer.search.band_rewards import band_features
 from composer.search.rewards import RELATIONS, score, target_features
 from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from composer.segment import Segment
@@ -167,6 +168,7 @@ class SongContext:
     source: Segment | None = None  # the chosen material it repeats or varies, in its key
     others: Sequence[np.ndarray] = ()  # motif sets of chosen sections of other labels
     contrasts: Sequence[np.ndarray] = ()  # motif sets of the chosen sections it contrasts
+    band: np.ndarray | None = None  # the section's band as played (composer.search.band_rewards)
 
 
 def score_batch(
@@ -203,9 +205,13 @@ def score_batch(
         feats["ctx_key_r"] = r
         if learned is not None:
             feats["learned_score"] = float(learned[i])
-        rewards = score(feats, section, weights)
         violations = result.violation_dict(i)
         violations["off_key"] = 0 if heard else 1
+        if context.band is not None:
+            band, above = band_features(context.band, cand.notes)
+            feats.update(band)
+            violations["comp_above_melody"] = above
+        rewards = score(feats, section, weights)
         objective = (1 - JUNCTION_WEIGHT) * rewards["total"] + JUNCTION_WEIGHT
         out.append(Scored(i, cand, violations, rewards, 1.0, objective, motifs))
     return out

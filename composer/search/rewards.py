@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+from composer.search.band_rewards import BAND_REWARDS, BAND_WEIGHTS
 from grammar.spec import REWARD_NAMES
 from planners.plan import SectionPlan
 from planners.styles import CORE_STYLES, STYLES, MelodyTargets, Style
@@ -219,6 +220,7 @@ REWARDS: dict[str, Reward] = {
     "form_relation": form_relation,
     "novelty": novelty,
     "learned": learned,
+    **BAND_REWARDS,  # the melody with the band as played (issue 14)
 }
 if tuple(REWARDS) != REWARD_NAMES:  # the names a spec may weigh (grammar.spec) are these
     raise ImportError(f"REWARDS {tuple(REWARDS)} != grammar.spec.REWARD_NAMES {REWARD_NAMES}")
@@ -229,6 +231,7 @@ OBJECTIVES: dict[str, tuple[str, ...]] = {
     "form": ("form_relation",),
     "novelty": ("novelty",),
     "learned": ("learned",),
+    "band": tuple(BAND_REWARDS),
 }
 
 # Harmony and cadence matter most to listeners of tonal music; shape and rhythm next; form is a
@@ -245,6 +248,7 @@ WEIGHTS: dict[str, float] = {
     "form_relation": 1.0,
     "novelty": 0.5,
     "learned": 2.0,
+    **BAND_WEIGHTS,
 }
 
 
