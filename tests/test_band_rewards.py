@@ -69,10 +69,11 @@ def test_played_band_is_the_arranged_band() -> None:
     assert played_bands(song) is bands  # built once a song
     arranged = arrange_song(song, make_notes([]))
     bass = arranged[arranged["track"] == TRACK_BASS]
+    bar = song.meter().bar_ticks
     for s in song.sections:
         start = song.section_start_tick(s)
         mine = bands[s.id][bands[s.id]["track"] == TRACK_BASS]
-        theirs = bass[(bass["onset"] >= start) & (bass["onset"] < start + s.bars * song.meter().bar_ticks)]
+        theirs = bass[(bass["onset"] >= start) & (bass["onset"] < start + s.bars * bar)]
         assert np.array_equal(mine["pitch"], theirs["pitch"])
         assert np.array_equal(mine["onset"] + start, theirs["onset"])
         assert not (bands[s.id]["track"] == TRACK_DRUMS).any()
