@@ -3,6 +3,8 @@ hand-worked cases, and the played band is the one the arrange pass writes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,24 @@ def test_played_band_is_the_arranged_band() -> None:
 def _section() -> SectionPlan:
     spec = validate_spec({"form": "A", "style": "pop", "seed": 1})
     return compile_song(spec, stop_after="harmony").need_plan().sections[0]
+
+
+def test_the_search_judges_the_band_as_played(tmp_path: Path) -> None:
+    """Through the whole pipeline (humanised, not --quantized): every generated section's
+    report carries the band's violation and reward, and the MIDI read back has the melody over
+    the comp (the arrange pass moved what the violation counted)."""
+    from composer.app import api
+    from tests.midiread import read
+
+    song = api.compose({"seed": 4, "candidates": 3, "generator": "rules", "style": "blues"})
+    generated = [s for s in song.report.sections if s.relation != "repeats"]
+    assert generated and all("comp_above_melody" in s.violations for s in generated)
+    assert all(0.0 <= s.scores["band_fit"] <= 1.0 for s in generated)
+    path = tmp_path / "b.mid"
+    path.write_bytes(song.midi)
+    back = read(path)
+    mel, comp = back.notes["Melody"], back.notes["Chords"]
+    over = sum(
+        d for o, d, p in mel if all(q < p for oc, dc, q in comp if oc < o + d and oc + dc > o)
+    )
+    assert over >= 0.9 * sum(d for _, d, _ in mel)
