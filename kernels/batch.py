@@ -331,13 +331,15 @@ def check_batch(
     its section length in ticks (feeds the ``boundary_*`` features). Raises ValueError on a
     malformed candidate (naming it) or segment, or ``previous`` without ``previous_length``.
     Drum notes (track :data:`kernels.notes.TRACK_DRUMS`) are left out: a drum's note number is
-    an instrument, not a pitch, so no constraint or feature reads it.
+    an instrument, not a pitch, so no constraint or feature reads it; unless ``arrays.voices``
+    names that track as a voice (a four-part chorale's fourth voice).
     """
-    candidates = [_pitched(c) for c in candidates]
-    reference = None if reference is None else _pitched(reference)
-    previous = None if previous is None else _pitched(previous)
     if not isinstance(arrays, SectionArrays):
         raise TypeError(f"arrays must be a SectionArrays, got {type(arrays).__name__}")
+    if TRACK_DRUMS not in arrays.voices:
+        candidates = [_pitched(c) for c in candidates]
+        reference = None if reference is None else _pitched(reference)
+        previous = None if previous is None else _pitched(previous)
     if (previous is None) != (previous_length is None):
         raise ValueError("previous and previous_length must be given together")
     if previous_length is not None and not 1 <= int(previous_length) < 1 << 40:
