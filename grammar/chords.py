@@ -56,6 +56,31 @@ QUALITIES: dict[str, tuple[str, tuple[int, ...]]] = {
     "7b5": ("7b5", (0, 4, 6, 10)),
 }
 
+# quality -> class: the five kinds of chord a melody needs to tell apart (which tones are stable):
+# major (M), minor (m), diminished (o), augmented (+) and dominant (7); extensions are colour.
+# The melody model's chord tokens and the chorale labeller's agreement test read this one table.
+QUALITY_CLASS: dict[str, str] = {
+    "maj": "M", "6": "M", "69": "M", "add9": "M", "maj7": "M", "maj9": "M", "maj13": "M",
+    "sus2": "M", "sus4": "M", "5": "M", "maj7#11": "M",
+    "min": "m", "m7": "m", "m6": "m", "m69": "m", "madd9": "m", "m9": "m", "m11": "m",
+    "m13": "m", "mMaj7": "m",
+    "dim": "o", "dim7": "o", "m7b5": "o",
+    "aug": "+", "aug7": "+", "maj7#5": "+",
+    "7": "7", "9": "7", "11": "7", "13": "7", "7b9": "7", "7#9": "7", "7#11": "7",
+    "7b5": "7", "7sus4": "7", "9sus4": "7",
+}  # fmt: skip
+# class -> the triad (or, for "7", the seventh chord) that stands for it.
+CLASS_INTERVALS: dict[str, tuple[int, ...]] = {
+    "M": (0, 4, 7), "m": (0, 3, 7), "o": (0, 3, 6), "+": (0, 4, 8), "7": (0, 4, 7, 10),
+}  # fmt: skip
+
+
+def triad_class(quality: str) -> str:
+    """M / m / o / +: the triad a quality is built on (a dominant seventh is a major triad)."""
+    cls = QUALITY_CLASS[quality]
+    return "M" if cls == "7" else cls
+
+
 # Other spellings of the same suffixes (matched case-sensitively: "M7" is not "m7").
 SUFFIX_ALIASES: dict[str, str] = {
     "maj": "maj",

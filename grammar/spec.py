@@ -147,6 +147,7 @@ REWARD_NAMES = (
     "form_relation",
     "novelty",
     "learned",
+    "band_fit",
 )
 
 

@@ -47,7 +47,7 @@ from kernels.context import P_BAR, P_BEAT, P_LENGTH, P_TONIC, SectionArrays
 from kernels.features import FEATURES, _candidate_features
 from kernels.gather import _gather_sorted
 from kernels.melodic import _melodic_features
-from kernels.notes import NOTE_DTYPE
+from kernels.notes import NOTE_DTYPE, TRACK_DRUMS
 from kernels.repetition import _repetition_features
 from kernels.rhythm import _rhythm_features
 from kernels.voiceleading import VOICE_PAIR_COUNTS, voice_pairs
@@ -302,6 +302,14 @@ def _segment_columns(
     return gathered[0], gathered[1], gathered[2], gathered[3]
 
 
+def _pitched(notes: np.ndarray) -> np.ndarray:
+    """``notes`` without drum notes (the same array when it has none)."""
+    if notes.dtype.names is None or "track" not in notes.dtype.names:
+        return notes  # malformed: _flatten names the problem
+    drums = notes["track"] == TRACK_DRUMS
+    return notes[~drums] if drums.any() else notes
+
+
 def check_batch(
     candidates: Sequence[np.ndarray],
     arrays: SectionArrays,
@@ -322,9 +330,16 @@ def check_batch(
     the segment the candidates follow (times relative to ITS start) with ``previous_length``,
     its section length in ticks (feeds the ``boundary_*`` features). Raises ValueError on a
     malformed candidate (naming it) or segment, or ``previous`` without ``previous_length``.
+    Drum notes (track :data:`kernels.notes.TRACK_DRUMS`) are left out: a drum's note number is
+    an instrument, not a pitch, so no constraint or feature reads it; unless ``arrays.voices``
+    names that track as a voice (a four-part chorale's fourth voice).
     """
     if not isinstance(arrays, SectionArrays):
         raise TypeError(f"arrays must be a SectionArrays, got {type(arrays).__name__}")
+    if TRACK_DRUMS not in arrays.voices:
+        candidates = [_pitched(c) for c in candidates]
+        reference = None if reference is None else _pitched(reference)
+        previous = None if previous is None else _pitched(previous)
     if (previous is None) != (previous_length is None):
         raise ValueError("previous and previous_length must be given together")
     if previous_length is not None and not 1 <= int(previous_length) < 1 << 40:

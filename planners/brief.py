@@ -103,7 +103,9 @@ def prompt_defaults(spec: SongSpec, reading: Reading | None, style: Style) -> De
     tempo = None
     if spec.tempo is None and brief.tempo_position is not None:
         own = asked is None or reading.style_note is None or asked.id == style.name
-        slow, moderate, fast = style.tempo if own or asked is None else asked.tempo
+        # a style file's range; the asked style's (catalogue) range while it falls back
+        fallback = None if own or asked is None else asked.tempo
+        slow, moderate, fast = style.tempo if fallback is None else fallback
         tempo = place_tempo(brief.tempo_position, slow, moderate, fast)
         where = style.name if own or asked is None else asked.id
         src = (
@@ -127,7 +129,12 @@ def prompt_defaults(spec: SongSpec, reading: Reading | None, style: Style) -> De
                 words=reading.filled["tempo"][1],
             )
         )
-    elif spec.tempo is None and asked is not None and reading.style_note is not None:
+    elif (
+        spec.tempo is None
+        and asked is not None
+        and asked.tempo is not None
+        and reading.style_note is not None
+    ):
         tempo = asked.tempo[1]  # a fallback style plays at the asked style's tempo ("jig")
         said.append(
             Said(

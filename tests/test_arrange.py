@@ -114,11 +114,26 @@ def test_energy_follows_role_and_place() -> None:
     assert e[6].energy == 5 and e[2].energy == 4  # the last chorus lifted
 
 
+def test_colour_tones_only_where_they_belong() -> None:
+    """The 9th colours major, minor and dominant chords (a full shell of a seventh chord, every
+    arpeggio), never a chord that spells its own 2nd/9th or a diminished or augmented one."""
+    assert voice("shell", parse_chord("Dm7"), None, True) in ((50, 53, 60, 64), (50, 60, 64, 65))
+    assert voice("shell", parse_chord("Dm7"), None, False) in ((50, 53, 60), (50, 60, 65))
+    assert voice("arpeggio", parse_chord("C"), None) == (48, 55, 62, 64)  # C G D E
+    for plain in ("C7b9", "C7#9", "Cdim", "Caug", "Cm7b5", "Cadd9", "Csus2"):
+        c = parse_chord(plain)
+        for kind, full in (("shell", True), ("arpeggio", False)):
+            v = voice(kind, c, None, full)
+            assert all(p % 12 in c.pitch_classes for p in v), (plain, kind)
+
+
 def test_voicings_are_chord_tones_and_the_comp_stays_under_the_melody() -> None:
     c = parse_chord("G7")
     for kind in ("close", "shell", "open", "power", "arpeggio", "strum"):
         v = voice(kind, c, None, True)
-        assert all(p % 12 in c.pitch_classes for p in v), kind
+        colour = {(c.root + 2) % 12} if kind in ("shell", "arpeggio") else set()  # the 9th
+        assert all(p % 12 in c.pitch_classes | colour for p in v), kind
+        assert {p % 12 for p in v} >= colour, kind
     mel = make_notes([(0, 960, 64, 80, TRACK_MELODY)])
     comp = make_notes([(0, 960, p, 60, TRACK_CHORDS) for p in (55, 60, 64, 67)])
     out = under_melody(comp, mel)

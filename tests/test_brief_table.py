@@ -95,3 +95,18 @@ def test_share_met() -> None:
     for miss in misses:
         print("  miss:", miss)
     assert share >= TARGET, f"{share:.1%} met; misses:\n" + "\n".join(misses)
+
+
+def test_catalogue_tempo_only_where_no_style_file_brings_one() -> None:
+    """A tempo range is written once: in the style file, or (for a style that has none yet and
+    falls back) in the catalogue. The meters the catalogue implies agree with the style files."""
+    from grammar.brief.lexicon import lexicon
+
+    for sid, info in lexicon().styles.items():
+        if sid in STYLES:
+            assert info.tempo is None, f"{sid}: its style file brings the tempo range"
+            if info.meter != "4/4":
+                assert STYLES[sid].time_signature == info.meter, sid
+        else:
+            assert info.tempo is not None and info.fallback, sid
+            assert any(f in STYLES for f in info.fallback), sid

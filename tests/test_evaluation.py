@@ -134,3 +134,16 @@ def test_tune_path_names_the_tunes_of_an_opus() -> None:
     assert tune_path("essenFolksong/han1.abc", None, 4, True) == "essenFolksong/han1.abc#5"
     assert tune_path("essenFolksong/han1.abc", "", 0, True) == "essenFolksong/han1.abc#1"
     assert tune_path("myfolk/tune.abc", "3", 0, False) == "myfolk/tune.abc"  # one piece
+
+
+def test_one_split_and_one_naming_rule_for_every_build() -> None:
+    """The melody data, the reward corpus and the evaluation reference read the split and the
+    piece names from planners.learn.corpus (one home), so they hold out the same pieces."""
+    from composer.training import melody_data, reward_corpus
+    from planners.learn import corpus
+
+    assert ev.corpus_split is corpus.corpus_split is melody_data.split_of
+    assert reward_corpus.corpus_split is corpus.corpus_split
+    assert ev.tune_path is corpus.tune_path
+    assert corpus.corpus_path("/v/lib/music21/corpus/bach/bwv66.6.mxl") == "bach/bwv66.6.mxl"
+    assert corpus.corpus_path(r"C:\m21\corpus\bach\bwv1.6.mxl") == "bach/bwv1.6.mxl"

@@ -584,3 +584,21 @@ def test_progression_allows_eight_chords() -> None:
 def test_progression_errors(text: str, message: str) -> None:
     with pytest.raises(GrammarError, match=message.replace("(", r"\(")):
         parse_progression(text, C)
+
+
+def test_one_quality_table_every_reader_agrees_with() -> None:
+    """grammar.chords is the one home of the chord qualities: every quality has a class, and the
+    tables other layers keep by quality (MusicXML kinds, the melody model's tokens, the chorale
+    labeller's templates) name the same qualities with the same intervals."""
+    from composer.generators.transformer import tokens
+    from composer.render.musicxml import KINDS
+    from grammar.chords import CLASS_INTERVALS, QUALITIES, QUALITY_CLASS, triad_class
+    from planners.learn.labelling import TEMPLATES, quality_class
+
+    assert set(QUALITY_CLASS) == set(QUALITIES) == set(KINDS)
+    assert tokens.QUALITY_CLASS == QUALITY_CLASS  # to import from grammar.chords (h15t's file)
+    assert tokens.QUALITY_INTERVALS == CLASS_INTERVALS
+    for quality, (intervals, suffix) in TEMPLATES.items():
+        assert (suffix, intervals) == QUALITIES[quality]
+        assert quality_class(quality) == triad_class(quality)
+    assert triad_class("7") == "M" and triad_class("m7b5") == "o" and triad_class("aug7") == "+"

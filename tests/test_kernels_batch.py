@@ -15,7 +15,7 @@ from kernels.batch import BatchResult, check_batch
 from kernels.checker import VIOLATIONS
 from kernels.context import SectionArrays
 from kernels.features import FEATURES
-from kernels.notes import NOTE_DTYPE, empty_notes
+from kernels.notes import NOTE_DTYPE, TRACK_DRUMS, empty_notes
 from kernels.reference import reference_features, reference_violations
 from kernels.reference_voices import voice_pair_counts
 from tests.test_kernels_checker import section_4_4
@@ -68,7 +68,7 @@ def note_arrays(
         st.integers(1, 4).map(lambda u: u * GRID),  # duration 1..4 grid units
         st.integers(30, 90) if pitches is None else pitches,  # pitch
         st.just(80),  # velocity
-        st.integers(0, 3) if tracks is None else tracks,  # track
+        st.integers(0, 4) if tracks is None else tracks,  # track (3: drums, 4: an extra one)
     )
     return st.lists(row, max_size=max_notes).map(
         lambda rows: np.array(rows, dtype=NOTE_DTYPE) if rows else empty_notes()
@@ -84,6 +84,13 @@ def assert_matches_reference(
     previous: np.ndarray | None = None,
     previous_length: int | None = None,
 ) -> None:
+    # the wrapper leaves drums out before any kernel (a drum number is not a pitch) unless the
+    # section names track 3 a voice; the plain references see what the kernels see
+    if TRACK_DRUMS not in arrays.voices:
+        cand, reference, previous = (
+            None if x is None else x[x["track"] != TRACK_DRUMS] for x in (cand, reference, previous)
+        )
+    assert cand is not None
     assert result.violation_dict(i) == reference_violations(cand, arrays)
     assert result.voice_pair_dict(i) == voice_pair_counts(cand, arrays)
     got = result.feature_dict(i)
@@ -140,7 +147,7 @@ def fuzz_candidates(seed: int = 20240601, count: int = 300) -> list[np.ndarray]:
         cand["duration"] = rng.integers(1, 5, n) * GRID
         cand["pitch"] = rng.choice([*VOICE_PITCHES, 54, 66, 73, 90], n)
         cand["velocity"] = 80
-        cand["track"] = rng.choice([0, 0, 1, 2, 2, 3], n)
+        cand["track"] = rng.choice([0, 0, 1, 2, 2, 3, 4], n)
         cands.append(cand)
     return cands
 
@@ -248,13 +255,34 @@ def test_empty_candidate_among_others() -> None:
 
 
 def test_extra_tracks_only_count_for_out_of_key() -> None:
-    # a fourth track (3) holding F# over the C chord: out of key, but no feature sees it
+    # a fifth track (4) holding F# over the C chord: out of key, but no feature sees it
     arrays = section_4_4()
-    cand = np.array([(0, 480, 66, 80, 3)], dtype=NOTE_DTYPE)
+    cand = np.array([(0, 480, 66, 80, 4)], dtype=NOTE_DTYPE)
     result = check_batch([cand], arrays)
     assert result.violation_dict(0)["out_of_key"] == 1
     assert result.feature_dict(0) == check_batch([empty_notes()], arrays).feature_dict(0)
     assert_matches_reference(result, 0, cand, arrays)
+
+
+def test_drums_are_not_pitched_notes() -> None:
+    """A drum's note number is an instrument (42: closed hi-hat, an F# over the C chord): the
+    checker leaves the drum track out of every constraint and feature."""
+    arrays = section_4_4()
+    cand = np.array([(0, 480, 72, 80, 0), (0, 480, 48, 80, 2)], dtype=NOTE_DTYPE)
+    kit = np.array([(t, 60, 42, 90, TRACK_DRUMS) for t in range(0, 3840, 240)], dtype=NOTE_DTYPE)
+    with_kit = np.sort(np.concatenate([cand, kit]), order="onset")
+    plain, drummed = check_batch([cand], arrays), check_batch([with_kit], arrays, reference=kit)
+    assert drummed.violation_dict(0) == plain.violation_dict(0)
+    assert (
+        drummed.feature_dict(0)["ref_note_similarity"]
+        == check_batch([cand], arrays, reference=empty_notes()).feature_dict(0)[
+            "ref_note_similarity"
+        ]
+    )
+    assert check_batch([kit], arrays).violation_dict(0)["out_of_key"] == 0
+    # a section that names track 3 a voice (a chorale's fourth part) sings it
+    sung = replace(arrays, voices=np.array([0, 3, 2]))
+    assert check_batch([kit], sung).violation_dict(0)["out_of_key"] > 0
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
 from composer.search import rewards
 from planners.plan import SectionPlan
+from planners.styles import STYLES, MelodyTargets
 
 BASE = {
     "strong_chord_tone_ratio": 1.0,
@@ -31,7 +33,8 @@ BASE = {
     "syncopation": 0.05,
     "ref_onset_similarity": 0.0,
     "ctx_beats_per_bar": 4.0,
-    "ctx_style": 0.0,  # classical: step 0.70, 1.0 note per beat, syncopation 0.05
+    # classical's melody targets: step 0.70, 1.0 note per beat, syncopation 0.05
+    **rewards.target_features(STYLES["classical"]),
     "ctx_relation": 0.0,
     "ctx_melody_similarity": -1.0,
     "ctx_contour_similarity": -1.0,
@@ -72,10 +75,9 @@ def test_step_balance() -> None:
     f = {**BASE, "step_ratio": 0.55, "leap_ratio": 0.3, "repeat_ratio": 0.5}
     expect = math.exp(-0.5) * math.exp(-0.4) * 0.75
     assert rewards.step_balance(f, _section()) == pytest.approx(expect)
-    # jazz (style 3) aims at 0.55 steps
-    assert rewards.step_balance({**f, "ctx_style": 3.0}, _section()) == pytest.approx(
-        math.exp(-0.4) * 0.75
-    )
+    # jazz aims at 0.55 steps; without the context, the first core style (classical) is assumed
+    jazz = rewards.target_features(STYLES["jazz"])
+    assert rewards.step_balance({**f, **jazz}, _section()) == pytest.approx(math.exp(-0.4) * 0.75)
 
 
 def test_contour_range_cadence() -> None:
@@ -161,3 +163,15 @@ def test_weights_from_style_profile_and_spec() -> None:
 
 def test_key_clarity_uses_the_search_s_correlation_when_given() -> None:
     assert rewards.key_clarity({**BASE, "ctx_key_r": 0.2}, _section()) == pytest.approx(0.6)
+
+
+def test_targets_read_through_the_song_context() -> None:
+    """The melody targets come from the song's style as the context carries it, for a built-in
+    style and for any other (a user's style file is not an index into a list of names)."""
+    f = {k: v for k, v in BASE.items() if k not in rewards.TARGET_FEATURES}
+    assert rewards.step_balance(f, _section()) == pytest.approx(1.0)  # classical assumed
+    mine = dataclasses.replace(STYLES["pop"], name="mine", melody=MelodyTargets(0.4, 2.0, 0.3))
+    ctx = rewards.target_features(mine)
+    assert ctx == {"ctx_step_ratio": 0.4, "ctx_notes_per_beat": 2.0, "ctx_syncopation": 0.3}
+    # steps 0.70 against a 0.40 target: two widths off
+    assert rewards.step_balance({**f, **ctx}, _section()) == pytest.approx(math.exp(-2.0))

@@ -4,12 +4,15 @@
 jazz pianist's shell: root with third and seventh (the fifth added at full energy);
 ``open`` a spread chord (root, fifth, seventh, tenth); ``power`` root, fifth and octave;
 ``arpeggio`` the spread a pianist's left hand rolls (root, fifth, octave, tenth); ``strum`` a
-five-string guitar shape. Every note is a chord tone, so pinned chords are heard as written.
+five-string guitar shape. Every note is a chord tone, so pinned chords are heard as written,
+but for one colour tone a pianist adds (issue 14: the comp may add 9ths): the 9th of a major,
+minor or dominant chord that has none of its own, rolled into every ``arpeggio`` (the ballad's
+add9 sound) and on top of a full-energy ``shell`` of a seventh chord (3-7-9).
 """
 
 from __future__ import annotations
 
-from grammar.chords import Chord
+from grammar.chords import QUALITY_CLASS, Chord
 
 VOICING_RANGE = (52, 74)  # E3..D5: the close voicings, under the melody, above the bass
 MAX_VOICES = 4
@@ -19,6 +22,19 @@ ROOT_WINDOW = {"open": (43, 54), "power": (40, 51), "arpeggio": (39, 50), "strum
 SHELL_WINDOW = (43, 54)
 
 Voicing = tuple[int, ...]
+NINTH = 14
+# classes a natural 9th sits well on (over a diminished or augmented fifth it is not the colour
+# the chord asks for); a chord that spells a 2nd/9th of its own (b9, #9, sus2, add9) keeps it
+NINTH_CLASSES = ("M", "m", "7")
+
+
+def ninth(chord: Chord) -> bool:
+    """Whether the comp may colour ``chord`` with its natural 9th."""
+    own = {i % 12 for i in chord.intervals}
+    sharp_ninth = 3 in own and 4 in own
+    return (
+        QUALITY_CLASS.get(chord.quality) in NINTH_CLASSES and not own & {1, 2} and not sharp_ninth
+    )
 
 
 def _parts(chord: Chord) -> tuple[int, int | None, int | None]:
@@ -63,6 +79,8 @@ def _shape(kind: str, chord: Chord, full: bool) -> list[tuple[int, ...]]:
     f = fifth if fifth is not None else 7
     if kind == "shell":  # root with third and seventh (a triad: its fifth), both ways up
         top = seventh if seventh is not None else f
+        if full and seventh is not None and ninth(chord):  # 3-7-9 on the root, and 7-9-3
+            return [(0, third, seventh, NINTH), (0, seventh, NINTH, third + 12)]
         if full:  # the fifth (a triad: the octave) fills it out
             mid = f if seventh is not None else 12
             return [
@@ -74,8 +92,8 @@ def _shape(kind: str, chord: Chord, full: bool) -> list[tuple[int, ...]]:
         return [(0, f, seventh, third + 12) if seventh is not None else (0, f, third + 12)]
     if kind == "power":
         return [(0, f, 12)]
-    if kind == "arpeggio":
-        return [(0, f, 12, third + 12)]
+    if kind == "arpeggio":  # root, fifth, 9th (or octave), tenth
+        return [(0, f, NINTH if ninth(chord) else 12, third + 12)]
     # strum: a guitar's five strings
     return [(0, f, seventh if seventh is not None else 12, third + 12, f + 12)]
 

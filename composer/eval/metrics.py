@@ -32,7 +32,6 @@ composer.training.eval_reference`` from the *test* split (:func:`corpus_split`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from functools import lru_cache
@@ -42,6 +41,10 @@ import numpy as np
 
 from composer.search.similarity import motif_set, motif_similarity
 
+# the one held-out split and tune-naming rule (re-exported: ``metrics.corpus_split``)
+from planners.learn.corpus import corpus_split as corpus_split
+from planners.learn.corpus import tune_path as tune_path
+
 REFERENCE_PATH = Path(__file__).resolve().parent / "data" / "eval_reference.json"
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
@@ -49,23 +52,6 @@ INTERVAL_BINS = 25  # -12 .. 12 semitones, wider intervals clipped to the end bi
 # Duration classes in beats (a quarter = 1): each duration goes to the nearest class (log scale).
 RHYTHM_CLASSES = (0.25, 1 / 3, 0.5, 2 / 3, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 GROOVE_SLOTS = 16
-
-
-def corpus_split(path: str) -> str:
-    """The held-out split of a music21 corpus piece, from its corpus path string (``"bach/
-    bwv66.6.mxl"``, or ``"essenFolksong/han1.abc#12"`` for tune 12 of an ABC opus): the
-    first byte of its SHA-1, mod 20: 0 -> "test", 1 -> "valid", else "train"."""
-    h = hashlib.sha1(path.encode()).digest()[0] % 20
-    return "test" if h == 0 else "valid" if h == 1 else "train"
-
-
-def tune_path(rel: str, metadata_number: object, index: int, opus: bool) -> str:
-    """The corpus path string of one tune of ``rel`` (what :func:`corpus_split` reads): a tune
-    of an ABC opus is ``rel#N``, N its ``X:`` number (its 1-based place in the file if it has
-    none); a file of one piece is ``rel``."""
-    if not opus:
-        return rel
-    return f"{rel}#{metadata_number if metadata_number not in (None, '') else index + 1}"
 
 
 def _mask(scale: Sequence[int], tonic: int) -> np.ndarray:

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from composer.reward_model import SegmentScorer
-from composer.search.rewards import RELATIONS, STYLE_ORDER, score
+from composer.search.band_rewards import band_features
+from composer.search.rewards import RELATIONS, score, target_features
 from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from composer.segment import Segment
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
 from planners.plan import SectionPlan, SongPlan
+from planners.styles import get_style
 from planners.tonality import key_fit
 
 JUNCTION_WEIGHT = 0.15  # share of a section's objective given to its seams with its neighbours
@@ -166,6 +168,7 @@ class SongContext:
     source: Segment | None = None  # the chosen material it repeats or varies, in its key
     others: Sequence[np.ndarray] = ()  # motif sets of chosen sections of other labels
     contrasts: Sequence[np.ndarray] = ()  # motif sets of the chosen sections it contrasts
+    band: np.ndarray | None = None  # the section's band as played (composer.search.band_rewards)
 
 
 def score_batch(
@@ -180,7 +183,7 @@ def score_batch(
     until the lattice knows its neighbours."""
     key = section.key_obj()
     learned = None if model is None else model.score(result.features, key.tonic)
-    style = STYLE_ORDER.index(context.style) if context.style in STYLE_ORDER else 0
+    targets = target_features(get_style(context.style))
     src_mel = None if context.source is None else melody(context.source.notes)
     out = []
     for i, cand in enumerate(candidates):
@@ -189,7 +192,7 @@ def score_batch(
         motifs = motif_set(mel)
         feats.update(
             ctx_beats_per_bar=float(context.beats_per_bar),
-            ctx_style=float(style),
+            **targets,
             ctx_relation=float(RELATIONS.index(section.relation)),
             ctx_melody_similarity=feats["ref_note_similarity"] if src_mel is not None else -1.0,
             ctx_contour_similarity=(
@@ -202,9 +205,13 @@ def score_batch(
         feats["ctx_key_r"] = r
         if learned is not None:
             feats["learned_score"] = float(learned[i])
-        rewards = score(feats, section, weights)
         violations = result.violation_dict(i)
         violations["off_key"] = 0 if heard else 1
+        if context.band is not None:
+            band, above = band_features(context.band, cand.notes)
+            feats.update(band)
+            violations["comp_above_melody"] = above
+        rewards = score(feats, section, weights)
         objective = (1 - JUNCTION_WEIGHT) * rewards["total"] + JUNCTION_WEIGHT
         out.append(Scored(i, cand, violations, rewards, 1.0, objective, motifs))
     return out

@@ -37,6 +37,7 @@ import numpy as np
 
 from composer.generators.base import GenerationContext, SectionGenerator
 from composer.reward_model import SegmentScorer
+from composer.search.band_rewards import played_band
 from composer.search.batch import (
     JUNCTION_WEIGHT,
     Batch,
@@ -129,6 +130,7 @@ def _context(
         source=source,
         others=[s.motifs for s in firsts.values()],
         contrasts=[path.chosen[u].motifs for u in contrasts if u in path.chosen],
+        band=played_band(plan, sect),
     )
 
 

@@ -29,14 +29,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+from composer.search.band_rewards import BAND_REWARDS, BAND_WEIGHTS
 from grammar.spec import REWARD_NAMES
 from planners.plan import SectionPlan
-from planners.styles import STYLES, MelodyTargets
+from planners.styles import CORE_STYLES, STYLES, MelodyTargets, Style
 from planners.tonality import key_fit
 
 Features = Mapping[str, float]
 Reward = Callable[[Features, SectionPlan], float | None]
 
+TARGET_FEATURES = ("ctx_step_ratio", "ctx_notes_per_beat", "ctx_syncopation")
 # Features the search computes from the song around a candidate
 # (composer.search.batch.context_features)
 CONTEXT_FEATURES = (
@@ -45,14 +47,11 @@ CONTEXT_FEATURES = (
     "ctx_contrast_similarity",  # max melody similarity to the sections it contrasts (-1: none)
     "ctx_melody_similarity",  # melody similarity to its source (repeat/variation; -1: none)
     "ctx_contour_similarity",  # contour (interval-sign) similarity to its source (-1: none)
-    "ctx_style",  # index of the song's style in STYLE_ORDER
+    *TARGET_FEATURES,  # the song style's melody targets (planners.styles.MelodyTargets)
     "ctx_relation",  # 0 new, 1 repeats, 2 varies
     "ctx_key_r",  # Pearson r of the pc histogram with the planned key's profile (optional)
 )
 RELATIONS = ("new", "repeats", "varies")
-
-
-STYLE_ORDER = tuple(STYLES)  # ctx_style is an index into this
 
 
 def _gauss(x: float, target: float, width: float) -> float:
@@ -67,9 +66,17 @@ def _bump(x: float, lo: float, hi: float, width: float) -> float:
     return math.exp(-(lo - x if x < lo else x - hi) / width)
 
 
+def target_features(style: Style) -> dict[str, float]:
+    """The context features that carry ``style``'s melody targets to the rewards."""
+    t = style.melody
+    return dict(zip(TARGET_FEATURES, (t.step_ratio, t.notes_per_beat, t.syncopation), strict=True))
+
+
 def _targets(f: Features) -> MelodyTargets:
-    k = int(f.get("ctx_style", 0))
-    return STYLES[STYLE_ORDER[k if 0 <= k < len(STYLE_ORDER) else 0]].melody
+    """The song style's melody targets (the first core style's when the context has none)."""
+    if TARGET_FEATURES[0] not in f:
+        return STYLES[CORE_STYLES[0]].melody
+    return MelodyTargets(*(f[k] for k in TARGET_FEATURES))
 
 
 # --- harmony -----------------------------------------------------------------------------------
@@ -213,6 +220,7 @@ REWARDS: dict[str, Reward] = {
     "form_relation": form_relation,
     "novelty": novelty,
     "learned": learned,
+    **BAND_REWARDS,  # the melody with the band as played (issue 14)
 }
 if tuple(REWARDS) != REWARD_NAMES:  # the names a spec may weigh (grammar.spec) are these
     raise ImportError(f"REWARDS {tuple(REWARDS)} != grammar.spec.REWARD_NAMES {REWARD_NAMES}")
@@ -223,6 +231,7 @@ OBJECTIVES: dict[str, tuple[str, ...]] = {
     "form": ("form_relation",),
     "novelty": ("novelty",),
     "learned": ("learned",),
+    "band": tuple(BAND_REWARDS),
 }
 
 # Harmony and cadence matter most to listeners of tonal music; shape and rhythm next; form is a
@@ -239,6 +248,7 @@ WEIGHTS: dict[str, float] = {
     "form_relation": 1.0,
     "novelty": 0.5,
     "learned": 2.0,
+    **BAND_WEIGHTS,
 }
 
 

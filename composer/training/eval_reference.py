@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,27 +24,20 @@ from composer.eval.metrics import (
     interval_histogram,
     pitch_class_entropy,
     rhythm_histogram,
-    tune_path,
 )
 from composer.training.reward_corpus import Melody, load_chorales
 from kernels.notes import TICKS_PER_BEAT
+from planners.learn.corpus import essen_tunes
 from planners.learn.folk import DEFAULT_FILES
 
 
 def folk_melodies(split: str = "test", files: tuple[str, ...] = DEFAULT_FILES) -> list[Melody]:
     """Melodies of the Essen tunes of ``split`` in ``files`` (music21 imported lazily)."""
-    from music21 import corpus, meter
+    from music21 import meter
 
-    paths = {
-        p.stem: p for p in corpus.getPaths(fileExtensions=("abc",)) if "essenFolksong" in str(p)
-    }
     out = []
     for stem in files:
-        parsed: Any = corpus.parse(str(paths[stem]))
-        opus = hasattr(parsed, "scores")
-        for j, score in enumerate(list(parsed.scores) if opus else [parsed]):
-            number = getattr(score.metadata, "number", None) if score.metadata else None
-            name = tune_path(f"essenFolksong/{stem}.abc", number, j, opus)
+        for name, score in essen_tunes(stem):
             if corpus_split(name) != split:
                 continue
             sigs = list(score.recurse().getElementsByClass(meter.TimeSignature))

@@ -61,7 +61,7 @@ def rule_pairs(
     from composer.generators.registry import get_generator
     from composer.pipeline import compile_song
     from composer.search.batch import check
-    from composer.search.rewards import RELATIONS, STYLE_ORDER, resolve_weights, score
+    from composer.search.rewards import RELATIONS, resolve_weights, score, target_features
     from grammar.spec import validate_spec
     from planners.seeding import rng_for
 
@@ -89,7 +89,7 @@ def rule_pairs(
                         f = result.feature_dict(i)
                         f.update(
                             ctx_beats_per_bar=float(meter.bar_ticks // meter.beat_ticks),
-                            ctx_style=float(STYLE_ORDER.index(style)),
+                            **target_features(STYLES[style]),
                             ctx_relation=float(RELATIONS.index("new")),
                         )
                         totals.append(score(f, sect, weights)["total"])

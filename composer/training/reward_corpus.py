@@ -5,7 +5,7 @@ Each chorale (``bach/*.mxl``, four parts, one meter) is cut at its downbeats int
 NoteArray (soprano = melody, track 0; alto and tenor = the chords track, 1; bass = track 2),
 and a :class:`kernels.context.SectionArrays` whose chord timeline is the chorale's own harmony,
 one chord per beat labelled by :mod:`planners.learn.labelling` in the phrase's local key
-(:mod:`planners.learn.chorales`). Pieces are split by :func:`composer.eval.metrics.corpus_split`
+(:mod:`planners.learn.chorales`). Pieces are split by :func:`planners.learn.corpus.corpus_split`
 on their corpus path. music21 is imported lazily: a build-time dependency.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from composer.eval.metrics import corpus_split
 from kernels.context import SectionArrays
 from kernels.notes import NOTE_DTYPE, TICKS_PER_BEAT, sort_notes
 from planners.learn.chorales import load
+from planners.learn.corpus import chorale_paths, corpus_split
 from planners.learn.labelling import TEMPLATES
 
 SEGMENT_BARS = 4
@@ -45,19 +45,6 @@ class Melody:
     pitches: np.ndarray
     durations: np.ndarray
     beat_ticks: int
-
-
-def corpus_path(path: Any) -> str:
-    """The corpus path string of a music21 corpus file: ``.../corpus/bach/x.mxl`` ->
-    ``bach/x.mxl``."""
-    return str(path).replace("\\", "/").split("/corpus/")[-1]
-
-
-def chorale_paths() -> list[str]:
-    """Every Bach MusicXML file in music21's corpus, sorted by corpus path."""
-    from music21 import corpus
-
-    return sorted(corpus_path(p) for p in corpus.getComposer("bach") if str(p).endswith(".mxl"))
 
 
 def _tick(q: float) -> int:

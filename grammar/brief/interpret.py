@@ -21,10 +21,10 @@ from functools import lru_cache
 
 from grammar.brief.lexicon import Lexicon, lexicon
 from grammar.brief.numbers import number_hits
+from grammar.brief.phrases import find_forms, find_keys
 from grammar.brief.text import Hit, choose, fold, leftover_phrases
 from grammar.errors import GrammarError
 from grammar.keys import parse_key
-from grammar.prompt import find_forms, find_keys
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class StyleInfo:
     fallback: tuple[str, ...]
     meter: str
     feel: str
-    tempo: tuple[int, int, int]
+    tempo: tuple[int, int, int] | None  # only for a style with no style file (see catalogue)
     weak: bool
     about: str
 
@@ -146,8 +146,8 @@ def _catalogue() -> dict[str, Any]:
 def _styles(data: dict[str, Any]) -> dict[str, StyleInfo]:
     out = {}
     for sid, s in data["styles"].items():
-        tempo = tuple(int(t) for t in s["tempo"])
-        if len(tempo) != 3 or not tempo[0] <= tempo[1] <= tempo[2]:
+        tempo = tuple(int(t) for t in s.get("tempo", ()))
+        if tempo and (len(tempo) != 3 or not tempo[0] <= tempo[1] <= tempo[2]):
             raise LexiconError(
                 f"catalogue.yaml: styles.{sid}.tempo must be slow <= moderate <= fast"
             )
@@ -157,7 +157,7 @@ def _styles(data: dict[str, Any]) -> dict[str, StyleInfo]:
             fallback=tuple(s.get("fallback", ())),
             meter=str(s["meter"]),
             feel=str(s["feel"]),
-            tempo=(tempo[0], tempo[1], tempo[2]),
+            tempo=(tempo[0], tempo[1], tempo[2]) if tempo else None,
             weak=bool(s.get("weak", False)),
             about=str(s.get("about", sid)),
         )

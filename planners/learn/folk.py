@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grammar.keys import Key, parse_key
+from planners.learn.corpus import essen_tunes
 
 # A fixed, documented subset: parsing ABC costs ~60 ms a tune, and the German collections
 # (about 1,800 tunes) are plenty for bar-level progressions. The build can take more.
@@ -52,21 +53,15 @@ def load_tune(score: Any, name: str) -> Tune | None:
 
 
 def iter_tunes(files: tuple[str, ...] = DEFAULT_FILES, limit: int | None = None) -> list[Tune]:
-    from music21 import corpus
-
-    paths = {
-        p.stem: p for p in corpus.getPaths(fileExtensions=("abc",)) if "essenFolksong" in str(p)
-    }
+    """The tunes of the Essen ``files``, in file order, named by their corpus path string."""
     out: list[Tune] = []
     for stem in files:
         if limit is not None and len(out) >= limit:
             break
-        opus = corpus.parse(str(paths[stem]))
-        scores = list(opus.scores) if hasattr(opus, "scores") else [opus]
-        for j, score in enumerate(scores):
+        for name, score in essen_tunes(stem):
             if limit is not None and len(out) >= limit:
                 return out
-            tune = load_tune(score, f"{stem}:{j}")
+            tune = load_tune(score, name)
             if tune is not None:
                 out.append(tune)
     return out

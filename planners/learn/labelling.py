@@ -14,20 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from grammar.chords import Chord, parse_chord, roman_numeral
+from grammar.chords import QUALITIES, Chord, parse_chord, roman_numeral, triad_class
 from grammar.keys import Key
 
+# The qualities a chorale is labelled with, in the order they are tried (the first of two equal
+# scores wins). Their intervals and suffixes are grammar.chords.QUALITIES'.
+LABEL_QUALITIES = ("maj", "min", "dim", "aug", "7", "maj7", "m7", "m7b5", "dim7")
 # quality -> (intervals above the root, lead-sheet suffix)
 TEMPLATES: dict[str, tuple[tuple[int, ...], str]] = {
-    "maj": ((0, 4, 7), ""),
-    "min": ((0, 3, 7), "m"),
-    "dim": ((0, 3, 6), "dim"),
-    "aug": ((0, 4, 8), "aug"),
-    "7": ((0, 4, 7, 10), "7"),
-    "maj7": ((0, 4, 7, 11), "maj7"),
-    "m7": ((0, 3, 7, 10), "m7"),
-    "m7b5": ((0, 3, 6, 10), "m7b5"),
-    "dim7": ((0, 3, 6, 9), "dim7"),
+    q: (QUALITIES[q][1], QUALITIES[q][0]) for q in LABEL_QUALITIES
 }
 OTHER = 0.6  # weight of a non-chord tone against the chord
 # Penalty for a chord tone absent from the span, by interval above the root: a missing root or
@@ -98,14 +93,4 @@ def state_of(root: int, quality: str, key: Key) -> str:
 
 def quality_class(quality: str) -> str:
     """major / minor / diminished / augmented: what two labellings must share to agree."""
-    return {
-        "maj": "M",
-        "7": "M",
-        "maj7": "M",
-        "min": "m",
-        "m7": "m",
-        "dim": "o",
-        "m7b5": "o",
-        "dim7": "o",
-        "aug": "+",
-    }[quality]
+    return triad_class(quality)
