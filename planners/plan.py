@@ -77,6 +77,12 @@ class RhythmVocabulary(_Model):
         (), description="semitones above the tonic allowed as blue notes (3, 6, 10 in the blues)"
     )
     approach_tones: bool = Field(False, description="chromatic approach tones allowed (jazz)")
+    ornaments: tuple[str, ...] = Field(
+        (), description="ornaments the idiom uses (grace, slide, turn, cut, roll, ...)"
+    )
+    colours: tuple[int, ...] = Field(
+        (), description="semitones above the tonic borrowed from a mode (10: mixolydian b7)"
+    )
 
 
 class Hook(_Model):
