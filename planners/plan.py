@@ -61,6 +61,11 @@ class PhrasePlan(_Model):
     start_bar: int = Field(ge=1, description="first bar within the section, 1-based")
     bars: int = Field(ge=1)
     end: PhraseEnd = "breath"
+    long_end: bool = Field(
+        True,
+        description="ends on a long note or a rest (False: runs on into the next phrase, as "
+        "sung tunes do at some breaths; a section's last phrase always ends long)",
+    )
 
 
 class RhythmVocabulary(_Model):
