@@ -144,8 +144,9 @@ def phrase_plan(
 def developments(song: SongPlan) -> dict[str, tuple[int, Development]]:
     """(occurrence, development) of every section: its statement number among its label's, and
     from the third statement on how it differs from the first (a seeded rotation per label, so
-    consecutive returns differ from each other too). 'reharmonise' is dropped where the chords
-    came from the spec; the last statement of the chorus (or theme) is lifted, the climax."""
+    consecutive returns differ from each other too); the last statement of the chorus (or
+    theme) is lifted, the climax. The harmony pass reads it before chords exist (to
+    re-harmonise); :func:`plan_melody` embellishes instead where the chords were given."""
     seen: dict[str, int] = {}
     out: dict[str, tuple[int, Development]] = {}
     for s in song.sections:
@@ -153,9 +154,8 @@ def developments(song: SongPlan) -> dict[str, tuple[int, Development]]:
         seen[s.label] = k + 1
         dev: Development = "literal"
         if k >= 2:
-            order = [d for d in DEVELOPMENTS if not (d == "reharmonise" and s.chords_given)]
-            shift = int(rng_for(song.seed, "develop", s.label).integers(len(order)))
-            dev = order[(k - 2 + shift) % len(order)]
+            shift = int(rng_for(song.seed, "develop", s.label).integers(len(DEVELOPMENTS)))
+            dev = DEVELOPMENTS[(k - 2 + shift) % len(DEVELOPMENTS)]
         out[s.id] = (k, dev)
     climax = climax_section(song)
     if climax is not None and out[climax][0] >= 2:
@@ -291,6 +291,8 @@ def plan_melody(song: SongPlan) -> SongPlan:
     out = []
     for s in song.sections:
         occurrence, dev = devs[s.id]
+        if dev == "reharmonise" and s.chords_given:
+            dev = "embellish"  # the user's chords stand
         phrases = phrase_plan(s.bars, s.role, s.cadence, rng_for(song.seed, "phrases", s.id))
         low, high, centre = register(song, s, dev, s.id == climax)
         last = phrases[-1]

@@ -62,7 +62,7 @@ TONAL_PULL = 2.0  # exponent on the key profile: 1 imitates it, 2 sharpens the h
 # A planned blue note (b3, b5, b7 in a blues) off the strong beats: weighted like a weak chord
 # tone and spared the key profile's penalty (the profile is what makes it blue). At this weight
 # about a tenth of a blues melody's notes are blue (tests/test_rules_plan.py measures it).
-BLUE = 3.5
+BLUE = 2.5
 
 
 @dataclass(frozen=True)
