@@ -197,7 +197,7 @@ def register(
 def density(style: Style, song: SongPlan, section: SectionPlan, development: Development) -> float:
     """Target melody onsets per felt beat: the style's, more at slow tempi (a ballad fills its
     long beats), fewer at fast ones, scaled by the section's energy; embellished returns busier."""
-    base = style.melody.notes_per_beat
+    base = style.idiom.density or style.melody.notes_per_beat
     tempo = min(1.3, max(0.75, (100 / max(40, song.tempo)) ** 0.5))
     d = base * tempo * ENERGY.get(section.role, 1.0)
     if development == "embellish":

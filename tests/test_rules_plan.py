@@ -150,3 +150,13 @@ def test_develop_lifts_embellishes_and_varies_the_rhythm() -> None:
         update={"melody": sect.melody.model_copy(update={"development": "literal"})}
     )
     assert (develop(notes, literal) == notes).all()
+
+
+def test_run_on_endings_hold_no_long_note_and_no_rest() -> None:
+    from composer.generators.rules.rhythm import EIGHTH, RUN_ON
+
+    for (eighths, compound), pats in RUN_ON.items():
+        long = 3 if compound else 4  # a dotted quarter, a half note (in eighths)
+        for p in pats:
+            assert sum(p) == eighths and all(0 < d < long for d in p), p
+    assert EIGHTH == 240

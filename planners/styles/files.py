@@ -222,6 +222,13 @@ class Idiom(BaseModel):
         0.1, ge=0, le=1, description="Most share of dotted-eighth notes."
     )
     syncopation: float = Field(0.25, ge=0, le=1, description="Share of off-beat onsets.")
+    density: float | None = Field(
+        None,
+        gt=0,
+        le=8,
+        description="Notes per felt beat (a jig runs ~2.5 to the dotted quarter; omitted: "
+        "melody_targets.notes_per_beat).",
+    )
     pickups: bool = Field(True, description="Phrases may start with an upbeat.")
     ornaments: list[Ornament] = Field(default_factory=list, description="Ornaments the idiom uses.")
     blue_notes: list[int] = Field(

@@ -86,6 +86,17 @@ class MelodyContext:
             duration >= self.meter.beat_ticks
         )
 
+    def blue_at(self, onset: int) -> frozenset[int]:
+        """The planned blue notes that may sound at ``onset``: only over a dominant seventh
+        (every chord of the blues changes), where a b3 or b7 against the chord is the idiom's
+        bend; over a major seventh or a minor chord it would be a plain clash."""
+        if not self.blue:
+            return self.blue
+        chord = self.timeline.at(onset)
+        pcs = chord.pitch_classes
+        dominant = (chord.root + 4) % 12 in pcs and (chord.root + 10) % 12 in pcs
+        return self.blue if dominant else frozenset()
+
     def on_strong_beat(self, onset: int) -> bool:
         return (onset % self.bar_ticks) in self.meter.strong_offsets
 
@@ -111,11 +122,12 @@ def choose_pitch(
     chord_obj = ctx.timeline.at(onset)
     chord, core = chord_obj.pitch_classes, triad(chord_obj)
     strong = ctx.strong(onset, duration)
+    blues = ctx.blue_at(onset)
     best: list[tuple[int, float]] = []
     for p in range(ctx.low, ctx.high + 1):
         pc = p % 12
         in_scale = pc in ctx.key.scale
-        blue = pc in ctx.blue and pc not in chord and not ctx.on_strong_beat(onset)
+        blue = pc in blues and pc not in chord and not ctx.on_strong_beat(onset)
         if not in_scale and pc not in chord and not blue:
             continue
         iv = p - prev
@@ -260,7 +272,7 @@ def hook_notes(ctx: MelodyContext, hook: Hook, start: int, prev: int, target: fl
         chord = ctx.timeline.at(t).pitch_classes
         if ctx.strong(t, dur) and p % 12 not in chord:
             p = nearest_chord_tone(ctx, t, p)
-        elif not ctx.on_strong_beat(t) and (p - 1) % 12 in ctx.blue and (p - 1) % 12 not in chord:
+        elif not ctx.on_strong_beat(t) and (p - 1) % 12 in ctx.blue_at(t) - chord:
             p -= 1  # the blues bends the major third (and the sixth, the fifth) down: b3, b7
         out.append((t, dur, p))
     return out

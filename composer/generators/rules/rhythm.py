@@ -46,15 +46,16 @@ CADENTIAL: dict[tuple[int, bool], tuple[Pattern, ...]] = {
 }
 
 
-# Phrase endings that run on: no long note, no rest, the last notes lead into the next phrase
-# (a pickup). A phrase that ends with a breath sometimes runs on instead, as sung tunes do.
+# Phrase endings that run on: no long note (under a half note; in compound meters under a
+# dotted quarter), no rest, the last notes lead into the next phrase (a pickup). A phrase that
+# ends with a breath sometimes runs on instead, as sung tunes do.
 RUN_ON: dict[tuple[int, bool], tuple[Pattern, ...]] = {
     (8, False): ((2, 2, 2, 1, 1), (3, 1, 2, 1, 1), (2, 2, 3, 1), (2, 1, 1, 2, 2)),
     (6, False): ((2, 2, 1, 1), (2, 3, 1), (2, 2, 2)),
-    (6, True): ((2, 1, 2, 1), (3, 2, 1), (1, 1, 1, 2, 1)),
+    (6, True): ((2, 1, 2, 1), (1, 1, 1, 2, 1), (2, 1, 1, 1, 1)),
     (4, False): ((2, 1, 1), (1, 1, 1, 1)),
-    (12, True): ((3, 3, 2, 1, 2, 1), (3, 3, 3, 2, 1)),
-    (9, True): ((3, 3, 2, 1), (3, 2, 1, 3)),
+    (12, True): ((2, 1, 2, 1, 2, 1, 2, 1), (1, 1, 1, 2, 1, 2, 1, 1, 1, 1)),
+    (9, True): ((2, 1, 2, 1, 2, 1), (1, 1, 1, 2, 1, 2, 1)),
 }
 
 
