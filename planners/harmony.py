@@ -13,7 +13,8 @@ the bars). The rest are planned by rule:
   tonic) sampled so the next anchor stays reachable: every path is valid by construction, no
   rejection sampling;
 - the style's vocabulary: sevenths and secondary dominants for jazz and blues, the 12-bar blues
-  changes for blues, a four-chord loop for pop;
+  changes for blues, a four-chord loop for pop (the chorus rides it, the verse does not), ii-V
+  in jazz (:func:`two_fives`);
 - a repeat or variation of a section copies its source's progression, re-writing only the cadence
   when its place in the form asks for a different one (first and second endings); a return the
   melody plan develops by re-harmonising (:func:`planners.melody_plan.developments`, from the
@@ -206,6 +207,23 @@ def numerals(
         out = rules.plan_numerals(bars, per_bar, cadence, mode, style, role, rng)
     if style.sevenths and not style.blues_form:
         out = _sevenths(out, rng)
+    if style.family == "jazz" and not style.blues_form:
+        out = two_fives(out, mode)
+    return out
+
+
+PREDOMINANT_SEVENTHS = ("ii7", "iiø7", "IVmaj7", "iv7", "ii", "IV", "iv", "iio")
+
+
+def two_fives(bars: list[list[str]], mode: str) -> list[list[str]]:
+    """Jazz's ii-V: a bar that holds only the dominant seventh, after a bar that is not already a
+    predominant, gets its ii7 (iiø7 in minor) on the first half (the bar's harmonic rhythm
+    doubles there)."""
+    two = "ii7" if mode == "major" else "iiø7"
+    out = [list(b) for b in bars]
+    for i in range(1, len(out)):
+        if out[i] == ["V7"] and out[i - 1][-1] not in PREDOMINANT_SEVENTHS:
+            out[i] = [two, "V7"]
     return out
 
 

@@ -124,18 +124,21 @@ def test_develop_lifts_embellishes_and_varies_the_rhythm() -> None:
     plan = _song("pop", LONG, 1)[0]
     sect = next(s for s in plan.sections if s.melody and s.melody.occurrence >= 2)
     assert sect.melody is not None
+    B = 5 * 1920
     notes = make_notes(
         [
-            (0, 960, 67, 80, TRACK_MELODY),
-            (960, 480, 69, 80, TRACK_MELODY),
-            (1440, 480, 71, 80, TRACK_MELODY),
-            (0, 1920, 43, 70, 2),
+            (0, 960, 67, 80, TRACK_MELODY),  # bar 1: kept by every development
+            (B, 960, 67, 80, TRACK_MELODY),  # bar 6: in the last phrase, an odd bar
+            (B + 960, 480, 69, 80, TRACK_MELODY),
+            (B + 1440, 480, 71, 80, TRACK_MELODY),
+            (B, 1920, 43, 70, 2),
         ]
     )
     for dev in ("lift", "embellish", "rhythm"):
         s = sect.model_copy(update={"melody": sect.melody.model_copy(update={"development": dev})})
-        out = develop(notes, s, seed=1)
+        out = develop(notes, s, seed=1, bar_ticks=1920)
         mel, src = track_notes(out, TRACK_MELODY), track_notes(notes, TRACK_MELODY)
+        assert (mel[0] == src[0]).all()  # the first bar stays: the return is still recognised
         assert (out[out["track"] == 2] == notes[notes["track"] == 2]).all()  # the bass stays
         if dev == "lift":
             assert mel["pitch"].mean() > src["pitch"].mean()
@@ -145,7 +148,7 @@ def test_develop_lifts_embellishes_and_varies_the_rhythm() -> None:
             assert mel["duration"].tolist() != src["duration"].tolist()
             assert set(mel["pitch"].tolist()) == set(src["pitch"].tolist())
         ends = mel["onset"] + mel["duration"]
-        assert (mel["onset"][1:] >= ends[:-1]).all() and ends.max() <= 1920
+        assert (mel["onset"][1:] >= ends[:-1]).all() and ends.max() <= B + 1920
     literal = sect.model_copy(
         update={"melody": sect.melody.model_copy(update={"development": "literal"})}
     )

@@ -61,7 +61,7 @@ def splice_repeat(
     if not bars:
         return cands
     take = source.notes[np.isin(source.notes["onset"] // bar_ticks, bars)]
-    take = develop(take, section, source.seed)
+    take = develop(take, section, source.seed, bar_ticks)
     out = []
     for cand in cands:
         keep = ~np.isin(cand.notes["onset"] // bar_ticks, bars)
@@ -71,10 +71,15 @@ def splice_repeat(
     return out
 
 
-def develop(notes: np.ndarray, section: SectionPlan, seed: int = 0) -> np.ndarray:
+def develop(
+    notes: np.ndarray, section: SectionPlan, seed: int = 0, bar_ticks: int = 1920
+) -> np.ndarray:
     """``notes`` (a source's, in ``section``'s key) with the melody developed as the section's
-    melody plan says (``literal``/``reharmonise``/no plan: unchanged). Deterministic: the only
-    draws come from the section's own stream."""
+    melody plan says (``literal``/``reharmonise``/no plan: unchanged), in part, so the return
+    is still recognisably the same section (the same-label resemblance the compiler promises):
+    a lift raises the last phrase (the second half of a one-phrase section), a rhythmic
+    variation changes every other bar, embellishment adds notes and keeps the originals.
+    Deterministic: the only draws come from the section's own stream."""
     m = section.melody
     if m is None or m.development in ("literal", "reharmonise"):
         return notes
@@ -85,11 +90,14 @@ def develop(notes: np.ndarray, section: SectionPlan, seed: int = 0) -> np.ndarra
     rows = [(int(r["onset"]), int(r["duration"]), int(r["pitch"]), int(r["velocity"])) for r in mel]
     timeline, key = ChordTimeline.of(section), section.key_obj()
     if m.development == "lift":
-        rows = _lift(rows, key, timeline, m.high)
+        last = m.phrases[-1].start_bar - 1 if len(m.phrases) > 1 else section.bars // 2
+        keep = [r for r in rows if r[0] // bar_ticks < last]
+        rows = keep + _lift([r for r in rows if r[0] // bar_ticks >= last], key, timeline, m.high)
     elif m.development == "embellish":
         rows = _embellish(rows, key, timeline, rng, m.low, m.high)
     else:
-        rows = _rhythm(rows, timeline)
+        keep = [r for r in rows if r[0] // bar_ticks % 2 == 0]
+        rows = keep + _rhythm([r for r in rows if r[0] // bar_ticks % 2 == 1], timeline)
     out = np.zeros(len(rows), dtype=notes.dtype)
     for i, (o, d, p, v) in enumerate(rows):
         out[i]["onset"], out[i]["duration"], out[i]["pitch"] = o, d, p
