@@ -72,10 +72,10 @@ WINDOW = 12  # semitones of a section's tessitura window (an octave)
 ENERGY = {"intro": 0.7, "outro": 0.7, "coda": 0.7, "tag": 0.8, "break": 0.6, "bridge": 0.9}
 ENERGY.update({"chorus": 1.1, "refrain": 1.1, "prechorus": 1.0, "verse": 1.0, "theme": 1.0})
 DEVELOPMENTS: tuple[Development, ...] = ("embellish", "lift", "rhythm", "reharmonise")
-# Share of a section's inner phrase endings that end long or on a rest (else they run on; the
-# count is rounded at random, so one inner ending breathes half the time). The corpora end
-# 49-66% of 4-bar phrases so; a section's last phrase always does, so an 8-bar section
-# breathes at 75% of its phrase ends on average and a 12-bar one at 67%.
+# Share of the song's inner phrase endings that end long or on a rest (else they run on; chosen
+# over the whole song, so it holds for every song, not only on average). The corpora end
+# 49-66% of 4-bar phrases so; a section's last phrase always does, so a song of 8-bar
+# sections breathes at ~75% of its phrase ends and one of 12-bar sections at ~67%.
 INNER_LONG = 0.5
 
 
@@ -116,29 +116,57 @@ def phrase_lengths(bars: int, role: str) -> list[int]:
     return out
 
 
-def phrase_plan(
-    bars: int, role: str, cadence: str, rng: np.random.Generator
-) -> tuple[PhrasePlan, ...]:
+def phrase_plan(bars: int, role: str, cadence: str) -> tuple[PhrasePlan, ...]:
     """Phrases and how each ends: the section's last phrase closes (full, or half when the
     section ends open), inner phrases alternate half closes (antecedents, where the harmony
-    plans V) and breaths. About half the inner ones end long (:data:`INNER_LONG`, half closes
-    first), the others run on into the next phrase; the last always ends long."""
-    lengths = phrase_lengths(bars, role)
-    ends: list[PhraseEnd] = []
-    for i, n in enumerate(lengths):
-        if i == len(lengths) - 1:
-            ends.append("half" if cadence == "half" else "full")
-        else:
-            ends.append("half" if i % 2 == 0 and n >= 3 else "breath")
-    inner = list(range(len(lengths) - 1))
-    k = int(len(inner) * INNER_LONG + rng.random())
-    order = sorted(inner, key=lambda i: (ends[i] != "half", rng.random()))
-    long_ends = set(order[:k]) | {len(lengths) - 1}
+    plans V) and breaths. All end long here; :func:`breaths` lets some inner ones run on."""
     out, start = [], 1
+    lengths = phrase_lengths(bars, role)
     for i, n in enumerate(lengths):
-        out.append(PhrasePlan(start_bar=start, bars=n, end=ends[i], long_end=i in long_ends))
+        end: PhraseEnd
+        if i == len(lengths) - 1:
+            end = "half" if cadence == "half" else "full"
+        else:
+            end = "half" if i % 2 == 0 and n >= 3 else "breath"
+        out.append(PhrasePlan(start_bar=start, bars=n, end=end))
         start += n
     return tuple(out)
+
+
+def breaths(
+    song: SongPlan, phrases: dict[str, tuple[PhrasePlan, ...]], rng: np.random.Generator
+) -> dict[str, tuple[PhrasePlan, ...]]:
+    """Which inner phrase ends end long, chosen over the whole song: :data:`INNER_LONG` of the
+    inner ends as heard (a composed section's ends count once more for each repeat of it, whose
+    bars are its bars), half closes first; a repeat takes its source's choices."""
+    composed = [s for s in song.sections if s.relation != "repeats" or s.source is None]
+    heard = {s.id: 1 for s in composed}  # a composed section's bars, heard in its repeats too
+    for s in song.sections:
+        if s.relation == "repeats" and s.source in heard:
+            heard[s.source] += 1
+    inner = [(s.id, i) for s in composed for i in range(len(phrases[s.id]) - 1)]
+    order = sorted(inner, key=lambda x: (phrases[x[0]][x[1]].end != "half", rng.random()))
+    target = INNER_LONG * sum(heard[sid] for sid, _ in inner) + rng.random() - 0.5
+    runs, long_heard = set(), 0.0
+    for sid, i in order:
+        if long_heard + heard[sid] / 2 <= target:
+            long_heard += heard[sid]
+        else:
+            runs.add((sid, i))
+    out = {
+        sid: tuple(
+            p.model_copy(update={"long_end": (sid, i) not in runs}) for i, p in enumerate(ph)
+        )
+        for sid, ph in phrases.items()
+    }
+    for s in song.sections:
+        src = out.get(s.source or "")
+        if s.relation == "repeats" and src is not None and len(src) == len(out[s.id]):
+            out[s.id] = tuple(
+                p.model_copy(update={"long_end": q.long_end or i == len(src) - 1})
+                for i, (p, q) in enumerate(zip(out[s.id], src, strict=True))
+            )
+    return out
 
 
 def developments(song: SongPlan) -> dict[str, tuple[int, Development]]:
@@ -289,17 +317,18 @@ def plan_melody(song: SongPlan) -> SongPlan:
     uses = hook_uses(song)
     climax = climax_section(song)
     out = []
+    phrases = {s.id: phrase_plan(s.bars, s.role, s.cadence) for s in song.sections}
+    phrases = breaths(song, phrases, rng_for(song.seed, "phrases"))
     for s in song.sections:
         occurrence, dev = devs[s.id]
         if dev == "reharmonise" and s.chords_given:
             dev = "embellish"  # the user's chords stand
-        phrases = phrase_plan(s.bars, s.role, s.cadence, rng_for(song.seed, "phrases", s.id))
         low, high, centre = register(song, s, dev, s.id == climax)
-        last = phrases[-1]
+        last = phrases[s.id][-1]
         peak = max(1, round(s.bars * 2 / 3)) if s.id != climax else last.start_bar
         use = uses[s.id]
         melody = MelodyPlan(
-            phrases=phrases,
+            phrases=phrases[s.id],
             low=low,
             high=high,
             centre=centre,
@@ -307,7 +336,7 @@ def plan_melody(song: SongPlan) -> SongPlan:
             density=density(style, song, s, dev),
             rhythm=vocab,
             hook=use,
-            hook_bars=hook_bars(phrases, use, hook_len),
+            hook_bars=hook_bars(phrases[s.id], use, hook_len),
             occurrence=occurrence,
             development=dev,
         )

@@ -6,8 +6,9 @@ the source's notes (all tracks). A plugin that ignores its context still yields 
 
 A long form must not loop, so from a section's third statement on its melody plan names a
 ``development`` and the spliced melody is developed (:func:`develop`): embellished (passing and
-neighbour notes in its long notes), lifted (a third higher, capped at the tessitura's top), or
-rhythmically varied (long notes split, even pairs dotted, short pairs merged); re-harmonised
+neighbour notes in its long notes), lifted (its second half a third higher, capped at the
+tessitura's top), or rhythmically varied (long notes split, even pairs dotted, short pairs
+merged, in two bars of three); re-harmonised
 returns get new chords from the harmony pass, so the generator writes those bars afresh. The
 same rhythm and contour stay, so the return is still heard as the same section.
 """
@@ -77,8 +78,9 @@ def develop(
     """``notes`` (a source's, in ``section``'s key) with the melody developed as the section's
     melody plan says (``literal``/``reharmonise``/no plan: unchanged), in part, so the return
     is still recognisably the same section (the same-label resemblance the compiler promises):
-    a lift raises the last phrase (the second half of a one-phrase section), a rhythmic
-    variation changes every other bar, embellishment adds notes and keeps the originals.
+    a lift raises the song from the end of the first half's first phrase (bar ``bars/2``, one
+    bar before the middle) to the end, a rhythmic variation changes two bars in three (the
+    head bar kept), embellishment adds notes and keeps the originals.
     Deterministic: the only draws come from the section's own stream."""
     m = section.melody
     if m is None or m.development in ("literal", "reharmonise"):
@@ -90,14 +92,14 @@ def develop(
     rows = [(int(r["onset"]), int(r["duration"]), int(r["pitch"]), int(r["velocity"])) for r in mel]
     timeline, key = ChordTimeline.of(section), section.key_obj()
     if m.development == "lift":
-        last = m.phrases[-1].start_bar - 1 if len(m.phrases) > 1 else section.bars // 2
-        keep = [r for r in rows if r[0] // bar_ticks < last]
-        rows = keep + _lift([r for r in rows if r[0] // bar_ticks >= last], key, timeline, m.high)
+        start = max(1, section.bars // 2 - 1)
+        keep = [r for r in rows if r[0] // bar_ticks < start]
+        rows = keep + _lift([r for r in rows if r[0] // bar_ticks >= start], key, timeline, m.high)
     elif m.development == "embellish":
         rows = _embellish(rows, key, timeline, rng, m.low, m.high)
     else:
-        keep = [r for r in rows if r[0] // bar_ticks % 2 == 0]
-        rows = keep + _rhythm([r for r in rows if r[0] // bar_ticks % 2 == 1], timeline)
+        keep = [r for r in rows if r[0] // bar_ticks % 3 == 0]
+        rows = keep + _rhythm([r for r in rows if r[0] // bar_ticks % 3 != 0], timeline)
     out = np.zeros(len(rows), dtype=notes.dtype)
     for i, (o, d, p, v) in enumerate(rows):
         out[i]["onset"], out[i]["duration"], out[i]["pitch"] = o, d, p
@@ -137,11 +139,11 @@ def _embellish(
     high: int,
 ) -> list[Row]:
     """Long notes (a quarter or more) split on the eighth grid: the note, then a passing tone
-    towards the next note or a neighbour (a scale step) -- about two in three of them."""
+    towards the next note or a neighbour (a scale step) -- about five in six of them."""
     out: list[Row] = []
     for i, (o, d, p, v) in enumerate(rows):
         half = d // 2 // EIGHTH * EIGHTH
-        if d >= TICKS_PER_BEAT and half and rng.random() < 0.67:
+        if d >= TICKS_PER_BEAT and half and rng.random() < 0.85:
             nxt = rows[i + 1][2] if i + 1 < len(rows) else p
             step = 1 if nxt > p else -1 if nxt < p else int(rng.choice([-1, 1]))
             q = diatonic_shift(p, step, key)
