@@ -144,10 +144,16 @@ def breaths(
     for s in song.sections:
         if s.relation == "repeats" and s.source in heard:
             heard[s.source] += 1
-    inner = [(s.id, i) for s in composed for i in range(len(phrases[s.id]) - 1)]
+    inner = [
+        (s.id, i)
+        for s in composed
+        for i in range(len(phrases[s.id]) - 1)
+        if phrases[s.id][i].bars >= 3  # a 2+2 section's middle is a comma: it runs on
+    ]
+    short = {(sid, i) for sid, ph in phrases.items() for i in range(len(ph) - 1) if ph[i].bars < 3}
     order = sorted(inner, key=lambda x: (phrases[x[0]][x[1]].end != "half", rng.random()))
     target = INNER_LONG * sum(heard[sid] for sid, _ in inner) + rng.random() - 0.5
-    runs, long_heard = set(), 0.0
+    runs, long_heard = set(short), 0.0
     for sid, i in order:
         if long_heard + heard[sid] / 2 <= target:
             long_heard += heard[sid]
