@@ -80,8 +80,12 @@ def _plan(**kw: object) -> MelodyPlan:
 
 
 def test_unplanned_phrases_are_four_bars() -> None:
-    assert phrases(_section(bars=10)) == [(0, 4, None), (4, 4, None), (8, 2, None)]
-    assert phrases(_section(melody=_plan())) == [(0, 4, "half"), (4, 4, "full")]
+    assert phrases(_section(bars=10)) == [
+        (0, 4, None, None),
+        (4, 4, None, None),
+        (8, 2, None, None),
+    ]
+    assert phrases(_section(melody=_plan())) == [(0, 4, "half", True), (4, 4, "full", True)]
 
 
 def test_breathing_unplanned_by_hand() -> None:
@@ -106,6 +110,15 @@ def test_breathing_planned_weights_ends_by_strength() -> None:
     rows = [r for r in _quarters(8) if r[0] < 7 * BAR] + [(7 * BAR, BAR, 60, 90, 0)]
     f = listener_features(make_notes(rows), _section(melody=_plan()), METER)
     assert f["lis_breathing"] == pytest.approx(1.0 / 1.8)
+    # a phrase planned to run on (long_end False) that runs on is what the plan asks
+    run_on = _plan(
+        phrases=(
+            PhrasePlan(start_bar=1, bars=4, end="breath", long_end=False),
+            PhrasePlan(start_bar=5, bars=4, end="full"),
+        )
+    )
+    f = listener_features(make_notes(rows), _section(melody=run_on), METER)
+    assert f["lis_breathing"] == pytest.approx(1.0)
 
 
 def test_end_strength_by_hand() -> None:

@@ -10,10 +10,12 @@ computed (no plan, no hook, no verse chosen yet) is left out, and its reward doe
 
 Features (each in [0, 1] but the mean pitch):
 
-- ``lis_breathing``: weighted share of the phrase ends whose last bar holds a long note or a
-  rest (:func:`composer.eval.melody_metrics.phrase_ends_breathe`). Planned ends weigh ``full``
-  1, ``half`` 0.8, ``breath`` 0.5. Unplanned 4-bar phrases: the section's last end weighs 0.6;
-  the others 0.4, scoring 1 when 1/3..0.85 of them breathe (a metronome breathes at all).
+- ``lis_breathing``: phrase ends whose last bar holds a long note or a rest
+  (:func:`composer.eval.melody_metrics.phrase_ends_breathe`) where they should. Planned: the
+  weighted share of phrases that breathe as their ``long_end`` says (True: breathe; False: run
+  on), weights ``full`` 1, ``half`` 0.8, ``breath`` 0.5. Unplanned 4-bar phrases: the
+  section's last end weighs 0.6; the others 0.4, scoring 1 when 1/3..0.85 of them breathe (a
+  metronome breathes at all of them).
 - ``lis_end_strength``: per phrase end, its arrival (the longest note starting in its last
   bar): 0.4 held (duration / a long note, at most 1) + 0.3 on the downbeat or a strong beat +
   0.3 stable (the section's end in an authentic or plagal close: the tonic 1, a chord tone 0.5;
@@ -66,13 +68,14 @@ def _melody(notes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def phrases(section: SectionPlan) -> list[tuple[int, int, str | None]]:
-    """(first bar 0-based, bars, planned end or None) of the section's phrases: the plan's,
-    or 4-bar phrases (the last may be shorter)."""
+def phrases(section: SectionPlan) -> list[tuple[int, int, str | None, bool | None]]:
+    """(first bar 0-based, bars, planned end, planned long end) of the section's phrases: the
+    plan's, or 4-bar phrases (the last may be shorter) with None for what is unplanned."""
     if section.melody is not None and section.melody.phrases:
-        return [(p.start_bar - 1, p.bars, p.end) for p in section.melody.phrases]
+        return [(p.start_bar - 1, p.bars, p.end, p.long_end) for p in section.melody.phrases]
     return [
-        (p, min(PHRASE_BARS, section.bars - p), None) for p in range(0, section.bars, PHRASE_BARS)
+        (p, min(PHRASE_BARS, section.bars - p), None, None)
+        for p in range(0, section.bars, PHRASE_BARS)
     ]
 
 
@@ -83,11 +86,12 @@ def breathing(
     ph = phrases(section)
     if not ph:
         return None
-    ends = [((f + n - 1) * bar, (f + n) * bar) for f, n, _ in ph]
+    ends = [((f + n - 1) * bar, (f + n) * bar) for f, n, _, _ in ph]
     flags = phrase_ends_breathe(on, du, ends, long_ticks)
     if ph[0][2] is not None:
-        w = np.array([END_WEIGHT.get(str(e), 0.5) for _, _, e in ph])
-        return float((w * np.array(flags, dtype=np.float64)).sum() / w.sum())
+        w = np.array([END_WEIGHT.get(str(e), 0.5) for _, _, e, _ in ph])
+        hit = np.array([f == bool(want) for f, (*_, want) in zip(flags, ph, strict=True)])
+        return float((w * hit).sum() / w.sum())
     if len(flags) == 1:
         return float(flags[0])
     inner = float(np.mean(flags[:-1]))
@@ -116,7 +120,7 @@ def end_strength(
     tonic = section.key_obj().tonic
     scores = []
     ph = phrases(section)
-    for i, (first, n, _) in enumerate(ph):
+    for i, (first, n, _, _) in enumerate(ph):
         lo, hi = (first + n - 1) * bar, (first + n) * bar
         inside = np.flatnonzero((on >= lo) & (on < hi))
         if not inside.size:
