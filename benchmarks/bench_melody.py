@@ -322,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     for g in args.generators.split(","):
         for c in args.candidates.split(","):
             done.append(run(items, g, int(c), lambda partial: save([*done, partial]), args.weights))
+            save(done)
     print(save(done))
     return 0
 
