@@ -2,6 +2,7 @@
 
     python benchmarks/bench_melody.py [--quick] [--random 50] [--generators rules,transformer]
         [--candidates 1,16] [--output benchmarks/results/bench_melody.json]
+    python benchmarks/bench_melody.py --combine A.json B.json --output C.json
 
 Songs: the examples (their own seeds), ``--random`` specs drawn over every shipped style (its
 own meter, a random form, key and tempo in the style's range; ``bench_arrangement``'s drawing,
@@ -22,7 +23,9 @@ candidates), the issue's targets:
 The corpus reference (the same metrics on held-out pieces, per style) is read from
 ``benchmarks/results/bench_melody_corpus.json`` (built by ``python -m
 composer.training.melody_reference``) and copied into the output. Prints JSON and writes it to
-``--output``; ``--quick`` takes 6 random specs and the examples, for iteration.
+``--output``; ``--quick`` takes 6 random specs and the examples, for iteration. The output is
+rewritten after every song (a run cut short keeps what it measured; ``complete`` says which
+runs finished).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -174,35 +178,53 @@ def corpus_reference() -> dict[str, Any] | None:
     }
 
 
-def run(items: list[tuple[str, dict[str, Any]]], generator: str, candidates: int) -> dict[str, Any]:
+def run(
+    items: list[tuple[str, dict[str, Any]]],
+    generator: str,
+    candidates: int,
+    on_song: Callable[[dict[str, Any]], object] | None = None,
+    weights: dict[str, float] | None = None,
+) -> dict[str, Any]:
     from composer.app import api
 
     rows: dict[str, dict[str, Any]] = {}
     errors: dict[str, str] = {}
     t0 = time.perf_counter()
+
+    def result(done: bool) -> dict[str, Any]:
+        return {
+            "generator": generator,
+            "candidates": candidates,
+            "complete": done,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "summary": summarise(rows) if rows else None,
+            "errors": errors,
+            "songs": rows,
+        }
+
     for name, spec in items:
         spec = {**spec, "generator": generator, "candidates": candidates}
+        if weights:
+            prefs = dict(spec.get("preferences") or {})
+            prefs["weights"] = {**prefs.get("weights", {}), **weights}
+            spec["preferences"] = prefs
         try:
             song = api.compose(spec)
         except Exception as exc:  # one failing spec is a row of the report, not the end of it
             errors[name] = f"{type(exc).__name__}: {exc}"[:300]
             continue
         rows[name] = measure(name, song)
+        if on_song is not None:
+            on_song(result(False))
         print(
             f"  {generator} x{candidates} {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr
         )
-    return {
-        "generator": generator,
-        "candidates": candidates,
-        "seconds": round(time.perf_counter() - t0, 1),
-        "summary": summarise(rows) if rows else None,
-        "errors": errors,
-        "songs": rows,
-    }
+    return result(True)
 
 
-def table(result: dict[str, Any]) -> str:
-    """A Markdown table of the headline figures, one run a column, the corpus and target last."""
+def table(result: dict[str, Any], which: str = "summary") -> str:
+    """A Markdown table of the headline figures, one run a column, the corpus and target last
+    (``which``: each run's "summary", or its "common" one after :func:`combine`)."""
     runs = result["runs"]
     corpus = result.get("corpus") or {}
     keys = [
@@ -216,7 +238,7 @@ def table(result: dict[str, Any]) -> str:
         ("literal_copies_mean", "literal_copies", "low"),
         ("long_song_returns_differ", None, ">= 0.5"),
     ]
-    names = [f"{r['generator']} x{r['candidates']}" for r in runs]
+    names = [f"{r.get('label', '')} {r['generator']} x{r['candidates']}".strip() for r in runs]
     lines = [
         "| measure | " + " | ".join(names) + " | corpus (hymn / folk / jig / reel) | target |",
         "|---|" + "---|" * (len(names) + 2),
@@ -224,7 +246,7 @@ def table(result: dict[str, Any]) -> str:
     for key, ckey, target in keys:
         cells = []
         for r in runs:
-            v = (r["summary"] or {}).get(key)
+            v = (r.get(which) or {}).get(key)
             cells.append("-" if v is None else f"{v:.3f}")
         ref = "-"
         if ckey is not None:
@@ -236,6 +258,22 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def combine(paths: list[Path]) -> dict[str, Any]:
+    """The runs of several outputs in one (the first file's header), each run also summarised
+    over the songs every run measured (``common``), so runs on different spec sets compare."""
+    parts = [json.loads(p.read_text()) for p in paths]
+    runs = [{"label": part.get("label", ""), **r} for part in parts for r in part["runs"]]
+    common = set.intersection(*(set(r["songs"]) for r in runs)) if runs else set()
+    for r in runs:
+        rows = {n: v for n, v in r["songs"].items() if n in common}
+        r["common"] = summarise(rows) if rows else None
+    out = {**parts[0], "runs": runs, "combined_from": [str(p) for p in paths]}
+    out["common_songs"] = sorted(common)
+    out["table"] = table(out)
+    out["table_common"] = table(out, "common")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="6 random specs instead of --random")
@@ -243,10 +281,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generators", default="rules,transformer")
     ap.add_argument("--candidates", default="1,16")
     ap.add_argument("--output", type=Path, default=RESULTS / "bench_melody.json")
+    ap.add_argument("--label", default="", help="names the runs in tables, e.g. before / after")
+    ap.add_argument(
+        "--weights", type=json.loads, default=None, help="reward weights, JSON: '{\"hook\": 0}'"
+    )
+    ap.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="merge these outputs' runs into --output, run nothing",
+    )
     args = ap.parse_args(argv)
+    if args.combine:
+        text = json.dumps(combine(args.combine), indent=1)
+        args.output.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return 0
     items = specs(6 if args.quick else args.random)
     t0 = time.perf_counter()
     result: dict[str, Any] = {
+        "label": args.label,
+        "weights": args.weights,
         "quick": args.quick,
         "specs": [n for n, _ in items],
         "targets": TARGETS,
@@ -254,14 +309,21 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [],
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(runs: list[dict[str, Any]]) -> str:
+        # after every song: a run cut short still leaves what it measured
+        out = {**result, "runs": runs, "seconds": round(time.perf_counter() - t0, 1)}
+        out["table"] = table(out)
+        text = json.dumps(out, indent=1)
+        args.output.write_text(text + "\n", encoding="utf-8")
+        return text
+
+    done: list[dict[str, Any]] = []
     for g in args.generators.split(","):
         for c in args.candidates.split(","):
-            result["runs"].append(run(items, g, int(c)))
-            result["seconds"] = round(time.perf_counter() - t0, 1)
-            result["table"] = table(result)
-            text = json.dumps(result, indent=1)
-            args.output.write_text(text + "\n", encoding="utf-8")  # after each run: partial
-    print(text)
+            done.append(run(items, g, int(c), lambda partial: save([*done, partial]), args.weights))
+            save(done)
+    print(save(done))
     return 0
 
 

@@ -146,6 +146,11 @@ REWARD_NAMES = (
     "style_rhythm",
     "form_relation",
     "novelty",
+    "breathing",
+    "cadence_strength",
+    "register_arc",
+    "rhythm_idiom",
+    "hook",
     "learned",
     "band_fit",
 )

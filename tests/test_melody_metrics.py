@@ -117,7 +117,8 @@ def test_returns_differ_by_hand() -> None:
     a = ((0, 0, BAR),)
     b = ((0, 2, BAR),)
     verse = (a, a, a, a)
-    lifted = (b, a, a, a)  # one bar of four differs: exactly the 25% threshold
+    lifted = (b, b, a, a)  # two bars of four differ: exactly the 50% threshold
+    cadence = (a, a, a, b)  # one bar of four (a re-fitted cadence) is not development
     statements = [
         ("A", verse),
         ("B", (b,)),
@@ -125,8 +126,9 @@ def test_returns_differ_by_hand() -> None:
         ("A", verse),  # third statement, same: does not differ
         ("A", lifted),  # fourth, differs
         ("B", (b,)),  # B's second statement: not judged
+        ("A", cadence),  # fifth: does not differ
     ]
-    assert mm.returns_differ(statements) == pytest.approx(0.5)
+    assert mm.returns_differ(statements) == pytest.approx(1 / 3)
     assert mm.returns_differ(statements[:3]) is None
 
 

@@ -30,7 +30,7 @@ literal_copies              share of bars (with notes) that repeat an earlier ba
                             repeat or vary the same bar of its source (planned)
 returns_differ              share of the third and later statements of a section   0..1, higher
                             label whose melody differs from its first statement in (target
-                            at least a quarter of its bars (None without any)      >= 0.5)
+                            at least half of its bars (None without any)           >= 0.5)
 ==========================  =====================================================  ==============
 
 A bar's notes are compared relative to the bar's start (onset offset, pitch, duration); a
@@ -57,7 +57,8 @@ SIXTEENTH_MAX = 150  # a 16th is 120 ticks; an eighth-note triplet (160) is not 
 DOTTED_EIGHTH = (330, 390)  # 360 ticks, +-30
 BLUE_DEGREES = (3, 6, 10)  # b3, b5 (#4), b7 above the tonic
 RETURN_FROM = 2  # 0-based occurrence: the third statement (the second return) onwards
-RETURN_BAR_SHARE = 0.25  # a return "differs" if at least this share of its bars do
+RETURN_BAR_SHARE = 0.5  # a return "differs" if at least this share of its bars do (a changed
+# cadence bar or two is the splice meeting its neighbours, not development)
 CHORUS_ROLES = ("chorus", "refrain")
 VERSE_ROLES = ("verse",)
 

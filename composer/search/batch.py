@@ -20,13 +20,15 @@ import numpy as np
 
 from composer.reward_model import SegmentScorer
 from composer.search.band_rewards import band_features
+from composer.search.listener import listener_features
 from composer.search.rewards import RELATIONS, score, target_features
 from composer.search.similarity import contour_similarity, melody, motif_set, motif_similarity
 from composer.segment import Segment
+from grammar.meter import TimeSignature, parse_time_signature
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
 from planners.melody_plan import blue_mask
-from planners.plan import SectionPlan, SongPlan
+from planners.plan import Hook, SectionPlan, SongPlan
 from planners.styles import get_style
 from planners.tonality import key_fit
 
@@ -171,6 +173,12 @@ class SongContext:
     others: Sequence[np.ndarray] = ()  # motif sets of chosen sections of other labels
     contrasts: Sequence[np.ndarray] = ()  # motif sets of the chosen sections it contrasts
     band: np.ndarray | None = None  # the section's band as played (composer.search.band_rewards)
+    # for the listener features (composer.search.listener)
+    meter: TimeSignature = field(default_factory=lambda: parse_time_signature("4/4"))
+    hook: Hook | None = None  # the song's planned hook
+    verse_pitch: float | None = None  # mean melody pitch of the verses chosen so far
+    song_peak: int | None = None  # highest melody pitch chosen so far
+    last_chorus: bool = False  # this is the song's last chorus (or refrain)
 
 
 def score_batch(
@@ -202,6 +210,17 @@ def score_batch(
             ),
             ctx_novelty_similarity=_max_sim(motifs, context.others),
             ctx_contrast_similarity=_max_sim(motifs, context.contrasts),
+        )
+        feats.update(
+            listener_features(
+                cand.notes,
+                section,
+                context.meter,
+                context.hook,
+                context.verse_pitch,
+                context.song_peak,
+                context.last_chorus,
+            )
         )
         r, heard = key_fit(feats, key)
         feats["ctx_key_r"] = r

@@ -53,7 +53,7 @@ from composer.search.material import source_in_key, splice_repeat
 from composer.search.similarity import melody, motif_set
 from composer.segment import Segment
 from grammar.errors import GeneratorError
-from kernels.notes import NOTE_DTYPE, validate_notes
+from kernels.notes import NOTE_DTYPE, TRACK_MELODY, validate_notes
 from planners.form import generation_order
 from planners.plan import SectionPlan, SongPlan
 from planners.seeding import rng_for
@@ -124,6 +124,17 @@ def _context(
         if s.id in path.chosen and s.label != sect.label:
             firsts[s.label] = path.chosen[s.id]  # walking back: the label's first one wins
     contrasts = [u for u, _, k in graph.in_edges(sect.id, keys=True) if k == "contrasts"]
+    verses, peak = [], None
+    for s in plan.sections[: sect.index]:
+        if s.id not in path.chosen:
+            continue
+        notes = path.chosen[s.id].segment.notes
+        mel = notes[notes["track"] == TRACK_MELODY]["pitch"]
+        if mel.size:
+            peak = max(peak or 0, int(mel.max()))
+            if s.role == "verse":
+                verses.append(mel.astype(np.float64))
+    choruses = [s.index for s in plan.sections if s.role in ("chorus", "refrain")]
     return SongContext(
         beats_per_bar=plan.meter().bar_ticks // plan.meter().beat_ticks,
         style=get_style(plan.style).family,  # the core style whose targets it shares
@@ -131,6 +142,11 @@ def _context(
         others=[s.motifs for s in firsts.values()],
         contrasts=[path.chosen[u].motifs for u in contrasts if u in path.chosen],
         band=played_band(plan, sect),
+        meter=plan.meter(),
+        hook=plan.hook,
+        verse_pitch=float(np.concatenate(verses).mean()) if verses else None,
+        song_peak=peak,
+        last_chorus=bool(choruses) and sect.index == choruses[-1],
     )
 
 

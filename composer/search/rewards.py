@@ -14,11 +14,17 @@ the objectives from the style, a user profile and the spec's ``preferences:``
 | objective | rewards |
 |---|---|
 | harmony | ``harmonic_fit``, ``key_clarity`` |
-| melody | ``step_balance``, ``contour``, ``range_fit``, ``cadence`` |
-| rhythm | ``groove``, ``style_rhythm`` |
-| form | ``form_relation`` |
+| melody | ``step_balance``, ``contour``, ``range_fit``, ``cadence``, |
+| | ``breathing``, ``cadence_strength``, ``register_arc`` |
+| rhythm | ``groove``, ``style_rhythm``, ``rhythm_idiom`` |
+| form | ``form_relation``, ``hook`` |
 | novelty | ``novelty`` |
 | learned | ``learned`` |
+
+The listener rewards (``breathing``, ``cadence_strength``, ``register_arc``, ``rhythm_idiom``,
+``hook``) read the ``lis_*`` features (:mod:`composer.search.listener`): phrasing, register and
+idiom against the section's melody plan when it has one, else against 4-bar phrases, the
+song's verse and the style; each is None when its features are absent.
 
 Shapes are smooth (Gaussian in the distance from a target) rather than plateaus, so candidates
 that are all "acceptable" still differ in score and the search has something to choose by.
@@ -201,6 +207,82 @@ def novelty(f: Features, s: SectionPlan) -> float | None:
     return min(1.0, (1.0 - sim) / 0.6)
 
 
+# --- what a listener hears (features: composer.search.listener) ---------------------------------
+
+# The idiom's most 16th-note and dotted-eighth shares when the section has no melody plan, by
+# core style: the corpora have 0..4% dotted eighths and few 16ths (benchmarks/results/
+# bench_melody_corpus.json); a march dots, a blues and a pop tune may run in 16ths; a hymn,
+# waltz or jazz ballad sings in longer values. (max 16ths, max dotted eighths, blue notes)
+FALLBACK_IDIOM: dict[str, tuple[float, float, bool]] = {
+    "classical": (0.05, 0.03, False),
+    "folk": (0.12, 0.06, False),
+    "pop": (0.15, 0.08, False),
+    "jazz": (0.08, 0.05, False),
+    "blues": (0.15, 0.08, True),
+    "waltz": (0.08, 0.05, False),
+    "march": (0.12, 0.15, False),
+}
+BLUE_RATE = (0.05, 0.25)  # a blues: blue notes on 5%..25% of notes
+
+
+def breathing(f: Features, s: SectionPlan) -> float | None:
+    """Phrases that breathe where the plan ends them (``lis_breathing``: planned ends
+    weighted by strength; unplanned 4-bar phrases: the last must, about half the others
+    should). [0, 1]; None without the feature."""
+    v = f.get("lis_breathing")
+    return None if v is None else float(v)
+
+
+def cadence_strength(f: Features, s: SectionPlan) -> float | None:
+    """Phrase ends arrive: a held note on a strong beat on a stable tone, the tonic at an
+    authentic or plagal close (``lis_end_strength``). [0, 1]; None without the feature."""
+    v = f.get("lis_end_strength")
+    return None if v is None else float(v)
+
+
+def register_arc(f: Features, s: SectionPlan) -> float | None:
+    """The song's register shape: the mean of what applies of ``lis_centre_fit`` (the plan's
+    tessitura centre), ``lis_above_verse`` (unplanned: a chorus at least 3 semitones above the
+    verse) and ``lis_climax_fit`` (the peak at the planned climax bar; unplanned: the last
+    chorus reaches the song's peak). [0, 1]; None if none applies."""
+    vals = [f[k] for k in ("lis_centre_fit", "lis_above_verse", "lis_climax_fit") if k in f]
+    return float(sum(vals) / len(vals)) if vals else None
+
+
+def _idiom(f: Features, s: SectionPlan) -> tuple[float, float, bool]:
+    if s.melody is not None:
+        r = s.melody.rhythm
+        return r.max_sixteenths, r.max_dotted, bool(r.blue_notes)
+    # unplanned: the core style whose melody targets the context carries (the song's family)
+    t = _targets(f)
+    family = next((n for n in CORE_STYLES if STYLES[n].melody == t), "pop")
+    return FALLBACK_IDIOM.get(family, FALLBACK_IDIOM["pop"])
+
+
+def rhythm_idiom(f: Features, s: SectionPlan) -> float | None:
+    """The style's note values and colours: exp(-excess / 0.05) for the 16th-note and the
+    dotted-eighth shares over the idiom's most (``section.melody.rhythm`` when planned, else
+    :data:`FALLBACK_IDIOM` of the style's family), times the share of notes on the idiom's
+    durations (planned only), times, where the idiom has blue notes, 1 for a blue-note rate in
+    :data:`BLUE_RATE` falling by e per 0.05 outside. [0, 1]; None without the features."""
+    if "lis_sixteenth" not in f:
+        return None
+    max16, maxdot, blue = _idiom(f, s)
+    v = math.exp(-max(0.0, f["lis_sixteenth"] - max16) / 0.05)
+    v *= math.exp(-max(0.0, f["lis_dotted"] - maxdot) / 0.05)
+    v *= f.get("lis_vocab", 1.0)
+    if blue:
+        v *= _bump(f["lis_blue"], *BLUE_RATE, 0.05)
+    return v
+
+
+def hook(f: Features, s: SectionPlan) -> float | None:
+    """The song's hook where the plan uses it, as it asks (stated, repeated, sequenced, its
+    rhythm varied, fragmented: ``lis_hook``). [0, 1]; None where no hook is planned."""
+    v = f.get("lis_hook")
+    return None if v is None else float(v)
+
+
 def learned(f: Features, s: SectionPlan) -> float | None:
     """The learned reward model's score, sigmoid of its logit (composer.reward_model), put in
     the features by the search as ``learned_score``. [0, 1]; None without the model."""
@@ -219,6 +301,11 @@ REWARDS: dict[str, Reward] = {
     "style_rhythm": style_rhythm,
     "form_relation": form_relation,
     "novelty": novelty,
+    "breathing": breathing,
+    "cadence_strength": cadence_strength,
+    "register_arc": register_arc,
+    "rhythm_idiom": rhythm_idiom,
+    "hook": hook,
     "learned": learned,
     **BAND_REWARDS,  # the melody with the band as played (issue 14)
 }
@@ -226,16 +313,26 @@ if tuple(REWARDS) != REWARD_NAMES:  # the names a spec may weigh (grammar.spec) 
     raise ImportError(f"REWARDS {tuple(REWARDS)} != grammar.spec.REWARD_NAMES {REWARD_NAMES}")
 OBJECTIVES: dict[str, tuple[str, ...]] = {
     "harmony": ("harmonic_fit", "key_clarity"),
-    "melody": ("step_balance", "contour", "range_fit", "cadence"),
-    "rhythm": ("groove", "style_rhythm"),
-    "form": ("form_relation",),
+    "melody": (
+        "step_balance",
+        "contour",
+        "range_fit",
+        "cadence",
+        "breathing",
+        "cadence_strength",
+        "register_arc",
+    ),
+    "rhythm": ("groove", "style_rhythm", "rhythm_idiom"),
+    "form": ("form_relation", "hook"),
     "novelty": ("novelty",),
     "learned": ("learned",),
     "band": tuple(BAND_REWARDS),
 }
 
 # Harmony and cadence matter most to listeners of tonal music; shape and rhythm next; form is a
-# guarantee the pipeline mostly keeps by itself (repeats are spliced), so it weighs less.
+# guarantee the pipeline mostly keeps by itself (repeats are spliced), so it weighs less. The
+# listener rewards (issue 15) weigh like the melody rewards: breathing and the idiom are what the
+# listening review missed most; the register arc is a song-level shape, so it weighs less.
 WEIGHTS: dict[str, float] = {
     "harmonic_fit": 2.0,
     "key_clarity": 1.0,
@@ -247,6 +344,11 @@ WEIGHTS: dict[str, float] = {
     "style_rhythm": 0.75,
     "form_relation": 1.0,
     "novelty": 0.5,
+    "breathing": 1.0,
+    "cadence_strength": 1.0,
+    "register_arc": 0.75,
+    "rhythm_idiom": 1.0,
+    "hook": 1.0,
     "learned": 2.0,
     **BAND_WEIGHTS,
 }
