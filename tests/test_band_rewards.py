@@ -101,7 +101,12 @@ def test_the_search_judges_the_band_as_played(tmp_path: Path) -> None:
     path.write_bytes(song.midi)
     back = read(path)
     mel, comp = back.notes["Melody"], back.notes["Chords"]
-    over = sum(
-        d for o, d, p in mel if all(q < p for oc, dc, q in comp if oc < o + d and oc + dc > o)
-    )
-    assert over >= 0.9 * sum(d for _, d, _ in mel)
+    # melody time (sampled every 30 ticks, as benchmarks/bench_arrangement.py measures it) with
+    # the melody above every comp note sounding: a humanised release a few ticks into the next
+    # melody note costs those ticks, not the whole note
+    above = total = 0
+    for o, d, p in mel:
+        for t in range(o, o + d, 30):
+            total += 1
+            above += all(q < p for oc, dc, q in comp if oc <= t < oc + dc)
+    assert above >= 0.9 * total

@@ -19,6 +19,7 @@ from planners.plan import (
     RhythmVocabulary,
     SectionPlan,
 )
+from planners.styles import STYLES
 from tests.test_rewards import BASE
 
 Q = 480
@@ -181,13 +182,13 @@ def test_rhythm_idiom_planned_and_fallback() -> None:
     assert f["lis_vocab"] == pytest.approx(5 / 8)
     assert f["lis_blue"] == pytest.approx(2 / 8)
     assert rewards.rhythm_idiom(f, sec) == pytest.approx(math.exp(-0.1 / 0.05) * 5 / 8)
-    # no plan: the style family's fallback (ctx_style indexes STYLE_ORDER)
+    # no plan: the fallback of the style family whose melody targets the context carries
     plain = _section(bars=2)
     f = listener_features(notes, plain, METER)
-    blues = float(rewards.STYLE_ORDER.index("blues"))
+    blues = rewards.target_features(STYLES["blues"])
     max16, maxdot, blue = rewards.FALLBACK_IDIOM["blues"]
     expect = math.exp(-(0.25 - max16) / 0.05) * math.exp(-max(0, 0.125 - maxdot) / 0.05)
-    assert blue and rewards.rhythm_idiom({**f, "ctx_style": blues}, plain) == pytest.approx(expect)
+    assert blue and rewards.rhythm_idiom({**f, **blues}, plain) == pytest.approx(expect)
     assert rewards.rhythm_idiom({}, plain) is None
 
 
