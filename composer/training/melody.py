@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from composer.generators.transformer.model import CHECKPOINT, ModelConfig, new_model, parameters
-from composer.generators.transformer.tokens import CHORD, OTHER, Vocab
+from composer.generators.transformer.tokens import CHORD, OTHER, PHRASE, Vocab
 from composer.training import melody_data as data_mod
+from composer.training.melody_labels import LABELS_VERSION, piece_label, tune_fields
 from composer.training.melody_windows import sections
 from grammar.errors import SpecError, shorten
 
@@ -52,13 +53,18 @@ def _silent(stage: str, done: int, total: int, info: dict[str, float]) -> None:
     return None
 
 
-def encode(vocab: Vocab, examples: list[data_mod.Example]) -> list[np.ndarray]:
+def encode(
+    vocab: Vocab, examples: list[data_mod.Example], root: Path | None = None
+) -> list[np.ndarray]:
     """Every section of every piece as int32 ids; chosen tokens are marked by a negative sign
-    bit packed into a second row (row 0 ids, row 1 1/0 loss mask)."""
+    bit packed into a second row (row 0 ids, row 1 1/0 loss mask). Pieces are labelled by
+    :func:`composer.training.melody_labels.piece_label` (``root``: where the ABC files are, to
+    read their tune types)."""
     out = []
-    given = (OTHER, CHORD)
+    given = (OTHER, CHORD, PHRASE)
     for ex in examples:
-        for s in sections(ex):
+        style, tempo = piece_label(ex.corpus, ex.path, ex.meter, *tune_fields(ex.path, root))
+        for s in sections(ex, style, tempo):
             try:
                 ids = vocab.encode(s)
             except KeyError:  # a meter the vocabulary has no token for
@@ -87,6 +93,7 @@ def dataset(cfg: TrainConfig, vocab: Vocab, progress: Progress) -> dict[str, lis
     digest = hashlib.sha1(
         json.dumps([e.to_json() for e in examples], sort_keys=True).encode()
         + json.dumps(vocab.ids, sort_keys=True).encode()
+        + f"labels-v{LABELS_VERSION}".encode()
     ).hexdigest()[:16]
     cache = data_mod.cache_dir() / f"tokens-{digest}.npz"
     out: dict[str, list[np.ndarray]] = {}
@@ -99,7 +106,7 @@ def dataset(cfg: TrainConfig, vocab: Vocab, progress: Progress) -> dict[str, lis
     parts = data_mod.splits(examples)
     arrays = {}
     for split, exs in parts.items():
-        out[split] = encode(vocab, exs)
+        out[split] = encode(vocab, exs, data_mod._corpus_root() if root is None else root)
         lens = np.array([a.shape[1] for a in out[split]], dtype=np.int64)
         flat = np.concatenate(out[split], axis=1) if out[split] else np.zeros((2, 0), np.int32)
         arrays[f"{split}_ids"], arrays[f"{split}_lens"] = flat, lens
@@ -335,12 +342,30 @@ def train(
         "test_loss": evaluate(final, splits["test"], pad, cfg.device, None),
         "sections": {k: len(v) for k, v in splits.items()},
         "tokens": {k: int(sum(a.shape[1] for a in v)) for k, v in splits.items()},
+        "labels": label_counts(vocab, splits),
         "log": log,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
     }
     metrics["test_perplexity"] = math.exp(float(metrics["test_loss"]))  # type: ignore[arg-type]
     (cfg.out / "training.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n")
     return metrics
+
+
+LABEL_SLOTS = {"style": 3, "tempo": 4, "energy": 5}  # their places in the prefix (tokens.Vocab)
+
+
+def label_counts(vocab: Vocab, splits: dict[str, list[np.ndarray]]) -> dict[str, Any]:
+    """Sections per conditioning label (style, tempo band, energy band) per split."""
+    out: dict[str, Any] = {}
+    for name, slot in LABEL_SLOTS.items():
+        out[name] = {}
+        for split, seqs in splits.items():
+            counts: dict[str, int] = {}
+            for a in seqs:
+                tok = vocab.tokens[int(a[0, slot])].split("_", 1)[1]
+                counts[tok] = counts.get(tok, 0) + 1
+            out[name][split] = dict(sorted(counts.items()))
+    return out
 
 
 def _save(model: Any, vocab: Vocab, out: Path) -> None:

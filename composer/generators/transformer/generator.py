@@ -35,12 +35,15 @@ from composer.generators.transformer.tokens import (
     TICKS_PER_POS,
     Section,
     bar_positions,
+    default_phrases,
+    energy_of,
+    tempo_of,
 )
 from composer.segment import Segment, last_pitch
 from grammar.errors import GeneratorError
 from grammar.keys import Key
 from kernels.notes import TRACK_BASS, TRACK_MELODY, track_notes
-from planners.plan import SectionPlan
+from planners.plan import SectionPlan, SongPlan
 
 TEMPERATURE = 1.0  # the model's own distribution; the search, not the sampler, picks the best
 TOP_P = 0.95  # cut the long tail of unlikely tokens (a stray 16th in a chorale)
@@ -90,6 +93,50 @@ def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
     if unsupported(json.loads((folder / "config.json").read_text(encoding="utf-8"))) is not None:
         return load_model(folder), vocab
     return load_weights(folder), vocab
+
+
+# The style token a song's style is composed with: a style the corpus has examples of is itself
+# (composer.training.melody_labels); classical and ballad take the chorales' slow, plain hymn
+# (the nearest labelled idiom: long notes, few 16ths), country the folk tunes. Jazz, blues, pop,
+# rock, funk, swing, shuffle and bossa have no example in the corpus: they are composed with
+# the neutral token, and the melody plan's masks (rhythm vocabulary, phrase ends, register)
+# carry their idiom.
+STYLE_TOKEN = {
+    "hymn": "hymn", "classical": "hymn", "ballad": "hymn",
+    "folk": "folk", "country": "folk",
+    "jig": "jig", "reel": "reel", "waltz": "waltz", "march": "march",
+}  # fmt: skip
+PHRASE_END = {"breath": "end", "half": "end", "full": "final"}
+
+
+def style_token(style: str) -> str:
+    """The ``Style_*`` token a song of ``style`` is composed with (``none``: no corpus example)."""
+    return STYLE_TOKEN.get(style, "none")
+
+
+def phrase_marks(section: SectionPlan) -> tuple[str, ...]:
+    """Per bar: ``in``, ``end`` (a planned phrase's last bar) or ``final`` (a ``full`` end); the
+    corpus's four-bar default without a melody plan."""
+    plan = section.melody
+    if plan is None or not plan.phrases:
+        return default_phrases(section.bars)
+    marks = ["in"] * section.bars
+    for ph in plan.phrases:
+        last = min(ph.start_bar + ph.bars - 1, section.bars) - 1
+        if last >= 0:
+            marks[last] = PHRASE_END[ph.end]
+    return tuple(marks)
+
+
+def energy_token(section: SectionPlan, song: SongPlan) -> str:
+    """The planned density's band (``MelodyPlan.density``, onsets per felt beat); without a
+    melody plan, the arrangement's energy level of the section."""
+    if section.melody is not None:
+        return energy_of(section.melody.density)
+    from composer.arrange.energy import section_energies
+
+    level = section_energies(song)[section.index].energy
+    return "low" if level <= 2 else "high" if level >= 4 else "mid"
 
 
 def role_of(section: SectionPlan, sections: int) -> str:
@@ -187,6 +234,10 @@ class TransformerGenerator:
                 ),
                 source=source,
                 material=material,
+                style=style_token(song.style),
+                tempo=tempo_of(song.tempo),
+                energy=energy_token(section, song),
+                phrases=phrase_marks(section),
             ),
             key,
             (song.melody_low - shift, song.melody_high - shift),
@@ -229,6 +280,7 @@ class TransformerGenerator:
         compiled = isinstance(model, Weights)
         procs: Any = (section_fused if compiled else section_processors)(
             vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS,
+            phrases=sec.phrase_marks(),
             pitch_range=pitch_range,
             scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
             max_leap=MAX_LEAP,
@@ -240,7 +292,7 @@ class TransformerGenerator:
             chord_bias=self.chord_tones,
         )  # fmt: skip
         prefix = vocab.prefix(sec)
-        max_new = sec.bars * (1 + len(sec.chords[0]) + 3 * per_bar) + 1
+        max_new = sec.bars * (2 + len(sec.chords[0]) + 3 * per_bar) + 1
         threads = torch.get_num_threads()
         torch.set_num_threads(SAMPLING_THREADS)
         try:
@@ -256,7 +308,7 @@ class TransformerGenerator:
         rows_ = [row.tolist() for row in ids]
         return (
             [vocab.decode_notes(r, sec.meter) for r in rows_],
-            [problems(vocab, r, sec.chords, per_bar) for r in rows_],
+            [problems(vocab, r, sec.chords, per_bar, sec.phrase_marks()) for r in rows_],
         )
 
 

@@ -33,7 +33,16 @@ import numpy as np
 from numba import njit, prange
 
 from composer.generators.transformer import tokens
-from composer.generators.transformer.tokens import BAR, CHORD, DURATION, EOS, PAD, PITCH, POSITION
+from composer.generators.transformer.tokens import (
+    BAR,
+    CHORD,
+    DURATION,
+    EOS,
+    PAD,
+    PHRASE,
+    PITCH,
+    POSITION,
+)
 from kernels.batch import share_cache_stamp
 
 # grammar state columns
@@ -73,7 +82,8 @@ def advance(st, r, tok, g):
         st[r, ST_CURSOR] = 0
         st[r, ST_CHORD] = 0
         st[r, ST_STATE] = S_CHORD if n_chords[bar] > 0 else S_FIRST
-    elif k == CHORD:
+    elif k == CHORD or k == PHRASE:  # noqa: SIM109 (plain compares in a numba kernel)
+        # the bar's given tokens: its chords, then its phrase mark
         st[r, ST_CHORD] += 1
         if st[r, ST_CHORD] >= n_chords[max(st[r, ST_BAR], 0)]:
             st[r, ST_STATE] = S_FIRST

@@ -55,6 +55,7 @@ class SectionGrammar:
         per_bar: int,
         chords: Sequence[Sequence[str]],
         beat_positions: int,
+        phrases: Sequence[str] | None = None,
     ) -> None:
         self.vocab = vocab
         self.rows = rows
@@ -65,10 +66,16 @@ class SectionGrammar:
         self.seen: int | None = None
         self.st = jit.new_state(rows)
         kind, value = vocab.kind, vocab.value
-        widest = max(1, max(len(bar) for bar in chords))
+        # the given tokens of every bar: its chords, then (with ``phrases``) its phrase mark
+        given = [
+            [vocab.chord_id(c) for c in bar]
+            + ([] if phrases is None else [vocab[f"Phrase_{phrases[b]}"]])
+            for b, bar in enumerate(chords)
+        ]
+        widest = max(1, max(len(bar) for bar in given))
         chord_ids = np.zeros((self.bars, widest), dtype=np.int64)
-        for b, bar in enumerate(chords):
-            chord_ids[b, : len(bar)] = [vocab.chord_id(c) for c in bar]
+        for b, bar in enumerate(given):
+            chord_ids[b, : len(bar)] = bar
         # positions from c to the end of the bar, c = 0 .. per_bar
         positions_from = np.stack(
             [(kind == POSITION) & (value >= c) & (value < per_bar) for c in range(per_bar + 1)]
@@ -78,7 +85,7 @@ class SectionGrammar:
             [(kind == DURATION) & (value >= 1) & (value <= r) for r in range(per_bar + 1)]
         )
         special = np.array([vocab["Bar_None"], vocab["EOS_None"], vocab["PAD_None"]])
-        n_chords = np.array([len(bar) for bar in chords], dtype=np.int64)
+        n_chords = np.array([len(bar) for bar in given], dtype=np.int64)
         self.tables = (kind, value, chord_ids, n_chords, positions_from, durations_upto,
                        kind == PITCH, special)  # fmt: skip
         self.pitch_ids = np.flatnonzero(kind == PITCH)
@@ -341,8 +348,9 @@ def _section_rules(
     floor: np.ndarray | None,
     strong: frozenset[int] | None,
     chord_bias: float | None,
+    phrases: Sequence[str] | None = None,
 ) -> tuple[SectionGrammar, list[_PitchProcessor]]:
-    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions)
+    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions, phrases)
     pitch: list[_PitchProcessor] = [
         PitchRangeProcessor(g, *pitch_range),
         KeyProcessor(g, scale),
@@ -371,6 +379,7 @@ def section_processors(
     floor: np.ndarray | None = None,
     strong: frozenset[int] | None = None,
     chord_bias: float | None = None,
+    phrases: Sequence[str] | None = None,
 ) -> list[Any]:
     """The processors of one section's sampling, in the order they apply: grammar, range, key,
     leaps, floor (with ``floor``), chord tones on the ``strong`` positions (with ``strong``:
@@ -379,7 +388,7 @@ def section_processors(
     from transformers import TemperatureLogitsWarper, TopPLogitsWarper
 
     g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
-                              max_leap, floor, strong, chord_bias)  # fmt: skip
+                              max_leap, floor, strong, chord_bias, phrases)  # fmt: skip
     return [GrammarProcessor(g), *pitch, TemperatureLogitsWarper(temperature),
             TopPLogitsWarper(top_p)]  # fmt: skip
 
@@ -399,8 +408,9 @@ def section_fused(
     floor: np.ndarray | None = None,
     strong: frozenset[int] | None = None,
     chord_bias: float | None = None,
+    phrases: Sequence[str] | None = None,
 ) -> Fused:
     """``fuse(section_processors(...))`` with the same arguments, built directly."""
     g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
-                              max_leap, floor, strong, chord_bias)  # fmt: skip
+                              max_leap, floor, strong, chord_bias, phrases)  # fmt: skip
     return Fused(g, rules_of(pitch, g), float(temperature), float(top_p))
