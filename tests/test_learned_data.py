@@ -108,8 +108,19 @@ def test_vocab_is_remi_plus_conditioning(vocab: Vocab) -> None:
                 "Style_none", "Tempo_slow", "Energy_high", "Phrase_final"):  # fmt: skip
         assert tok in vocab.ids
     assert vocab.value[vocab["Duration_1.2.4"]] == 6  # a dotted quarter in 16ths
-    # the shipped checkpoint was trained with exactly these ids
-    vocab.check(CHECKPOINT)
+    # the shipped checkpoint was trained with exactly one of the known vocabularies
+    assert Vocab.of_checkpoint(CHECKPOINT).version in (1, tokens.VOCAB_VERSION)
+    v1 = Vocab(1)
+    assert "Style_none" not in v1.ids and all(v1.ids[t] == i for t, i in v1.ids.items())
+    assert all(vocab.ids[t] == i for t, i in v1.ids.items())  # version 2 only adds ids
+
+
+def test_unknown_vocabulary_is_refused(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "vocab.json").write_text(json.dumps({"Bar_None": 0}))
+    with pytest.raises(ValueError, match="does not match"):
+        Vocab.of_checkpoint(tmp_path)
 
 
 def test_validator_finds_each_broken_rule(vocab: Vocab) -> None:

@@ -43,7 +43,7 @@ from composer.segment import Segment, last_pitch
 from grammar.errors import GeneratorError
 from grammar.keys import Key
 from kernels.notes import TRACK_BASS, TRACK_MELODY, track_notes
-from planners.plan import SectionPlan, SongPlan
+from planners.plan import MelodyPlan, SectionPlan, SongPlan
 
 TEMPERATURE = 1.0  # the model's own distribution; the search, not the sampler, picks the best
 TOP_P = 0.95  # cut the long tail of unlikely tokens (a stray 16th in a chorale)
@@ -84,9 +84,8 @@ def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
             "generator",
             f"no {', '.join(missing)} in {folder} (run `compose train` or `make model`)",
         )
-    vocab = Vocab()
     try:
-        vocab.check(folder)
+        vocab = Vocab.of_checkpoint(folder)  # version 1 (no style tokens) or 2
     except ValueError as exc:
         raise GeneratorError("generator", str(exc)) from None
     check_config(folder)  # ValueError (a crafted size) before anything is allocated
@@ -245,6 +244,8 @@ class TransformerGenerator:
             rows,
             seed,
             _floor(chords, length, shift),
+            plan=section.melody,
+            shift=shift,
         )
         out = []
         for i, mel in enumerate(melodies):
@@ -264,11 +265,17 @@ class TransformerGenerator:
         rows: int,
         seed: int,
         floor: np.ndarray | None = None,
+        plan: MelodyPlan | None = None,
+        shift: int = 0,
     ) -> tuple[list[list[tuple[int, int, int]]], list[list[str]]]:
         """``rows`` key-relative melodies (onset, duration in 16ths, pitch) for ``sec``, and
-        what an independent reader finds wrong with each token sequence (empty lists: none)."""
+        what an independent reader finds wrong with each token sequence (empty lists: none).
+        With a melody ``plan`` its phrase ends, rhythm vocabulary and register are decoding
+        masks (:mod:`composer.generators.transformer.plan_rules`; ``shift``: semitones from
+        key-relative to sounding pitch)."""
         import torch
 
+        from composer.generators.transformer.plan_rules import plan_rules
         from composer.generators.transformer.processors import section_fused, section_processors
         from composer.generators.transformer.sampling import sample, sample_fused
         from composer.generators.transformer.weights import Weights
@@ -277,10 +284,14 @@ class TransformerGenerator:
         model, vocab = load(self.checkpoint)
         ts = parse_time_signature(sec.meter)
         per_bar = bar_positions(ts)
+        beat = ts.beat_ticks // TICKS_PER_POS
+        tessitura, rhythm = plan_rules(plan, sec.phrase_marks(), per_bar, beat, pitch_range, shift)
         compiled = isinstance(model, Weights)
         procs: Any = (section_fused if compiled else section_processors)(
-            vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS,
-            phrases=sec.phrase_marks(),
+            vocab, rows, per_bar, sec.chords, beat,
+            phrases=vocab.phrase_tokens(sec),
+            tessitura=tessitura,
+            rhythm=rhythm,
             pitch_range=pitch_range,
             scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
             max_leap=MAX_LEAP,
@@ -308,7 +319,7 @@ class TransformerGenerator:
         rows_ = [row.tolist() for row in ids]
         return (
             [vocab.decode_notes(r, sec.meter) for r in rows_],
-            [problems(vocab, r, sec.chords, per_bar, sec.phrase_marks()) for r in rows_],
+            [problems(vocab, r, sec.chords, per_bar, vocab.phrase_tokens(sec)) for r in rows_],
         )
 
 

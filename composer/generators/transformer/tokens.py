@@ -108,19 +108,40 @@ def tempo_of(bpm: float) -> str:
 
 
 class Vocab:
-    """Token <-> id, and per-id lookup tables (kind, value) for the grammar."""
+    """Token <-> id, and per-id lookup tables (kind, value) for the grammar. ``version`` 1 is
+    the vocabulary before the style, tempo, energy and phrase tokens (checkpoints trained before
+    them load with it, :meth:`of_checkpoint`, and are composed without those tokens); training
+    writes :data:`VOCAB_VERSION`."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int = VOCAB_VERSION) -> None:
+        if version not in (1, VOCAB_VERSION):
+            raise ValueError(f"vocabulary version {version}: this version knows 1 and 2")
+        self.version = version
         self.remi = _remi()
-        for tok in self.added_tokens():
+        for tok in self.added_tokens(version):
             self.remi.add_to_vocab(tok)
         self.ids: dict[str, int] = dict(self.remi.vocab)
         self.tokens: list[str] = [""] * len(self.ids)
         for t, i in self.ids.items():
             self.tokens[i] = t
 
+    @classmethod
+    def of_checkpoint(cls, folder: Path) -> Vocab:
+        """The vocabulary ``folder``'s ``vocab.json`` was trained with (version 1 or 2);
+        ValueError if it is neither."""
+        saved = json.loads((folder / "vocab.json").read_text())
+        vocab = cls(VOCAB_VERSION if "Style_none" in saved else 1)
+        vocab.check(folder)
+        return vocab
+
     @staticmethod
-    def added_tokens() -> list[str]:
+    def added_tokens(version: int = VOCAB_VERSION) -> list[str]:
+        conditioning = (
+            [f"Style_{s}" for s in STYLES]
+            + [f"Tempo_{t}" for t in TEMPOS]
+            + [f"Energy_{e}" for e in ENERGIES]
+            + [f"Phrase_{p}" for p in PHRASES]
+        )
         return (
             ["Mode_major", "Mode_minor"]
             + [f"Meter_{m}" for m in METERS]
@@ -129,10 +150,7 @@ class Vocab:
             + [f"Material_{m}" for m in MATERIALS]
             + ["SrcStart", "SrcEnd"]
             + [f"Chord_{c}" for c in CHORDS]
-            + [f"Style_{s}" for s in STYLES]
-            + [f"Tempo_{t}" for t in TEMPOS]
-            + [f"Energy_{e}" for e in ENERGIES]
-            + [f"Phrase_{p}" for p in PHRASES]
+            + (conditioning if version >= 2 else [])
         )
 
     def __len__(self) -> int:
@@ -183,15 +201,10 @@ class Vocab:
     def prefix(self, s: Section) -> list[int]:
         """Everything before the first bar: the conditioning (and the source's melody)."""
         ids = self.ids
-        out = [
-            ids["BOS_None"],
-            ids[f"Mode_{s.mode}"],
-            ids[f"Meter_{s.meter}"],
-            ids[f"Style_{s.style}"],
-            ids[f"Tempo_{s.tempo}"],
-            ids[f"Energy_{s.energy}"],
-            ids[f"Role_{s.role}"],
-        ]
+        out = [ids["BOS_None"], ids[f"Mode_{s.mode}"], ids[f"Meter_{s.meter}"]]
+        if self.version >= 2:
+            out += [ids[f"Style_{s.style}"], ids[f"Tempo_{s.tempo}"], ids[f"Energy_{s.energy}"]]
+        out.append(ids[f"Role_{s.role}"])
         out += [ids[f"Bars_{min(s.bars, MAX_BARS)}"], ids[f"Material_{s.material}"]]
         if s.source is not None:
             out.append(ids["SrcStart"])
@@ -227,10 +240,14 @@ class Vocab:
                 out.append(self.duration_token(dur))
         return out
 
+    def phrase_tokens(self, s: Section) -> tuple[str, ...] | None:
+        """The phrase marks this vocabulary writes after each bar's chords (None: version 1)."""
+        return s.phrase_marks() if self.version >= 2 else None
+
     def encode(self, s: Section) -> list[int]:
         return (
             self.prefix(s)
-            + self.melody(s.notes, s.meter, s.bars, s.chords, s.phrase_marks())
+            + self.melody(s.notes, s.meter, s.bars, s.chords, self.phrase_tokens(s))
             + [self.ids["EOS_None"]]
         )
 
@@ -265,7 +282,7 @@ class Vocab:
         saved = json.loads((folder / "vocab.json").read_text())
         if saved == self.ids:
             return
-        if "Style_none" not in saved:
+        if "Style_none" not in saved and self.version >= 2:
             raise ValueError(
                 f"{folder} was trained with the vocabulary before style, tempo, energy and "
                 "phrase tokens (version 1); this version needs version "
