@@ -164,3 +164,26 @@ def test_the_masks_step_aside_rather_than_forbid_everything() -> None:
     # at position 14 of a final bar no duration meets the end (8 long or 4 of rest), and none is
     # the style's 5: the rules give way and every duration the grammar allows stays
     assert masked.sum() == allowed.sum() > 0
+
+
+def test_warm_start_extends_a_version_1_model(tmp_path: Path) -> None:
+    from composer.generators.transformer.model import ModelConfig, new_model
+    from composer.training.melody import warm_start
+    from grammar.errors import SpecError
+
+    cfg = ModelConfig(hidden=32, layers=1, heads=2, ffn=64)
+    old_vocab, vocab = Vocab(1), Vocab()
+    ids = (old_vocab["PAD_None"], old_vocab["BOS_None"], old_vocab["EOS_None"])
+    old = new_model(cfg, len(old_vocab), *ids)
+    old.save_pretrained(str(tmp_path), safe_serialization=True)
+    old_vocab.save(tmp_path)
+    model = new_model(cfg, len(vocab), *ids)
+    warm_start(model, tmp_path, vocab)
+    emb_old = old.get_input_embeddings().weight.detach()
+    emb = model.get_input_embeddings().weight.detach()
+    assert torch.equal(emb[: len(old_vocab)], emb_old)
+    assert torch.allclose(
+        emb[len(old_vocab) :], emb_old.mean(0).expand(len(vocab) - len(old_vocab), -1)
+    )
+    with pytest.raises(SpecError, match="--init"):
+        warm_start(model, tmp_path / "missing", vocab)

@@ -44,6 +44,9 @@ class TrainConfig:
     device: str = "cpu"  # "cuda" trains larger models on a GPU with the same command
     max_minutes: float | None = None  # stop early (after a validation and a save) past this
     model: ModelConfig = field(default_factory=ModelConfig)
+    # warm start: the weights of a checkpoint whose vocabulary this one extends (a version-1
+    # checkpoint: the new tokens' embeddings start at the mean of the old ones); None: scratch
+    init: Path | None = None
 
 
 Progress = Callable[[str, int, int, dict[str, float]], None]
@@ -270,7 +273,10 @@ def train(
     if not splits["train"] or not splits["valid"]:
         raise SpecError("data", "too few usable sections for a training and a validation split")
     pad, bos, eos = vocab["PAD_None"], vocab["BOS_None"], vocab["EOS_None"]
-    model = new_model(cfg.model, len(vocab), pad, bos, eos).to(cfg.device)
+    model = new_model(cfg.model, len(vocab), pad, bos, eos)
+    if cfg.init is not None:
+        warm_start(model, cfg.init, vocab)
+    model = model.to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.1)
     # optimizer state for --resume: beside the corpus cache, never in the shipped checkpoint
     key = hashlib.sha1(str(cfg.out.resolve()).encode()).hexdigest()[:12]
@@ -349,6 +355,38 @@ def train(
     metrics["test_perplexity"] = math.exp(float(metrics["test_loss"]))  # type: ignore[arg-type]
     (cfg.out / "training.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n")
     return metrics
+
+
+def warm_start(model: Any, folder: Path, vocab: Vocab) -> None:
+    """Copy ``folder``'s weights into ``model`` (same shape but for the vocabulary, whose ids
+    must be a prefix of ``vocab``'s); the rows of the added tokens start at the old rows' mean.
+    SpecError naming ``--init`` otherwise."""
+    import torch
+    from safetensors.torch import load_file
+
+    try:
+        old_vocab = Vocab.of_checkpoint(folder)
+        state = load_file(str(folder / "model.safetensors"))
+    except (OSError, ValueError) as exc:
+        problem = f"cannot read {shorten(folder, 120)}: {shorten(exc, 120)}"
+        raise SpecError("--init", problem) from None
+    if any(vocab.ids.get(t) != i for t, i in old_vocab.ids.items()):
+        problem = f"{shorten(folder, 120)}: its vocabulary is not a prefix of this one"
+        raise SpecError("--init", problem)
+    own = model.state_dict()
+    n_old = len(old_vocab)
+    with torch.no_grad():
+        for name, tensor in state.items():
+            if name not in own:
+                raise SpecError("--init", f"{shorten(folder, 120)}: unexpected weight {name}")
+            target = own[name]
+            if tuple(tensor.shape) == tuple(target.shape):
+                target.copy_(tensor)
+            elif tensor.shape[0] == n_old and tuple(tensor.shape[1:]) == tuple(target.shape[1:]):
+                target[:n_old].copy_(tensor)
+                target[n_old:].copy_(tensor.mean(dim=0, keepdim=True).expand_as(target[n_old:]))
+            else:
+                raise SpecError("--init", f"{shorten(folder, 120)}: {name} has another shape")
 
 
 LABEL_SLOTS = {"style": 3, "tempo": 4, "energy": 5}  # their places in the prefix (tokens.Vocab)
