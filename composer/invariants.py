@@ -42,6 +42,13 @@ def validate(c: Compilation, after: str) -> None:
                 t += e.duration_ticks
             if t != s.bars * meter.bar_ticks:
                 raise PlanError(where, f"chords cover {t} ticks of {s.bars * meter.bar_ticks}")
+        m = s.melody
+        if m is not None:
+            covered = [b for p in m.phrases for b in range(p.start_bar, p.start_bar + p.bars)]
+            if covered != list(range(1, s.bars + 1)):
+                raise PlanError(where, "the melody plan's phrases do not tile the section")
+            if not plan.melody_low <= m.low <= m.centre <= m.high <= plan.melody_high:
+                raise PlanError(where, f"tessitura {m.low}..{m.high} outside the melody range")
         if s.id in c.choices:
             try:
                 validate_notes(c.choices[s.id].chosen.segment.notes, s.bars * meter.bar_ticks)

@@ -1,7 +1,7 @@
 """The compiler: a fixed list of named passes over one :class:`Compilation`.
 
-    parse -> form -> keys -> harmony -> compose (generate, check, score, stitch) -> arrange
-    -> render
+    parse -> form -> keys -> harmony -> melody -> compose (generate, check, score, stitch)
+    -> arrange -> render
 
 Each pass is a function ``(Compilation, Progress) -> Compilation`` owned by the package that does
 the work; this module only sequences them, times them and, with ``debug=True``, validates the
@@ -35,6 +35,7 @@ from kernels.notes import empty_notes, shift, sort_notes
 from planners.form import plan_form, resolve_song
 from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
+from planners.melody_plan import plan_melody
 from planners.plan import SongPlan
 from planners.seeding import rng_for
 from planners.styles import STYLES, get_style, song_style
@@ -57,6 +58,11 @@ def keys_pass(c: Compilation, progress: Progress) -> Compilation:
 
 def harmony_pass(c: Compilation, progress: Progress) -> Compilation:
     return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
+
+
+def melody_pass(c: Compilation, progress: Progress) -> Compilation:
+    """The melody plan: phrases, tessitura, density, idiom and the hook per section."""
+    return replace(c, plan=plan_melody(c.need_plan()))
 
 
 def compose_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -138,11 +144,12 @@ PASSES: list[tuple[str, Pass]] = [
     ("form", form_pass),
     ("keys", keys_pass),
     ("harmony", harmony_pass),
+    ("melody", melody_pass),
     ("compose", compose_pass),
     ("arrange", arrange_pass),
     ("render", render_pass),
 ]
-PLANNING = ("parse", "form", "keys", "harmony")
+PLANNING = ("parse", "form", "keys", "harmony", "melody")
 
 
 def compile_song(

@@ -36,7 +36,9 @@ name               definition
 =================  =============================================================================
 out_of_key         notes (all tracks) whose pc is in neither ``scale_mask`` nor the mask of the
                    chord sounding at the note's onset (chord tones are allowed chromatic tones:
-                   secondary dominants, borrowed chords). Range ``0 .. n_notes``.
+                   secondary dominants, borrowed chords; the pipeline adds a style's planned
+                   blue notes to ``scale_mask``, so b3, b5, b7 in a blues are no clash).
+                   Range ``0 .. n_notes``.
 melody_range       melody notes with ``pitch < melody_low`` or ``pitch > melody_high``.
                    Range ``0 .. n_melody``.
 melody_overlap     melody notes (sorted by onset, then pitch) whose onset is before the end

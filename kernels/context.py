@@ -112,7 +112,8 @@ class SectionArrays:
         beat_ticks: ticks per felt beat, ``>= 1`` (a dotted quarter = 720 in 6/8).
         strong_offsets: int64, tick offsets within a bar that are strong beats, each in
             ``0 .. bar_ticks - 1`` (e.g. ``[0, 960]`` in 4/4).
-        scale_mask: 12-bit mask of the pitch classes of the section's key, ``0 .. 4095``.
+        scale_mask: 12-bit mask of the pitch classes of the section's key (with the melody
+            plan's blue notes, where it has any), ``0 .. 4095``.
         tonic: pitch class of the key's tonic, ``0 .. 11``.
         chord_starts: int64, strictly increasing, ``chord_starts[0] == 0``; chord ``i`` spans
             ``[chord_starts[i], chord_ends[i])``.

@@ -15,7 +15,10 @@ the bars). The rest are planned by rule:
 - the style's vocabulary: sevenths and secondary dominants for jazz and blues, the 12-bar blues
   changes for blues, a four-chord loop for pop;
 - a repeat or variation of a section copies its source's progression, re-writing only the cadence
-  when its place in the form asks for a different one (first and second endings);
+  when its place in the form asks for a different one (first and second endings); a return the
+  melody plan develops by re-harmonising (:func:`planners.melody_plan.developments`, from the
+  third statement on) substitutes chords of the same function in its inner bars (I -> vi,
+  IV -> ii, ...; in the blues the quick change to IV in bar 2 and a ii-V turnaround);
 - a section followed by another key leads there: by its closing tonic as a pivot chord, or, if
   it ends open, on the new key's dominant seventh (dominant preparation).
 """
@@ -32,6 +35,7 @@ from grammar.keys import Key
 from grammar.meter import TimeSignature
 from grammar.spec import SongSpec
 from planners import rule_harmony as rules
+from planners.melody_plan import developments
 from planners.plan import Cadence, ChordEvent, SectionPlan, SongPlan
 from planners.progression import (
     ENDINGS,
@@ -218,6 +222,7 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
     filled: dict[tuple[str, str], SectionPlan] = {}  # (chords text, section id) -> its plan
     cadences: dict[str, Cadence] = {}
     planned: list[SectionPlan] = []
+    devs = developments(song)
     for i, sect in enumerate(song.sections):
         key = sect.key_obj()
         rng = rng_for(song.seed, "harmony", sect.id)
@@ -256,6 +261,8 @@ def plan_harmony(spec: SongSpec, song: SongPlan) -> SongPlan:
         if src is not None and len(src) == sect.bars:
             same_end = cadences.get(sect.source or "") == cadence
             romans = _reuse(src, sect.bars, same_end, cadence, key, style, per_bar, rng)
+            if devs[sect.id][1] == "reharmonise":
+                romans = reharmonise(romans, key.mode, style)
         else:
             romans = numerals(sect.bars, per_bar, cadence, key, style, sect.role, rng)
         planned_numerals[sect.id] = romans
@@ -389,6 +396,47 @@ def _skip(states: Iterator[str], chord: Chord) -> Chord:
     """A pinned slot: step past its (pinned) state and keep the user's chord as written."""
     next(states)
     return chord
+
+
+# Substitutes of the same function (tonic, predominant), for re-harmonised returns.
+SUBSTITUTES = {
+    "I": "vi",
+    "vi": "IV",
+    "IV": "ii",
+    "ii": "IV",
+    "iii": "I",
+    "Imaj7": "vi7",
+    "vi7": "IVmaj7",
+    "IVmaj7": "ii7",
+    "ii7": "IVmaj7",
+    "iii7": "Imaj7",
+    "i": "VI",
+    "VI": "iv",
+    "iv": "iio",
+    "iio": "iv",
+    "III": "i",
+    "i7": "VImaj7",
+    "VImaj7": "iv7",
+    "iv7": "iiø7",
+    "iiø7": "iv7",
+}
+
+
+def reharmonise(romans: list[list[str]], mode: str, style: Style) -> list[list[str]]:
+    """A return's progression with new chords of the same function: each inner bar's first
+    tonic or predominant chord substituted (never the first bar, never the last TAIL_BARS,
+    where the cadence lies); the blues takes the quick change (IV7 in bar 2) and a ii-V
+    turnaround (bars 9-10)."""
+    out = [list(b) for b in romans]
+    if style.blues_form and len(out) % 12 == 0 and mode == "major":
+        for c in range(0, len(out), 12):
+            out[c + 1] = ["IV7b"]
+            out[c + 8], out[c + 9] = ["ii7"], ["V7"]
+        return out
+    for b in range(1, len(out) - TAIL_BARS):
+        if out[b] and out[b][0] in SUBSTITUTES:
+            out[b][0] = SUBSTITUTES[out[b][0]]
+    return out
 
 
 def _reuse(

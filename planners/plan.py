@@ -61,6 +61,11 @@ class PhrasePlan(_Model):
     start_bar: int = Field(ge=1, description="first bar within the section, 1-based")
     bars: int = Field(ge=1)
     end: PhraseEnd = "breath"
+    long_end: bool = Field(
+        True,
+        description="ends on a long note or a rest (False: runs on into the next phrase, as "
+        "sung tunes do at some breaths; a section's last phrase always ends long)",
+    )
 
 
 class RhythmVocabulary(_Model):
@@ -77,6 +82,12 @@ class RhythmVocabulary(_Model):
         (), description="semitones above the tonic allowed as blue notes (3, 6, 10 in the blues)"
     )
     approach_tones: bool = Field(False, description="chromatic approach tones allowed (jazz)")
+    ornaments: tuple[str, ...] = Field(
+        (), description="ornaments the idiom uses (grace, slide, turn, cut, roll, ...)"
+    )
+    colours: tuple[int, ...] = Field(
+        (), description="semitones above the tonic borrowed from a mode (10: mixolydian b7)"
+    )
 
 
 class Hook(_Model):

@@ -54,7 +54,11 @@ CADENCES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 PREDOMINANTS = {"major": ("IV", "ii"), "minor": ("iv", "iio")}
 LOOPS = {"major": ("I", "V", "vi", "IV"), "minor": ("i", "VI", "III", "VII")}
-LOOP_RATE = 0.5  # how often a pop section rides the loop rather than the Markov chain
+LOOP_RATE = 0.5  # how often a pop section of another role rides the loop
+# The chorus rides the style's loop (I-V-vi-IV in pop) and the verse the functional chain, so
+# the chorus's harmony differs from the verse's, as in the songs the style imitates.
+LOOP_ROLES = ("chorus", "refrain")
+CHAIN_ROLES = ("verse", "prechorus")
 
 
 def _reachable(mode: str, target: str, steps: int) -> list[set[str]]:
@@ -106,7 +110,11 @@ def plan_numerals(
     """Roman numerals, one list per bar, for a planned section."""
     end = CADENCES[mode].get(cadence, CADENCES[mode]["authentic"])
     phrase = 4 if bars >= 8 and bars % 4 == 0 else bars
+    # the draw is taken for every role, so the section's later draws do not shift with its role
     use_loop = bool(style.loop) and bars >= 4 and rng.random() < LOOP_RATE
+    if style.loop and bars >= 4 and (role in LOOP_ROLES or role in CHAIN_ROLES):
+        use_loop = role in LOOP_ROLES
+    loop = list(style.loop if mode == "major" else LOOPS[mode]) if use_loop else []
     out: list[list[str]] = []
     for p_start in range(0, bars, phrase):
         p_bars = min(phrase, bars - p_start)
@@ -117,6 +125,10 @@ def plan_numerals(
             head = [list(b) for b in out[p_start - phrase : p_start - phrase + 2]]
         else:
             head = []
+        if loop and role in LOOP_ROLES and not last and p_bars * per_bar % 4 == 0:
+            flat = loop * (p_bars * per_bar // 4)  # the chorus states the loop whole
+            out.extend(flat[i * per_bar : (i + 1) * per_bar] for i in range(p_bars))
+            continue
         out.extend(_phrase(p_bars, per_bar, p_end, mode, head, use_loop, role, rng))
     return out
 

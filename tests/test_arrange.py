@@ -269,3 +269,20 @@ def test_the_briefs_energy_shape_is_the_arrangements() -> None:
     calm = energies("a pop song with a calm ending")
     assert calm[:-1] == plain[:-1] and calm[-1] == 1
     assert len(set(energies("a pop song with the same energy throughout"))) == 1
+
+
+def test_a_style_files_idiom_is_read_and_a_bad_one_named(tmp_path: Path) -> None:
+    assert STYLES["blues"].idiom.blue_notes == [3, 6, 10]
+    assert STYLES["hymn"].idiom.max_sixteenths <= 0.08
+    assert STYLES["ballad"].idiom.max_dotted_eighths <= 0.05
+    assert 360 in STYLES["march"].idiom.ticks()  # the dotted eighth of a march
+    src = (Path(__file__).parents[1] / "planners/styles/data/pop.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(src.replace("blue_notes: []", "blue_notes: [13]"))
+    with pytest.raises(SpecError, match=r"bad\.yaml: idiom\.blue_notes: 13"):
+        read_style_file(bad)
+    bad.write_text(src.replace('durations: ["1/16"', 'durations: ["1/0"'))
+    with pytest.raises(SpecError, match=r"bad\.yaml: idiom\.durations: '1/0'"):
+        read_style_file(bad)
+    bad.write_text(src.split("# The melody's idiom")[0] + src.split("modal_colours: []\n")[1])
+    assert read_style_file(bad).idiom.blue_notes == []  # a file without it: neutral defaults

@@ -24,6 +24,7 @@ from composer.search.similarity import contour_similarity, melody, motif_set, mo
 from composer.segment import Segment
 from kernels.batch import BatchResult, check_batch
 from kernels.context import SectionArrays
+from planners.melody_plan import blue_mask
 from planners.plan import SectionPlan, SongPlan
 from planners.tonality import key_fit
 
@@ -123,7 +124,8 @@ def section_arrays(section: SectionPlan, song: SongPlan) -> SectionArrays:
         bar_ticks=meter.bar_ticks,
         beat_ticks=meter.beat_ticks,
         strong_offsets=np.array(meter.strong_offsets, dtype=np.int64),
-        scale_mask=key.scale_mask,
+        # planned blue notes (b3, b5, b7 in a blues) are in the idiom, not clashes
+        scale_mask=key.scale_mask | blue_mask(section),
         tonic=key.tonic,
         chord_starts=np.array([e.start_tick for e in ev], dtype=np.int64),
         chord_ends=np.array([e.start_tick + e.duration_ticks for e in ev], dtype=np.int64),

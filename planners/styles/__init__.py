@@ -16,7 +16,16 @@ from pathlib import Path
 
 from grammar.errors import SpecError
 from planners.plan import SongPlan
-from planners.styles.files import Bass, Comp, Drums, Feel, StyleFile, builtin_files, read_style_file
+from planners.styles.files import (
+    Bass,
+    Comp,
+    Drums,
+    Feel,
+    Idiom,
+    StyleFile,
+    builtin_files,
+    read_style_file,
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class Style:
     words: tuple[str, ...] = ()
     slow_tempo: int = 0  # at or below this tempo the parts use their "slow" patterns
     feel: Feel = field(default_factory=Feel)
+    idiom: Idiom = field(default_factory=Idiom)  # the melody's rhythms and colours
     drums: Drums | None = None
     comp: Comp | None = None
     bass: Bass | None = None
@@ -90,6 +100,7 @@ class Style:
             words=tuple(f.words),
             slow_tempo=f.slow_tempo,
             feel=f.feel,
+            idiom=f.idiom,
             drums=f.drums,
             comp=f.comp,
             bass=f.bass,

@@ -191,6 +191,68 @@ class Targets(BaseModel):
     syncopation: float = Field(ge=0, le=1, description="Share of melody notes off the beat.")
 
 
+WHOLE_TICKS = 1920  # a whole note (480 ticks per quarter)
+Ornament = Literal["grace", "slide", "turn", "mordent", "trill", "cut", "roll", "fall"]
+
+
+def note_value_ticks(text: str) -> int:
+    """A note value written as a fraction of a whole note ('1/8', '3/16' a dotted eighth, '1')."""
+    m = re.fullmatch(r"\s*(\d+)\s*(?:/\s*(\d+)\s*)?", text)
+    if m is None or int(m[2] or 1) == 0 or int(m[1]) == 0:
+        raise ValueError(f"'{text}' is not a note value like 1/8 or 3/16")
+    ticks = WHOLE_TICKS * int(m[1]) / int(m[2] or 1)
+    if ticks != int(ticks) or not 30 <= ticks <= 2 * WHOLE_TICKS:
+        raise ValueError(f"'{text}' is not a note value between 1/64 and 2")
+    return int(ticks)
+
+
+class Idiom(BaseModel):
+    """A style's melodic idiom: the rhythms and colours its tunes use (read by the melody plan,
+    :mod:`planners.melody_plan`). Defaults are neutral: a user's file without it still works."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    durations: list[str] = Field(
+        default_factory=lambda: ["1/8", "1/4", "3/8", "1/2", "3/4", "1"],
+        min_length=1,
+        description="Note values the tunes use, as fractions of a whole note (3/16: dotted 8th).",
+    )
+    max_sixteenths: float = Field(0.15, ge=0, le=1, description="Most share of 16th notes.")
+    max_dotted_eighths: float = Field(
+        0.1, ge=0, le=1, description="Most share of dotted-eighth notes."
+    )
+    syncopation: float = Field(0.25, ge=0, le=1, description="Share of off-beat onsets.")
+    pickups: bool = Field(True, description="Phrases may start with an upbeat.")
+    ornaments: list[Ornament] = Field(default_factory=list, description="Ornaments the idiom uses.")
+    blue_notes: list[int] = Field(
+        default_factory=list,
+        description="Semitones above the tonic sung as blue notes: 3 (b3), 6 (b5), 10 (b7).",
+    )
+    approach_tones: bool = Field(False, description="Chromatic approach tones (jazz).")
+    modal_colours: list[int] = Field(
+        default_factory=list,
+        description="Semitones above the tonic borrowed from a mode (10: the mixolydian b7).",
+    )
+
+    @field_validator("durations")
+    @classmethod
+    def _durations(cls, v: list[str]) -> list[str]:
+        for d in v:
+            note_value_ticks(d)
+        return v
+
+    @field_validator("blue_notes", "modal_colours")
+    @classmethod
+    def _semitones(cls, v: list[int]) -> list[int]:
+        for x in v:
+            if not 1 <= x <= 11:
+                raise ValueError(f"{x} is not a semitone above the tonic (1..11)")
+        return v
+
+    def ticks(self) -> tuple[int, ...]:
+        return tuple(sorted({note_value_ticks(d) for d in self.durations}))
+
+
 class StyleFile(BaseModel):
     """One style file (``planners/styles/data/<name>.yaml``)."""
 
@@ -216,6 +278,9 @@ class StyleFile(BaseModel):
     harmony_model: Literal["chorale", "folk"] | None = None
     vocabulary: Literal["all", "triads"] = "triads"
     melody_targets: Targets = Field(description="What the melody rewards aim at.")
+    idiom: Idiom = Field(
+        default_factory=Idiom, description="The melody's rhythms and colours (melody plan)."
+    )
     reward_weights: dict[str, float] = Field(
         default_factory=dict, description="Multipliers of reward weights (name: factor, 0..4)."
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from composer.generators.base import GenerationContext
+from composer.generators.rules import phrasing
 from composer.generators.rules.accompaniment import accompany
 from composer.generators.rules.melody import MelodyContext, Note, vary_melody, write_melody
 from composer.generators.rules.timeline import ChordTimeline
@@ -35,14 +36,18 @@ class RuleGenerator:
     ) -> list[Segment]:
         song = context.song
         meter = song.meter()
+        key = section.key_obj()
+        low, high = phrasing.window(section, song.melody_low, song.melody_high)
         ctx = MelodyContext(
             section=section,
             meter=meter,
-            key=section.key_obj(),
+            key=key,
             timeline=ChordTimeline.of(section),
-            low=song.melody_low,
-            high=song.melody_high,
+            low=low,
+            high=high,
             slow=song.tempo <= SLOW_TEMPO,
+            hook=song.hook,
+            blue=phrasing.blue_pcs(section.melody, key.tonic),
         )
         chords, bass = accompany(section, context)
         lead_in = last_pitch(context.previous, TRACK_MELODY)

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from composer.generators.rules.rhythm import Pattern, patterns, pick, to_ticks
+from composer.generators.rules import phrasing
+from composer.generators.rules.rhythm import EIGHTH, to_ticks
 from composer.generators.rules.timeline import ChordTimeline, diatonic_shift
 from grammar.chords import Chord
 from grammar.keys import Key
 from grammar.meter import TimeSignature
-from planners.plan import SectionPlan
+from planners.plan import Hook, SectionPlan
 from planners.tonality import PROFILES
 
 Note = tuple[int, int, int]  # onset, duration, pitch
@@ -58,6 +59,10 @@ MIN_VARIATION = 0.25  # share of notes a variation must change
 # from these proportions, so melodies drawn towards them sound in key: the tonic triad more, the
 # leading tone and the chromatic degrees less.
 TONAL_PULL = 2.0  # exponent on the key profile: 1 imitates it, 2 sharpens the hierarchy
+# A planned blue note (b3, b5, b7 in a blues) off the strong beats: weighted like a weak chord
+# tone and spared the key profile's penalty (the profile is what makes it blue). At this weight
+# about a tenth of a blues melody's notes are blue (tests/test_rules_plan.py measures it).
+BLUE = 2.5
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class MelodyContext:
     low: int
     high: int
     slow: bool
+    hook: Hook | None = None  # the song's hook (the plan's), placed where the section uses it
+    blue: frozenset[int] = frozenset()  # pitch classes sung as blue notes off the beat
 
     @property
     def bar_ticks(self) -> int:
@@ -79,6 +86,9 @@ class MelodyContext:
             duration >= self.meter.beat_ticks
         )
 
+    def on_strong_beat(self, onset: int) -> bool:
+        return (onset % self.bar_ticks) in self.meter.strong_offsets
+
     def allowed(self, pitch: int, onset: int) -> bool:
         pc = pitch % 12
         return pc in self.key.scale or pc in self.timeline.at(onset).pitch_classes
@@ -87,27 +97,6 @@ class MelodyContext:
 def _tonic_base(key: Key, low: int) -> int:
     """The tonic a few semitones above the bottom of the range: where phrases start."""
     return low + 2 + ((key.tonic - (low + 2)) % 12)
-
-
-def rhythm_plan(ctx: MelodyContext, rng: np.random.Generator) -> list[Pattern]:
-    """One pattern per bar: [motif, answer, motif, cadence] per four-bar phrase."""
-    motifs, cads = patterns(ctx.meter)
-    a, b = pick(motifs, rng, ctx.slow), pick(motifs, rng, ctx.slow)
-    inner_cad, final_cad = cads[int(rng.integers(len(cads)))], cads[0]
-    bars = ctx.section.bars
-    phrase = min(4, bars)
-    out: list[Pattern] = []
-    for bar in range(bars):
-        pos = bar % phrase
-        if bar == bars - 1:
-            out.append(final_cad)
-        elif pos == phrase - 1:
-            out.append(inner_cad)
-        elif pos == 2 and rng.random() < 0.3:
-            out.append(pick(motifs, rng, ctx.slow))
-        else:
-            out.append(a if pos % 2 == 0 else b)
-    return out
 
 
 def choose_pitch(
@@ -126,7 +115,8 @@ def choose_pitch(
     for p in range(ctx.low, ctx.high + 1):
         pc = p % 12
         in_scale = pc in ctx.key.scale
-        if not in_scale and pc not in chord:
+        blue = pc in ctx.blue and pc not in chord and not ctx.on_strong_beat(onset)
+        if not in_scale and pc not in chord and not blue:
             continue
         iv = p - prev
         w = INTERVAL_WEIGHT.get(abs(iv), 0.0)
@@ -134,6 +124,9 @@ def choose_pitch(
             continue
         if abs(prev_iv) >= LEAP:
             w *= RECOVERY if (iv * prev_iv < 0 and abs(iv) <= 2) else 0.3
+        if blue:
+            best.append((p, w * BLUE * math.exp(-abs(p - target) / CONTOUR_SCALE)))
+            continue
         if pc in chord:
             w *= STRONG_CHORD_TONE * (1.0 if pc in core else COLOUR) if strong else WEAK_CHORD_TONE
         elif strong:
@@ -183,38 +176,56 @@ def write_melody(
     lead_in: int | None = None,
     fixed: dict[int, list[Note]] | None = None,
 ) -> list[Note]:
-    """A new melody for the section; bars in ``fixed`` are taken as given (repeated material)."""
+    """A new melody for the section; bars in ``fixed`` are taken as given (repeated material).
+    With a melody plan: its phrases, phrase ends, tessitura, climax, rhythm idiom and hook."""
     fixed = fixed or {}
-    rhythms = rhythm_plan(ctx, rng)
-    bars, bar_ticks = ctx.section.bars, ctx.bar_ticks
-    phrase = min(4, bars)
-    base = _tonic_base(ctx.key, ctx.low)
+    section, plan = ctx.section, ctx.section.melody
+    rhythms, long_ends = phrasing.rhythm_plan(section, ctx.meter, rng, ctx.slow)
+    bars, bar_ticks = section.bars, ctx.bar_ticks
+    of = phrasing.phrase_of(section)
+    hooks = phrasing.hook_at(section, ctx.hook, rng)
+    base = float(_tonic_base(ctx.key, ctx.low))
     height = float(rng.integers(4, 10))
-    prev = lead_in if lead_in is not None and ctx.low <= lead_in <= ctx.high else base
+    arches = {ph.start: phrasing.arch(plan, ph, rng) for ph in set(of)} if plan else {}
+    prev = lead_in if lead_in is not None and ctx.low <= lead_in <= ctx.high else int(base)
     prev_iv = 0
     notes: list[Note] = []
     by_bar: dict[int, list[Note]] = {}
     for bar in range(bars):
         start = bar * bar_ticks
-        if bar in fixed:
+        ph = of[bar]
+        if plan is not None:
+            base, height = arches[ph.start]
+        prev_ph = of[ph.start - 1] if ph.start else None
+        if bar in by_bar:  # written with the hook that began in an earlier bar
+            bar_notes = by_bar[bar]
+        elif bar in fixed:
             bar_notes = list(fixed[bar])
+        elif bar in hooks and bar + _span(hooks[bar], bar_ticks) <= bars:
+            hooked = hook_notes(ctx, hooks[bar], start, prev, base + height / 2)
+            for b in range(_span(hooks[bar], bar_ticks)):
+                by_bar[bar + b] = [n for n in hooked if n[0] // bar_ticks == bar + b]
+            bar_notes = by_bar[bar]
         elif (
-            (bar // phrase) % 2 == 1
-            and bar % phrase < 2
+            prev_ph is not None
+            and ph.bars == prev_ph.bars
+            and (ph.start // max(1, ph.bars)) % 2 == 1
+            and bar - ph.start < 2
             and bar < bars - 1
-            and by_bar.get(bar - phrase)
+            and by_bar.get(bar - prev_ph.bars)
         ):
-            bar_notes = fit_bar(ctx, by_bar[bar - phrase], phrase * bar_ticks, 0)
+            bar_notes = fit_bar(ctx, by_bar[bar - prev_ph.bars], prev_ph.bars * bar_ticks, 0)
         else:
             bar_notes = []
             slots = to_ticks(rhythms[bar], start)
+            span = ph.bars * bar_ticks
             for j, (onset, dur) in enumerate(slots):
-                x = ((bar % phrase) * bar_ticks + onset - start) / (phrase * bar_ticks)
+                x = (onset - ph.start * bar_ticks) / span
                 target = base + height * math.sin(math.pi * min(1.0, x * 1.25))
-                last_in_phrase = j == len(slots) - 1 and (bar % phrase == phrase - 1)
+                closing = j == len(slots) - 1 and bar in long_ends
                 if bar == bars - 1 and j == len(slots) - 1:
                     p = cadence_pitch(ctx, onset, prev)
-                elif last_in_phrase:
+                elif closing:
                     p = nearest_chord_tone(ctx, onset, prev, (ctx.key.tonic,))
                 else:
                     p = choose_pitch(ctx, onset, dur, prev, prev_iv, target, rng)
@@ -226,6 +237,33 @@ def write_melody(
         by_bar[bar] = bar_notes
         notes.extend(bar_notes)
     return notes
+
+
+def _span(hook: Hook, bar_ticks: int) -> int:
+    return max(1, -(-(hook.onsets[-1] + hook.durations[-1]) // bar_ticks))
+
+
+def hook_notes(ctx: MelodyContext, hook: Hook, start: int, prev: int, target: float) -> list[Note]:
+    """The hook's rhythm at ``start`` and its contour in scale steps from a first note on a
+    chord tone near ``target`` (and near the note before); notes landing on a strong beat off
+    the chord move to its nearest tone, and all fold into range."""
+    first_onset = start + hook.onsets[0]
+    first = nearest_chord_tone(ctx, first_onset, round((target + prev) / 2))
+    out = []
+    for onset, dur, step in zip(hook.onsets, hook.durations, hook.contour, strict=True):
+        t = start + onset
+        p = diatonic_shift(first, step, ctx.key)
+        while p > ctx.high:
+            p -= 12
+        while p < ctx.low:
+            p += 12
+        chord = ctx.timeline.at(t).pitch_classes
+        if ctx.strong(t, dur) and p % 12 not in chord:
+            p = nearest_chord_tone(ctx, t, p)
+        elif not ctx.on_strong_beat(t) and (p - 1) % 12 in ctx.blue and (p - 1) % 12 not in chord:
+            p -= 1  # the blues bends the major third (and the sixth, the fifth) down: b3, b7
+        out.append((t, dur, p))
+    return out
 
 
 def fit_bar(ctx: MelodyContext, src: list[Note], dt: int, steps: int) -> list[Note]:
@@ -287,8 +325,9 @@ def _vary_bar(
     out: list[Note] = []
     prev = notes[0][2]
     for onset, dur, pitch in fit_bar(ctx, notes, 0, 0):
-        if dur >= 2 * (ctx.meter.beat_ticks // 2) and dur % 2 == 0 and rng.random() < rate / 2:
-            half = dur // 2  # ornament: the note, then a neighbour or passing tone
+        half = dur // 2 // EIGHTH * EIGHTH  # split on the eighth grid: no dotted eighths
+        if dur >= 2 * (ctx.meter.beat_ticks // 2) and half > 0 and rng.random() < rate / 2:
+            # ornament: the note, then a neighbour or passing tone
             nxt = diatonic_shift(pitch, int(rng.choice([-1, 1])), ctx.key)
             nxt = nxt if ctx.allowed(nxt, onset + half) and ctx.low <= nxt <= ctx.high else pitch
             out += [(onset, half, pitch), (onset + half, dur - half, nxt)]
