@@ -1,0 +1,269 @@
+"""Does the melody sing? The listener's melody metrics on composed songs, against the corpus.
+
+    python benchmarks/bench_melody.py [--quick] [--random 50] [--generators rules,transformer]
+        [--candidates 1,16] [--output benchmarks/results/bench_melody.json]
+
+Songs: the examples (their own seeds), ``--random`` specs drawn over every shipped style (its
+own meter, a random form, key and tempo in the style's range; ``bench_arrangement``'s drawing,
+seed 0) and one long pop song (the prompt "a 128-bar pop song"), each composed by every
+generator at every candidate count. Per song, from its notes and plan
+(:func:`composer.eval.melody_metrics.song_melody_metrics`), plus the previous issue's held-out
+corpus metrics (:func:`composer.eval.metrics.melody_metrics`). Per run (generator x
+candidates), the issue's targets:
+
+- phrase_breathing: mean, and the share of songs in 0.45..0.9;
+- motif_recurrence: median (corpus ~0.4) and the share of songs >= 0.25;
+- 16th and dotted-eighth shares per style; ballad and hymn (the styles, and the examples
+  ``ballad`` and ``hymn``) should stay <= 0.08 and <= 0.05;
+- blue_note_rate in blues songs in major keys (target >= 0.05);
+- chorus_minus_verse: mean and the share of songs whose chorus sits above the verse;
+- literal_copies (lower better), returns_differ in the long song (target >= 0.5).
+
+The corpus reference (the same metrics on held-out pieces, per style) is read from
+``benchmarks/results/bench_melody_corpus.json`` (built by ``python -m
+composer.training.melody_reference``) and copied into the output. Prints JSON and writes it to
+``--output``; ``--quick`` takes 6 random specs and the examples, for iteration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_arrangement import random_specs  # noqa: E402  (the same random specs)
+
+RESULTS = ROOT / "benchmarks" / "results"
+CORPUS = RESULTS / "bench_melody_corpus.json"
+LONG_SONG = {"title": "long pop", "prompt": "a 128-bar pop song", "style": "pop", "seed": 128}
+SLOW_LYRICAL = ("ballad", "hymn")  # styles (and example names) held to few 16ths and dots
+BREATHING = (0.45, 0.9)
+TARGETS: dict[str, Any] = {
+    "phrase_breathing": BREATHING,
+    "motif_recurrence_min": 0.25,
+    "slow_sixteenth_max": 0.08,
+    "slow_dotted_max": 0.05,
+    "blue_note_rate_min": 0.05,
+    "returns_differ_min": 0.5,
+}
+
+
+def specs(n_random: int) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for p in sorted((ROOT / "examples").glob("*.yaml")):
+        spec = yaml.safe_load(p.read_text())
+        spec.setdefault("seed", 1)
+        out.append((p.stem, spec))
+    out += random_specs(n_random)
+    out.append(("long pop (128 bars)", dict(LONG_SONG)))
+    return out
+
+
+def measure(name: str, song: Any) -> dict[str, Any]:
+    from composer.eval import metrics as ev
+    from composer.eval.melody_metrics import song_melody_metrics
+    from kernels.notes import TRACK_MELODY
+
+    plan = song.plan
+    mel = song.notes[song.notes["track"] == TRACK_MELODY]
+    row: dict[str, Any] = {
+        "style": plan.style,
+        "meter": plan.time_signature,
+        "mode": plan.key_obj().mode,
+        "bars": plan.total_bars,
+        "slow_lyrical": plan.style in SLOW_LYRICAL or name in SLOW_LYRICAL,
+    }
+    row.update(song_melody_metrics(song.notes, plan))
+    held = ev.melody_metrics(
+        mel["pitch"].astype(np.int64), mel["duration"], plan.meter().beat_ticks
+    )
+    row.update({k: held[k] for k in ("interval_overlap", "rhythm_overlap", "entropy_gap")})
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def _vals(rows: list[dict[str, Any]], key: str, **where: Any) -> list[float]:
+    return [
+        r[key]
+        for r in rows
+        if r.get(key) is not None and all(r.get(k) == v for k, v in where.items())
+    ]
+
+
+def _r(x: Any) -> float | None:
+    return None if x is None else round(float(x), 4)
+
+
+def _mean(xs: list[float]) -> float | None:
+    return _r(np.mean(xs)) if xs else None
+
+
+def summarise(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The issue's figures over one run's songs."""
+    allr = list(rows.values())
+    short = [r for n, r in rows.items() if not n.startswith("long")]
+    lo, hi = BREATHING
+    pb = _vals(short, "phrase_breathing")
+    mr = _vals(short, "motif_recurrence")
+    cmv = _vals(allr, "chorus_minus_verse")
+    per_style: dict[str, dict[str, Any]] = {}
+    for style in sorted({r["style"] for r in allr}):
+        rs = [r for r in allr if r["style"] == style]
+        per_style[style] = {
+            "songs": len(rs),
+            **{
+                k: _mean(_vals(rs, k))
+                for k in (
+                    "sixteenth_share",
+                    "dotted_eighth_share",
+                    "notes_per_quarter",
+                    "phrase_breathing",
+                    "motif_recurrence",
+                    "blue_note_rate",
+                )
+            },
+        }
+    slow = [r for r in allr if r["slow_lyrical"]]
+    long = [r for n, r in rows.items() if n.startswith("long")]
+    return {
+        "songs": len(allr),
+        "phrase_breathing_mean": _mean(pb),
+        "phrase_breathing_in_target": _mean([float(lo <= x <= hi) for x in pb]),
+        "motif_recurrence_median": _r(np.median(mr)) if mr else None,
+        "motif_recurrence_ge_0.25": _mean(
+            [float(x >= TARGETS["motif_recurrence_min"]) for x in mr]
+        ),
+        "slow_lyrical_songs": len(slow),
+        "slow_lyrical_sixteenth_share": _mean(_vals(slow, "sixteenth_share")),
+        "slow_lyrical_dotted_eighth_share": _mean(_vals(slow, "dotted_eighth_share")),
+        "blues_major_songs": len(_vals(allr, "blue_note_rate", style="blues", mode="major")),
+        "blues_major_blue_note_rate": _mean(
+            _vals(allr, "blue_note_rate", style="blues", mode="major")
+        ),
+        "blues_all_blue_note_rate": _mean(_vals(allr, "blue_note_rate", style="blues")),
+        "chorus_minus_verse_mean": _mean(cmv),
+        "chorus_above_verse": _mean([float(x > 0) for x in cmv]),
+        "chorus_verse_songs": len(cmv),
+        "literal_copies_mean": _mean(_vals(allr, "literal_copies")),
+        "long_song_bars": long[0]["bars"] if long else None,
+        "long_song_returns_differ": long[0].get("returns_differ") if long else None,
+        "interval_overlap_mean (held out)": _mean(_vals(allr, "interval_overlap")),
+        "rhythm_overlap_mean (held out)": _mean(_vals(allr, "rhythm_overlap")),
+        "entropy_gap_mean (held out)": _mean(_vals(allr, "entropy_gap")),
+        "per_style": per_style,
+    }
+
+
+def corpus_reference() -> dict[str, Any] | None:
+    """Per corpus style: the median of every metric over its held-out pieces."""
+    if not CORPUS.exists():
+        return None
+    ref = json.loads(CORPUS.read_text())
+    return {
+        style: {"pieces": v["pieces"], **{k: s["median"] for k, s in v["summary"].items()}}
+        for style, v in ref["styles"].items()
+    }
+
+
+def run(items: list[tuple[str, dict[str, Any]]], generator: str, candidates: int) -> dict[str, Any]:
+    from composer.app import api
+
+    rows: dict[str, dict[str, Any]] = {}
+    errors: dict[str, str] = {}
+    t0 = time.perf_counter()
+    for name, spec in items:
+        spec = {**spec, "generator": generator, "candidates": candidates}
+        try:
+            song = api.compose(spec)
+        except Exception as exc:  # one failing spec is a row of the report, not the end of it
+            errors[name] = f"{type(exc).__name__}: {exc}"[:300]
+            continue
+        rows[name] = measure(name, song)
+        print(
+            f"  {generator} x{candidates} {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr
+        )
+    return {
+        "generator": generator,
+        "candidates": candidates,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "summary": summarise(rows) if rows else None,
+        "errors": errors,
+        "songs": rows,
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    """A Markdown table of the headline figures, one run a column, the corpus and target last."""
+    runs = result["runs"]
+    corpus = result.get("corpus") or {}
+    keys = [
+        ("phrase_breathing_mean", "phrase_breathing", "0.45-0.9"),
+        ("motif_recurrence_median", "motif_recurrence", ">= 0.25"),
+        ("slow_lyrical_sixteenth_share", "sixteenth_share", "<= 0.08"),
+        ("slow_lyrical_dotted_eighth_share", "dotted_eighth_share", "<= 0.05"),
+        ("blues_major_blue_note_rate", None, ">= 0.05"),
+        ("chorus_above_verse", None, "1"),
+        ("chorus_minus_verse_mean", None, "> 0"),
+        ("literal_copies_mean", "literal_copies", "low"),
+        ("long_song_returns_differ", None, ">= 0.5"),
+    ]
+    names = [f"{r['generator']} x{r['candidates']}" for r in runs]
+    lines = [
+        "| measure | " + " | ".join(names) + " | corpus (hymn / folk / jig / reel) | target |",
+        "|---|" + "---|" * (len(names) + 2),
+    ]
+    for key, ckey, target in keys:
+        cells = []
+        for r in runs:
+            v = (r["summary"] or {}).get(key)
+            cells.append("-" if v is None else f"{v:.3f}")
+        ref = "-"
+        if ckey is not None:
+            ref = " / ".join(
+                "-" if corpus.get(s, {}).get(ckey) is None else f"{corpus[s][ckey]:.2f}"
+                for s in ("hymn", "folk", "jig", "reel")
+            )
+        lines.append(f"| {key} | " + " | ".join(cells) + f" | {ref} | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="6 random specs instead of --random")
+    ap.add_argument("--random", type=int, default=50)
+    ap.add_argument("--generators", default="rules,transformer")
+    ap.add_argument("--candidates", default="1,16")
+    ap.add_argument("--output", type=Path, default=RESULTS / "bench_melody.json")
+    args = ap.parse_args(argv)
+    items = specs(6 if args.quick else args.random)
+    t0 = time.perf_counter()
+    result: dict[str, Any] = {
+        "quick": args.quick,
+        "specs": [n for n, _ in items],
+        "targets": TARGETS,
+        "corpus": corpus_reference(),
+        "runs": [],
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    for g in args.generators.split(","):
+        for c in args.candidates.split(","):
+            result["runs"].append(run(items, g, int(c)))
+            result["seconds"] = round(time.perf_counter() - t0, 1)
+            result["table"] = table(result)
+            text = json.dumps(result, indent=1)
+            args.output.write_text(text + "\n", encoding="utf-8")  # after each run: partial
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
