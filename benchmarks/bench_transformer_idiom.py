@@ -1,7 +1,8 @@
 """The issue-15 idiom figures of the ``transformer`` generator, with and without the melody
 plan's decoding masks, printed as JSON.
 
-    python benchmarks/bench_transformer_idiom.py [--seeds 3] [--candidates 1] [--out F.json]
+    python benchmarks/bench_transformer_idiom.py [--seeds 3] [--candidates 1] [--examples a,b]
+        [--out F.json]
 
 Composes the examples ballad, hymn, jig, blues and pop_song (their own spec, seeds 1..k) with
 the ``transformer`` generator twice: ``masks`` (the plan's phrase ends, rhythm vocabulary and
@@ -31,9 +32,8 @@ KEYS = ("sixteenth_share", "dotted_eighth_share", "notes_per_quarter", "phrase_b
 
 
 def _measure(spec: dict[str, Any]) -> dict[str, Any]:
-    from composer.eval.melody_metrics import song_melody_metrics
-
     from composer.app import api
+    from composer.eval.melody_metrics import song_melody_metrics
     from kernels.notes import TRACK_MELODY
 
     song = api.compose(spec)
@@ -42,15 +42,15 @@ def _measure(spec: dict[str, Any]) -> dict[str, Any]:
     return {"style": song.plan.style, "notes": int(mel.size), **{k: m.get(k) for k in KEYS}}
 
 
-def run(seeds: int, candidates: int, masks: bool) -> dict[str, Any]:
+def run(seeds: int, candidates: int, masks: bool, examples: tuple[str, ...]) -> dict[str, Any]:
     from composer.generators.transformer import plan_rules as pr
 
     original = pr.plan_rules
     if not masks:
-        pr.plan_rules = lambda *a, **k: (None, None)  # type: ignore[assignment]
+        pr.plan_rules = lambda *a, **k: (None, None)
     try:
         out: dict[str, Any] = {}
-        for name in EXAMPLES:
+        for name in examples:
             spec = yaml.safe_load((ROOT / "examples" / f"{name}.yaml").read_text())
             rows = []
             for seed in range(1, seeds + 1):
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--candidates", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--examples", default=",".join(EXAMPLES), help="comma-separated names")
     args = ap.parse_args(argv)
     from composer.generators.transformer.generator import load
     from composer.generators.transformer.model import CHECKPOINT
@@ -85,8 +86,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "vocab_version": load(CHECKPOINT)[1].version,
         "seeds": args.seeds,
         "candidates": args.candidates,
-        "no_masks": run(args.seeds, args.candidates, masks=False),
-        "masks": run(args.seeds, args.candidates, masks=True),
+        "no_masks": run(args.seeds, args.candidates, False, tuple(args.examples.split(","))),
+        "masks": run(args.seeds, args.candidates, True, tuple(args.examples.split(","))),
     }
     result["seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(result, indent=1)

@@ -151,16 +151,18 @@ def test_the_masks_step_aside_rather_than_forbid_everything() -> None:
     vocab = Vocab()
     g = P.SectionGrammar(vocab, 1, 16, (("0M",) * 4,), 4, ("final",))
     rr = P.RhythmRules(marks=(2,), need=phrase_need(16, 4), durations=frozenset({5}))
-    proc = P.RhythmProcessor(g, rr)
+    grammar, proc = P.GrammarProcessor(g), P.RhythmProcessor(g, rr)
     seq = [vocab["BOS_None"], vocab["Bar_None"], *[vocab["Chord_0M"]] * 4, vocab["Phrase_final"]]
     seq += [vocab["Position_14"], vocab["Pitch_60"]]
     ids: Any = torch.tensor([seq[:1]])
     scores: Any = torch.zeros(1, len(vocab))
     proc(ids, scores)  # marks the prefix
-    out = proc(torch.tensor([seq]), scores)  # type: ignore[arg-type]
-    assert torch.equal(scores, torch.zeros(1, len(vocab)))  # a new tensor
+    ids = torch.tensor([seq])
+    legal = grammar(ids, scores)
+    out = proc(ids, legal)
+    assert torch.equal(scores, torch.zeros(1, len(vocab)))  # new tensors, never edited in place
     allowed = g.allowed()[0]
-    masked = np.isfinite(out[0].numpy()) & allowed
+    masked = np.isfinite(out[0].numpy())
     # at position 14 of a final bar no duration meets the end (8 long or 4 of rest), and none is
     # the style's 5: the rules give way and every duration the grammar allows stays
     assert masked.sum() == allowed.sum() > 0

@@ -114,16 +114,18 @@ def style_token(style: str) -> str:
 
 
 def phrase_marks(section: SectionPlan) -> tuple[str, ...]:
-    """Per bar: ``in``, ``end`` (a planned phrase's last bar) or ``final`` (a ``full`` end); the
-    corpus's four-bar default without a melody plan."""
+    """Per bar: ``in``, ``end`` (the last bar of a planned phrase that ends long) or ``final``
+    (a ``full`` end); the section's last bar always ends; the corpus's four-bar default without
+    a melody plan."""
     plan = section.melody
     if plan is None or not plan.phrases:
         return default_phrases(section.bars)
     marks = ["in"] * section.bars
     for ph in plan.phrases:
         last = min(ph.start_bar + ph.bars - 1, section.bars) - 1
-        if last >= 0:
+        if last >= 0 and (ph.long_end or last == section.bars - 1):  # else it runs on
             marks[last] = PHRASE_END[ph.end]
+    marks[-1] = "final" if marks[-1] == "final" or plan.phrases[-1].end == "full" else "end"
     return tuple(marks)
 
 
@@ -293,7 +295,8 @@ class TransformerGenerator:
             tessitura=tessitura,
             rhythm=rhythm,
             pitch_range=pitch_range,
-            scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
+            scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1)
+            | _planned_colours(plan),
             max_leap=MAX_LEAP,
             temperature=self.temperature,
             top_p=self.top_p,
@@ -321,6 +324,14 @@ class TransformerGenerator:
             [vocab.decode_notes(r, sec.meter) for r in rows_],
             [problems(vocab, r, sec.chords, per_bar, vocab.phrase_tokens(sec)) for r in rows_],
         )
+
+
+def _planned_colours(plan: MelodyPlan | None) -> frozenset[int]:
+    """Pitch classes above the tonic the plan adds to the key's scale: blue notes (the blues)
+    and modal colours."""
+    if plan is None:
+        return frozenset()
+    return frozenset(p % 12 for p in (*plan.rhythm.blue_notes, *plan.rhythm.colours))
 
 
 def _floor(chords: list[tuple[int, int, int]], length: int, shift: int) -> np.ndarray:

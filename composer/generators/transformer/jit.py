@@ -204,9 +204,6 @@ def apply_rhythm_row(scores, st, r, rules):
         _mask_unless_empty(scores, dur_ids, keep)
         _mask_unless_empty(scores, dur_ids, dur_ok)
     elif s in (S_FIRST, S_NEXT):
-        if mark != MARK_NONE:
-            _phrase_end_positions(scores, st, r, s, pos_ids, pos_values, end_ids, per_bar, long,
-                                  rest)  # fmt: skip
         # a note may start only where a duration the style and the budgets allow still fits
         shortest = per_bar + 1
         for j in range(dur_ids.shape[0]):
@@ -216,6 +213,9 @@ def apply_rhythm_row(scores, st, r, rules):
             )
             if dur_ok[j] and not capped and d >= 1:
                 shortest = min(shortest, d)
+        if mark != MARK_NONE:
+            _phrase_end_positions(scores, st, r, s, pos_ids, pos_values, end_ids, per_bar, long,
+                                  rest, min(shortest, per_bar))  # fmt: skip
         usable = False
         for j in range(pos_ids.shape[0]):
             if pos_values[j] + shortest <= per_bar and scores[pos_ids[j]] > -np.inf:
@@ -230,10 +230,13 @@ def apply_rhythm_row(scores, st, r, rules):
 
 
 @njit(cache=True)
-def _phrase_end_positions(scores, st, r, s, pos_ids, pos_values, end_ids, per_bar, long, rest):
+def _phrase_end_positions(
+    scores, st, r, s, pos_ids, pos_values, end_ids, per_bar, long, rest, shortest
+):
     """In a phrase's last bar: no note starting too late to end the phrase, and the bar's end
-    only after a note that ended it (long enough, or leaving the rest)."""
-    latest = per_bar - min(long, rest + 1)  # the last onset a phrase-ending note fits at
+    only after a note that ended it (long enough, or leaving the rest). ``shortest``: the
+    shortest duration the style and budgets still allow."""
+    latest = per_bar - min(long, rest + shortest)  # the last onset a phrase-ending note fits at
     cursor = st[r, ST_CURSOR]
     ended = s == S_NEXT and (cursor - st[r, ST_POS] >= long or per_bar - cursor >= rest)
     usable = False
