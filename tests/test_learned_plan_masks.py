@@ -189,3 +189,24 @@ def test_warm_start_extends_a_version_1_model(tmp_path: Path) -> None:
     )
     with pytest.raises(SpecError, match="--init"):
         warm_start(model, tmp_path / "missing", vocab)
+
+
+def test_the_generator_honours_the_plan_with_the_shipped_model() -> None:
+    from composer.generators.transformer.generator import TransformerGenerator
+    from grammar.keys import parse_key
+
+    plan = _plan(max_sixteenths=0.0, max_dotted=0.0)
+    sec = Section("major", "4/4", "inner", 8, CHORDS, style=style_token("ballad"), tempo="slow",
+                  phrases=phrase_marks(_section_plan(plan)))  # fmt: skip
+    gen = TransformerGenerator()
+    mels, bad = gen.melodies(sec, parse_key("C major"), (55, 84), (0, 960), 6, 5, plan=plan)
+    assert bad == [[]] * 6
+    need = phrase_need(PER_BAR, BEAT)
+    for mel in mels:
+        assert {o // PER_BAR for o, _, _ in mel} == set(range(8))  # a note in every bar
+        assert all(d not in (1, 3) for _, d, _ in mel)
+        assert all(64 <= p <= 76 for _, _, p in mel)
+        for b in (3, 7):
+            on, d, _ = [n for n in mel if n[0] // PER_BAR == b][-1]
+            long, rest = need[2 if b == 7 else 1]
+            assert d >= long or PER_BAR - on % PER_BAR - d >= rest
