@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from composer.generators.transformer.model import CHECKPOINT
-from composer.generators.transformer.tokens import VOCAB_VERSION
+from composer.generators.transformer.tokens import Vocab
 
 
 def _load(folder: Path, name: str) -> dict[str, Any] | None:
@@ -80,6 +80,7 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         raise FileNotFoundError(f"{folder / 'training.json'}: train first (`compose train`)")
     cfg = t["config"]
     model = cfg["model"]
+    version = Vocab.of_checkpoint(folder).version if (folder / "vocab.json").exists() else 1
     lines = [
         "---",
         "library_name: transformers",
@@ -89,12 +90,18 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         "# songc melody model (the `transformer` section generator)",
         "",
         "A small Llama-style decoder that writes a section's melody, conditioned on the mode "
-        "(pitches are key-relative, tonic C), meter, style, tempo band, energy band, place in "
-        "the form (open / inner / close), length in bars, the chord of every beat, each bar's "
-        "place in its phrase (inside, a phrase's last bar, the section's close) and, for a "
-        "varied or repeated section, the source melody. Tokens: miditok REMI (16th-note grid) "
-        "plus the conditioning tokens (`vocab.json`, `tokenizer.json`; vocabulary version "
-        f"{VOCAB_VERSION}); see `composer/generators/transformer/tokens.py`. At compose time "
+        "(pitches are key-relative, tonic C), meter, "
+        + ("style, tempo band, energy band, " if version >= 2 else "")
+        + "place in the form (open / inner / close), length in bars, the chord of every beat, "
+        + (
+            "each bar's place in its phrase (inside, a phrase's last bar, the section's close) "
+            if version >= 2
+            else ""
+        )
+        + "and, for a varied or repeated section, the source melody. Tokens: miditok REMI "
+        "(16th-note grid) plus the conditioning tokens (`vocab.json`, `tokenizer.json`; "
+        f"vocabulary version {version}); see `composer/generators/transformer/tokens.py`. "
+        "At compose time "
         "the section's melody plan is also enforced while decoding: phrase ends (a long note "
         "or a rest), the style's durations with budgets of 16ths and dotted eighths, and the "
         "planned register (`composer/generators/transformer/plan_rules.py`).",
@@ -114,7 +121,8 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         lines += ["| corpus | train pieces | valid | test |", "|---|---|---|---|"]
         for name, row in sorted(pieces.items()):
             lines.append(f"| {name} | {row['train']:,} | {row['valid']:,} | {row['test']:,} |")
-    lines += ["", *label_section(t.get("labels"))]
+    if version >= 2:
+        lines += ["", *label_section(t.get("labels"))]
     lines += [
         "",
         "| split | sections | tokens |",
