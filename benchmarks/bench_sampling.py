@@ -75,6 +75,7 @@ def _processors(vocab: object, rows: int, sec: Section) -> list[Any]:
         floor=np.full(16 * sec.bars, 55),  # a G3 top note in the accompaniment throughout
         strong=frozenset((0, 8)),
         chord_bias=CHORD_TONE_BIAS,
+        phrases=vocab.phrase_tokens(sec),  # type: ignore[attr-defined]
     )  # fmt: skip
 
 
@@ -120,8 +121,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     model = load_model(CHECKPOINT)  # transformers' model: forward and generate()
     sec = _section(args.bars)
     prefix = vocab.prefix(sec)
+    marks = vocab.phrase_tokens(sec)  # the bars' phrase tokens (None for a version-1 model)
     eos, pad = vocab["EOS_None"], vocab["PAD_None"]
-    max_new = args.bars * (1 + 4 + 3 * 16) + 1
+    max_new = args.bars * (2 + 4 + 3 * 16) + 1
     rss_loaded = _peak_mb()
 
     # the first call loads the compiled kernels (or compiles them, once per install)
@@ -144,7 +146,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             if fast:
                 steps = ids.shape[1]
             runs.append(tokens / dt)
-            invalid += sum(bool(problems(vocab, row.tolist(), sec.chords, 16)) for row in ids)
+            invalid += sum(
+                bool(problems(vocab, row.tolist(), sec.chords, 16, marks)) for row in ids
+            )
     rss_ours = _peak_mb()
     floor = _matmul_floor(weights, args.candidates)
 
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         dt = time.perf_counter() - t0
         new = out[:, len(prefix) :]
         theirs.append(_count(new, eos, pad) / dt)
-        hf_invalid += sum(bool(problems(vocab, row.tolist(), sec.chords, 16)) for row in new)
+        hf_invalid += sum(bool(problems(vocab, row.tolist(), sec.chords, 16, marks)) for row in new)
     rss_hf = _peak_mb()
 
     # generate() one candidate at a time: what a generator without a batched loop would do
@@ -188,7 +192,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 )  # fmt: skip
             new = out[:, len(prefix) :]
             total += _count(new, eos, pad)
-            hf_invalid += sum(bool(problems(vocab, x.tolist(), sec.chords, 16)) for x in new)
+            hf_invalid += sum(bool(problems(vocab, x.tolist(), sec.chords, 16, marks)) for x in new)
         single.append(total / (time.perf_counter() - t0))
 
     result: dict[str, object] = {

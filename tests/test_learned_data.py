@@ -95,7 +95,8 @@ def test_encode_decode_round_trip(vocab: Vocab) -> None:
         ids = vocab.encode(s)
         n = len(vocab.prefix(s))
         assert vocab.decode_notes(ids[n:], s.meter) == list(s.notes)
-        assert problems(vocab, ids[n:], s.chords, 12 if s.meter == "3/4" else 16) == []
+        per_bar = 12 if s.meter == "3/4" else 16
+        assert problems(vocab, ids[n:], s.chords, per_bar, s.phrase_marks()) == []
 
 
 def test_vocab_is_remi_plus_conditioning(vocab: Vocab) -> None:
@@ -103,18 +104,31 @@ def test_vocab_is_remi_plus_conditioning(vocab: Vocab) -> None:
 
     assert isinstance(vocab.remi, REMI)
     for tok in ("Bar_None", "Position_0", "Pitch_60", "Duration_1.0.4", "Chord_7M", "Meter_6/8",
-                "Mode_minor", "Role_close", "Material_vary", "SrcStart"):  # fmt: skip
+                "Mode_minor", "Role_close", "Material_vary", "SrcStart", "Style_hymn",
+                "Style_none", "Tempo_slow", "Energy_high", "Phrase_final"):  # fmt: skip
         assert tok in vocab.ids
     assert vocab.value[vocab["Duration_1.2.4"]] == 6  # a dotted quarter in 16ths
-    # the shipped checkpoint was trained with exactly these ids
-    vocab.check(CHECKPOINT)
+    # the shipped checkpoint was trained with exactly one of the known vocabularies
+    assert Vocab.of_checkpoint(CHECKPOINT).version in (1, tokens.VOCAB_VERSION)
+    v1 = Vocab(1)
+    assert "Style_none" not in v1.ids and all(v1.ids[t] == i for t, i in v1.ids.items())
+    assert all(vocab.ids[t] == i for t, i in v1.ids.items())  # version 2 only adds ids
+
+
+def test_unknown_vocabulary_is_refused(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "vocab.json").write_text(json.dumps({"Bar_None": 0}))
+    with pytest.raises(ValueError, match="does not match"):
+        Vocab.of_checkpoint(tmp_path)
 
 
 def test_validator_finds_each_broken_rule(vocab: Vocab) -> None:
     chords = (("0M", "0M", "5M", "7M"), ("0M", "0M", "0M", "0M"))
     s = Section("major", "4/4", "inner", 2, chords, ((0, 4, 64), (4, 4, 67), (16, 8, 72)))
     ids = vocab.encode(s)[len(vocab.prefix(s)) :]
-    assert problems(vocab, ids, chords, 16) == []
+    marks = ("in", "final")
+    assert problems(vocab, ids, chords, 16, marks) == []
     t = vocab.tokens
     broken = {
         "expected Chord_5M": [i for k, i in enumerate(ids) if k != 3],
@@ -125,6 +139,41 @@ def test_validator_finds_each_broken_rule(vocab: Vocab) -> None:
             vocab["Duration_6.0.4"] if t[i] == "Duration_2.0.4" else i for i in ids
         ],
         "tokens after EOS": [*ids, vocab["Pitch_60"]],
+        "expected Phrase_final": [
+            vocab["Phrase_end"] if t[i] == "Phrase_final" else i for i in ids
+        ],
     }
     for want, seq in broken.items():
-        assert any(want in p for p in problems(vocab, seq, chords, 16)), want
+        assert any(want in p for p in problems(vocab, seq, chords, 16, marks)), want
+
+
+def test_labels_by_collection_tune_type_and_meter() -> None:
+    from composer.training.melody_labels import abc_fields, neutral, piece_label
+
+    assert piece_label("chorale", "bach/bwv66.6.mxl", "4/4") == ("hymn", "slow")
+    assert piece_label("folk", "ryansMammoth/a.abc#3", "4/4", "hornpipe") == ("reel", "medium")
+    assert piece_label("folk", "ryansMammoth/a.abc#3", "6/8", "slipjig") == ("jig", "fast")
+    assert piece_label("folk", "ryansMammoth/a.abc#3", "6/8", "") == ("jig", "fast")
+    assert piece_label("folk", "essenFolksong/han1.abc#3", "6/8", "ballade") == ("folk", "medium")
+    assert piece_label("folk", "essenFolksong/han1.abc#3", "3/4") == ("waltz", "medium")
+    assert piece_label("folk", "essenFolksong/han1.abc#3", "2/4") == ("march", "fast")
+    assert piece_label("folk", "oneills1850/a.abc#1", "4/4") == ("reel", "fast")
+    assert piece_label("folk", "airdsAirs/a.abc#1", "4/4") == ("folk", "medium")
+    assert piece_label("folk", "oneills1850/a.abc#1", "2/4", "", "slow") == ("march", "slow")
+    abc = FIXTURES / "tune1.abc"
+    fields = abc_fields(str(abc))
+    assert fields and all(isinstance(r, str) for r, _ in fields.values())
+    share = sum(neutral(f"p{i}", 0) for i in range(2000)) / 2000
+    assert 0.12 < share < 0.18  # NEUTRAL_SHARE, by a fixed hash
+
+
+def test_training_sections_carry_labels_energy_and_phrases() -> None:
+    ex = _example()
+    secs = list(sections(ex, "jig", "fast"))
+    assert {s.style for s in secs} <= {"jig", "none"} and {s.tempo for s in secs} == {"fast"}
+    for s in secs:
+        beats = s.bars * len(s.chords[0])
+        assert s.energy == tokens.energy_of(len(s.notes) / beats)
+        marks = s.phrase_marks()
+        assert len(marks) == s.bars and marks[-1] == "final"
+        assert all(m == "end" for b, m in enumerate(marks[:-1]) if b % 4 == 3)

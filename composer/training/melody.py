@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from composer.generators.transformer.model import CHECKPOINT, ModelConfig, new_model, parameters
-from composer.generators.transformer.tokens import CHORD, OTHER, Vocab
+from composer.generators.transformer.tokens import CHORD, OTHER, PHRASE, Vocab
 from composer.training import melody_data as data_mod
+from composer.training.melody_labels import LABELS_VERSION, piece_label, tune_fields
 from composer.training.melody_windows import sections
 from grammar.errors import SpecError, shorten
 
@@ -43,6 +44,9 @@ class TrainConfig:
     device: str = "cpu"  # "cuda" trains larger models on a GPU with the same command
     max_minutes: float | None = None  # stop early (after a validation and a save) past this
     model: ModelConfig = field(default_factory=ModelConfig)
+    # warm start: the weights of a checkpoint whose vocabulary this one extends (a version-1
+    # checkpoint: the new tokens' embeddings start at the mean of the old ones); None: scratch
+    init: Path | None = None
 
 
 Progress = Callable[[str, int, int, dict[str, float]], None]
@@ -52,13 +56,18 @@ def _silent(stage: str, done: int, total: int, info: dict[str, float]) -> None:
     return None
 
 
-def encode(vocab: Vocab, examples: list[data_mod.Example]) -> list[np.ndarray]:
+def encode(
+    vocab: Vocab, examples: list[data_mod.Example], root: Path | None = None
+) -> list[np.ndarray]:
     """Every section of every piece as int32 ids; chosen tokens are marked by a negative sign
-    bit packed into a second row (row 0 ids, row 1 1/0 loss mask)."""
+    bit packed into a second row (row 0 ids, row 1 1/0 loss mask). Pieces are labelled by
+    :func:`composer.training.melody_labels.piece_label` (``root``: where the ABC files are, to
+    read their tune types)."""
     out = []
-    given = (OTHER, CHORD)
+    given = (OTHER, CHORD, PHRASE)
     for ex in examples:
-        for s in sections(ex):
+        style, tempo = piece_label(ex.corpus, ex.path, ex.meter, *tune_fields(ex.path, root))
+        for s in sections(ex, style, tempo):
             try:
                 ids = vocab.encode(s)
             except KeyError:  # a meter the vocabulary has no token for
@@ -87,6 +96,7 @@ def dataset(cfg: TrainConfig, vocab: Vocab, progress: Progress) -> dict[str, lis
     digest = hashlib.sha1(
         json.dumps([e.to_json() for e in examples], sort_keys=True).encode()
         + json.dumps(vocab.ids, sort_keys=True).encode()
+        + f"labels-v{LABELS_VERSION}".encode()
     ).hexdigest()[:16]
     cache = data_mod.cache_dir() / f"tokens-{digest}.npz"
     out: dict[str, list[np.ndarray]] = {}
@@ -99,7 +109,7 @@ def dataset(cfg: TrainConfig, vocab: Vocab, progress: Progress) -> dict[str, lis
     parts = data_mod.splits(examples)
     arrays = {}
     for split, exs in parts.items():
-        out[split] = encode(vocab, exs)
+        out[split] = encode(vocab, exs, data_mod._corpus_root() if root is None else root)
         lens = np.array([a.shape[1] for a in out[split]], dtype=np.int64)
         flat = np.concatenate(out[split], axis=1) if out[split] else np.zeros((2, 0), np.int32)
         arrays[f"{split}_ids"], arrays[f"{split}_lens"] = flat, lens
@@ -263,7 +273,10 @@ def train(
     if not splits["train"] or not splits["valid"]:
         raise SpecError("data", "too few usable sections for a training and a validation split")
     pad, bos, eos = vocab["PAD_None"], vocab["BOS_None"], vocab["EOS_None"]
-    model = new_model(cfg.model, len(vocab), pad, bos, eos).to(cfg.device)
+    model = new_model(cfg.model, len(vocab), pad, bos, eos)
+    if cfg.init is not None:
+        warm_start(model, cfg.init, vocab)
+    model = model.to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.1)
     # optimizer state for --resume: beside the corpus cache, never in the shipped checkpoint
     key = hashlib.sha1(str(cfg.out.resolve()).encode()).hexdigest()[:12]
@@ -335,12 +348,62 @@ def train(
         "test_loss": evaluate(final, splits["test"], pad, cfg.device, None),
         "sections": {k: len(v) for k, v in splits.items()},
         "tokens": {k: int(sum(a.shape[1] for a in v)) for k, v in splits.items()},
+        "labels": label_counts(vocab, splits),
         "log": log,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
     }
     metrics["test_perplexity"] = math.exp(float(metrics["test_loss"]))  # type: ignore[arg-type]
     (cfg.out / "training.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n")
     return metrics
+
+
+def warm_start(model: Any, folder: Path, vocab: Vocab) -> None:
+    """Copy ``folder``'s weights into ``model`` (same shape but for the vocabulary, whose ids
+    must be a prefix of ``vocab``'s); the rows of the added tokens start at the old rows' mean.
+    SpecError naming ``--init`` otherwise."""
+    import torch
+    from safetensors.torch import load_file
+
+    try:
+        old_vocab = Vocab.of_checkpoint(folder)
+        state = load_file(str(folder / "model.safetensors"))
+    except (OSError, ValueError) as exc:
+        problem = f"cannot read {shorten(folder, 120)}: {shorten(exc, 120)}"
+        raise SpecError("--init", problem) from None
+    if any(vocab.ids.get(t) != i for t, i in old_vocab.ids.items()):
+        problem = f"{shorten(folder, 120)}: its vocabulary is not a prefix of this one"
+        raise SpecError("--init", problem)
+    own = model.state_dict()
+    n_old = len(old_vocab)
+    with torch.no_grad():
+        for name, tensor in state.items():
+            if name not in own:
+                raise SpecError("--init", f"{shorten(folder, 120)}: unexpected weight {name}")
+            target = own[name]
+            if tuple(tensor.shape) == tuple(target.shape):
+                target.copy_(tensor)
+            elif tensor.shape[0] == n_old and tuple(tensor.shape[1:]) == tuple(target.shape[1:]):
+                target[:n_old].copy_(tensor)
+                target[n_old:].copy_(tensor.mean(dim=0, keepdim=True).expand_as(target[n_old:]))
+            else:
+                raise SpecError("--init", f"{shorten(folder, 120)}: {name} has another shape")
+
+
+LABEL_SLOTS = {"style": 3, "tempo": 4, "energy": 5}  # their places in the prefix (tokens.Vocab)
+
+
+def label_counts(vocab: Vocab, splits: dict[str, list[np.ndarray]]) -> dict[str, Any]:
+    """Sections per conditioning label (style, tempo band, energy band) per split."""
+    out: dict[str, Any] = {}
+    for name, slot in LABEL_SLOTS.items():
+        out[name] = {}
+        for split, seqs in splits.items():
+            counts: dict[str, int] = {}
+            for a in seqs:
+                tok = vocab.tokens[int(a[0, slot])].split("_", 1)[1]
+                counts[tok] = counts.get(tok, 0) + 1
+            out[name][split] = dict(sorted(counts.items()))
+    return out
 
 
 def _save(model: Any, vocab: Vocab, out: Path) -> None:

@@ -17,8 +17,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from composer.generators.transformer.tokens import CENTRE, RES, Section, bar_positions
+from composer.generators.transformer.tokens import (
+    CENTRE,
+    RES,
+    Section,
+    bar_positions,
+    default_phrases,
+    energy_of,
+)
 from composer.training.melody_data import Example
+from composer.training.melody_labels import neutral
 from grammar.meter import parse_time_signature
 
 LENGTHS = (4, 8, 8, 8, 12, 16)  # the planner's sections: mostly 8 bars, 4 for intros, 12 blues
@@ -82,8 +90,11 @@ def _lengths(path: str, bars: int) -> list[int]:
     return out
 
 
-def sections(ex: Example) -> Iterator[Section]:
-    """The training sections of one piece, in order."""
+def sections(ex: Example, style: str = "none", tempo: str = "medium") -> Iterator[Section]:
+    """The training sections of one piece, in order, labelled ``style`` and ``tempo`` (the
+    piece's, :func:`composer.training.melody_labels.piece_label`; a fixed share of the sections
+    ``Style_none``), their energy from their own density and four-bar phrases
+    (:func:`composer.generators.transformer.tokens.default_phrases`)."""
     bars, per_bar = piece_notes(ex)
     lengths = _lengths(ex.path, len(bars))
     starts = [sum(lengths[:i]) for i in range(len(lengths))]
@@ -100,6 +111,7 @@ def sections(ex: Example) -> Iterator[Section]:
                 if sim > best:
                     best, source = sim, other
         material = "repeat" if best >= REPEAT_AT else "vary" if best >= VARY_AT else "new"
+        beats = n * max(1, len(ex.chords[start]) if start < len(ex.chords) else 1)
         yield Section(
             mode=ex.mode,
             meter=ex.meter,
@@ -109,6 +121,10 @@ def sections(ex: Example) -> Iterator[Section]:
             notes=_flatten(mine, per_bar),
             source=_flatten(source, per_bar) if material != "new" and source else None,
             material=material,
+            style="none" if neutral(ex.path, w) else style,
+            tempo=tempo,
+            energy=energy_of(sum(len(b) for b in mine) / beats),
+            phrases=default_phrases(n),
         )
 
 

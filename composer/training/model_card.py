@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from composer.generators.transformer.model import CHECKPOINT
+from composer.generators.transformer.tokens import Vocab
 
 
 def _load(folder: Path, name: str) -> dict[str, Any] | None:
@@ -33,12 +34,53 @@ def corpus_counts() -> dict[str, dict[str, int]]:
     return out
 
 
+LABEL_RULES = (
+    "### Labels (style, tempo, energy)",
+    "",
+    "The corpus rarely marks a tempo and has no pop, jazz, blues or ballad: each piece is "
+    "labelled by what it offers (`composer/training/melody_labels.py`). A Bach chorale is "
+    "`hymn`, slow. An O'Neill / Ryan / Aird tune by its ABC `R:` field: reel, fling, clog, "
+    "walkaround -> `reel` fast; hornpipe, strathspey -> `reel` medium; jig, double jig, slip "
+    "jig, slide -> `jig` fast; waltz -> `waltz` medium; march -> `march` fast; air -> `folk` "
+    "slow. Without an `R:` field (and every Essen song, whose `R:` is a song genre), by meter: "
+    "6/8, 9/8, 12/8 -> `jig` fast (Essen: `folk` medium); 3/4 -> `waltz` medium; 2/4 -> "
+    "`march` fast; an O'Neill/Ryan 4/4 or 2/2 tune -> `reel` fast; else `folk` medium. A "
+    "tempo word in a tune's `N:` notes (O'Neill's Slow / Moderate / With spirit) sets the "
+    "tempo band instead. Energy is the section's own density: onsets per felt beat < 1 low, "
+    ">= 2 high, else mid. 15% of the sections (a fixed hash) are labelled `Style_none`, the "
+    "neutral token.",
+    "",
+    "At compose time a style with examples is its own token; classical and ballad take "
+    "`hymn` (the nearest labelled idiom: long notes, few 16ths), country takes `folk`. "
+    "**Jazz, blues, pop, rock, funk, swing, shuffle and bossa have no example in the corpus**: "
+    "they are composed with `Style_none`, and the melody plan's masks carry their idiom. The "
+    "tempo band is the song's tempo (<= 88 slow, > 108 fast); the energy band is the plan's "
+    "density (or the arrangement's energy without a plan).",
+)
+
+
+def label_section(labels: dict[str, Any] | None) -> list[str]:
+    """The label rules and, with ``labels`` (``training.json``), the sections per label."""
+    lines = list(LABEL_RULES)
+    if not labels:
+        return lines
+    for name in ("style", "tempo", "energy"):
+        per_split = labels.get(name, {})
+        values = sorted({v for split in per_split.values() for v in split})
+        lines += ["", f"| {name} | train sections | valid | test |", "|---|---|---|---|"]
+        for v in values:
+            row = [per_split.get(s, {}).get(v, 0) for s in ("train", "valid", "test")]
+            lines.append(f"| {v} | {row[0]:,} | {row[1]:,} | {row[2]:,} |")
+    return lines
+
+
 def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
     t = _load(folder, "training.json")
     if t is None:
         raise FileNotFoundError(f"{folder / 'training.json'}: train first (`compose train`)")
     cfg = t["config"]
     model = cfg["model"]
+    version = Vocab.of_checkpoint(folder).version if (folder / "vocab.json").exists() else 1
     lines = [
         "---",
         "library_name: transformers",
@@ -48,10 +90,21 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         "# songc melody model (the `transformer` section generator)",
         "",
         "A small Llama-style decoder that writes a section's melody, conditioned on the mode "
-        "(pitches are key-relative, tonic C), meter, place in the form (open / inner / close), "
-        "length in bars, the chord of every beat and, for a varied or repeated section, the "
-        "source melody. Tokens: miditok REMI (16th-note grid) plus the conditioning tokens "
-        "(`vocab.json`, `tokenizer.json`); see `composer/generators/transformer/tokens.py`.",
+        "(pitches are key-relative, tonic C), meter, "
+        + ("style, tempo band, energy band, " if version >= 2 else "")
+        + "place in the form (open / inner / close), length in bars, the chord of every beat, "
+        + (
+            "each bar's place in its phrase (inside, a phrase's last bar, the section's close) "
+            if version >= 2
+            else ""
+        )
+        + "and, for a varied or repeated section, the source melody. Tokens: miditok REMI "
+        "(16th-note grid) plus the conditioning tokens (`vocab.json`, `tokenizer.json`; "
+        f"vocabulary version {version}); see `composer/generators/transformer/tokens.py`. "
+        "At compose time "
+        "the section's melody plan is also enforced while decoding: phrase ends (a long note "
+        "or a rest), the style's durations with budgets of 16ths and dotted eighths, and the "
+        "planned register (`composer/generators/transformer/plan_rules.py`).",
         "",
         "## Data",
         "",
@@ -68,6 +121,8 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         lines += ["| corpus | train pieces | valid | test |", "|---|---|---|---|"]
         for name, row in sorted(pieces.items()):
             lines.append(f"| {name} | {row['train']:,} | {row['valid']:,} | {row['test']:,} |")
+    if version >= 2:
+        lines += ["", *label_section(t.get("labels"))]
     lines += [
         "",
         "| split | sections | tokens |",
@@ -90,7 +145,13 @@ def card(folder: Path, pieces: dict[str, dict[str, int]] | None = None) -> str:
         + (" (stopped early by the time limit)" if t.get("stopped_early") else "")
         + f", {t.get('train_seconds', 0) / 60:.0f} minutes on {cfg['threads']} CPU thread(s). "
         "The loss counts only the tokens the model chooses (bar lines, positions, pitches, "
-        "durations, end); the conditioning and chords are given.",
+        "durations, end); the conditioning, chords and phrase marks are given."
+        + (
+            f" Warm-started from `{Path(str(cfg['init'])).name}` (the previous checkpoint: its "
+            "weights, the new tokens' embeddings at the mean of the old ones)."
+            if cfg.get("init")
+            else ""
+        ),
         "",
         "| figure | value |",
         "|---|---|",

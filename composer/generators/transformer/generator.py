@@ -35,12 +35,15 @@ from composer.generators.transformer.tokens import (
     TICKS_PER_POS,
     Section,
     bar_positions,
+    default_phrases,
+    energy_of,
+    tempo_of,
 )
 from composer.segment import Segment, last_pitch
 from grammar.errors import GeneratorError
 from grammar.keys import Key
 from kernels.notes import TRACK_BASS, TRACK_MELODY, track_notes
-from planners.plan import SectionPlan
+from planners.plan import MelodyPlan, SectionPlan, SongPlan
 
 TEMPERATURE = 1.0  # the model's own distribution; the search, not the sampler, picks the best
 TOP_P = 0.95  # cut the long tail of unlikely tokens (a stray 16th in a chorale)
@@ -81,15 +84,60 @@ def load(folder: Path = CHECKPOINT) -> tuple[Any, Any]:
             "generator",
             f"no {', '.join(missing)} in {folder} (run `compose train` or `make model`)",
         )
-    vocab = Vocab()
     try:
-        vocab.check(folder)
+        vocab = Vocab.of_checkpoint(folder)  # version 1 (no style tokens) or 2
     except ValueError as exc:
         raise GeneratorError("generator", str(exc)) from None
     check_config(folder)  # ValueError (a crafted size) before anything is allocated
     if unsupported(json.loads((folder / "config.json").read_text(encoding="utf-8"))) is not None:
         return load_model(folder), vocab
     return load_weights(folder), vocab
+
+
+# The style token a song's style is composed with: a style the corpus has examples of is itself
+# (composer.training.melody_labels); classical and ballad take the chorales' slow, plain hymn
+# (the nearest labelled idiom: long notes, few 16ths), country the folk tunes. Jazz, blues, pop,
+# rock, funk, swing, shuffle and bossa have no example in the corpus: they are composed with
+# the neutral token, and the melody plan's masks (rhythm vocabulary, phrase ends, register)
+# carry their idiom.
+STYLE_TOKEN = {
+    "hymn": "hymn", "classical": "hymn", "ballad": "hymn",
+    "folk": "folk", "country": "folk",
+    "jig": "jig", "reel": "reel", "waltz": "waltz", "march": "march",
+}  # fmt: skip
+PHRASE_END = {"breath": "end", "half": "end", "full": "final"}
+
+
+def style_token(style: str) -> str:
+    """The ``Style_*`` token a song of ``style`` is composed with (``none``: no corpus example)."""
+    return STYLE_TOKEN.get(style, "none")
+
+
+def phrase_marks(section: SectionPlan) -> tuple[str, ...]:
+    """Per bar: ``in``, ``end`` (the last bar of a planned phrase that ends long) or ``final``
+    (a ``full`` end); the section's last bar always ends; the corpus's four-bar default without
+    a melody plan."""
+    plan = section.melody
+    if plan is None or not plan.phrases:
+        return default_phrases(section.bars)
+    marks = ["in"] * section.bars
+    for ph in plan.phrases:
+        last = min(ph.start_bar + ph.bars - 1, section.bars) - 1
+        if last >= 0 and (ph.long_end or last == section.bars - 1):  # else it runs on
+            marks[last] = PHRASE_END[ph.end]
+    marks[-1] = "final" if marks[-1] == "final" or plan.phrases[-1].end == "full" else "end"
+    return tuple(marks)
+
+
+def energy_token(section: SectionPlan, song: SongPlan) -> str:
+    """The planned density's band (``MelodyPlan.density``, onsets per felt beat); without a
+    melody plan, the arrangement's energy level of the section."""
+    if section.melody is not None:
+        return energy_of(section.melody.density)
+    from composer.arrange.energy import section_energies
+
+    level = section_energies(song)[section.index].energy
+    return "low" if level <= 2 else "high" if level >= 4 else "mid"
 
 
 def role_of(section: SectionPlan, sections: int) -> str:
@@ -187,6 +235,10 @@ class TransformerGenerator:
                 ),
                 source=source,
                 material=material,
+                style=style_token(song.style),
+                tempo=tempo_of(song.tempo),
+                energy=energy_token(section, song),
+                phrases=phrase_marks(section),
             ),
             key,
             (song.melody_low - shift, song.melody_high - shift),
@@ -194,6 +246,8 @@ class TransformerGenerator:
             rows,
             seed,
             _floor(chords, length, shift),
+            plan=section.melody,
+            shift=shift,
         )
         out = []
         for i, mel in enumerate(melodies):
@@ -213,11 +267,17 @@ class TransformerGenerator:
         rows: int,
         seed: int,
         floor: np.ndarray | None = None,
+        plan: MelodyPlan | None = None,
+        shift: int = 0,
     ) -> tuple[list[list[tuple[int, int, int]]], list[list[str]]]:
         """``rows`` key-relative melodies (onset, duration in 16ths, pitch) for ``sec``, and
-        what an independent reader finds wrong with each token sequence (empty lists: none)."""
+        what an independent reader finds wrong with each token sequence (empty lists: none).
+        With a melody ``plan`` its phrase ends, rhythm vocabulary and register are decoding
+        masks (:mod:`composer.generators.transformer.plan_rules`; ``shift``: semitones from
+        key-relative to sounding pitch)."""
         import torch
 
+        from composer.generators.transformer.plan_rules import plan_rules
         from composer.generators.transformer.processors import section_fused, section_processors
         from composer.generators.transformer.sampling import sample, sample_fused
         from composer.generators.transformer.weights import Weights
@@ -226,11 +286,17 @@ class TransformerGenerator:
         model, vocab = load(self.checkpoint)
         ts = parse_time_signature(sec.meter)
         per_bar = bar_positions(ts)
+        beat = ts.beat_ticks // TICKS_PER_POS
+        tessitura, rhythm = plan_rules(plan, sec.phrase_marks(), per_bar, beat, pitch_range, shift)
         compiled = isinstance(model, Weights)
         procs: Any = (section_fused if compiled else section_processors)(
-            vocab, rows, per_bar, sec.chords, ts.beat_ticks // TICKS_PER_POS,
+            vocab, rows, per_bar, sec.chords, beat,
+            phrases=vocab.phrase_tokens(sec),
+            tessitura=tessitura,
+            rhythm=rhythm,
             pitch_range=pitch_range,
-            scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1),
+            scale=frozenset((pc - key.tonic) % 12 for pc in range(12) if key.scale_mask >> pc & 1)
+            | _planned_colours(plan),
             max_leap=MAX_LEAP,
             temperature=self.temperature,
             top_p=self.top_p,
@@ -240,7 +306,7 @@ class TransformerGenerator:
             chord_bias=self.chord_tones,
         )  # fmt: skip
         prefix = vocab.prefix(sec)
-        max_new = sec.bars * (1 + len(sec.chords[0]) + 3 * per_bar) + 1
+        max_new = sec.bars * (2 + len(sec.chords[0]) + 3 * per_bar) + 1
         threads = torch.get_num_threads()
         torch.set_num_threads(SAMPLING_THREADS)
         try:
@@ -256,8 +322,16 @@ class TransformerGenerator:
         rows_ = [row.tolist() for row in ids]
         return (
             [vocab.decode_notes(r, sec.meter) for r in rows_],
-            [problems(vocab, r, sec.chords, per_bar) for r in rows_],
+            [problems(vocab, r, sec.chords, per_bar, vocab.phrase_tokens(sec)) for r in rows_],
         )
+
+
+def _planned_colours(plan: MelodyPlan | None) -> frozenset[int]:
+    """Pitch classes above the tonic the plan adds to the key's scale: blue notes (the blues)
+    and modal colours."""
+    if plan is None:
+        return frozenset()
+    return frozenset(p % 12 for p in (*plan.rhythm.blue_notes, *plan.rhythm.colours))
 
 
 def _floor(chords: list[tuple[int, int, int]], length: int, shift: int) -> np.ndarray:

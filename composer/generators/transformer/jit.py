@@ -17,11 +17,20 @@ Grammar state: one int64 row per sequence, columns ``ST_*``; ``state`` is what t
 next (``S_*``). Grammar tables (built by ``SectionGrammar``), as one tuple ``g``:
 ``(kind, value, chord_ids, n_chords, positions_from, durations_upto, pitch_tok, special)``
 with ``special = [Bar_None, EOS_None, PAD_None]``. Pitch rules, as one tuple ``rules``:
-``(modes, params, tables, pitch_ids, pitch_values)``: rule ``k`` is a mask (``RULE_MASK``:
-pitches outside ``tables[k, bar, position]`` are removed, unless that would remove every pitch
-still allowed), a bias (``RULE_BIAS``: ``params[k]`` added to the logits of the pitches in the
-table where the table is not all true) or a leap limit (``RULE_LEAP``: a mask of the pitches
-within ``params[k]`` semitones of the previous note).
+``(modes, params, tables, pitch_ids, pitch_values, *rhythm)``: rule ``k`` is a mask
+(``RULE_MASK``: pitches outside ``tables[k, bar, position]`` are removed, unless that would
+remove every pitch still allowed), a bias (``RULE_BIAS``: ``params[k]`` added to the logits of
+the pitches in the table where the table is not all true) or a leap limit (``RULE_LEAP``: a mask
+of the pitches within ``params[k]`` semitones of the previous note).
+
+The rhythm rules (the melody plan's, :func:`apply_rhythm_row`) follow in the same tuple:
+``(dur_ids, dur_values, pos_ids, pos_values, end_ids, marks, need, dur_ok, rh)``: the Duration
+and Position token ids with their values in 16ths, ``[Bar_None, EOS_None]``, every bar's phrase
+mark (``MARK_*``), the long note and the rest (16ths) a phrase end needs per mark (``need[m] =
+(long, rest)``), the durations the style's vocabulary allows, and ``rh = (budget of 16th notes,
+budget of dotted eighths, positions per bar, on)`` (a budget < 0: none; ``on`` 0: no rhythm
+rules). Each is a mask applied only if it leaves a token that the earlier ones allowed, in the
+order phrase end, budgets, vocabulary.
 """
 
 from __future__ import annotations
@@ -33,16 +42,27 @@ import numpy as np
 from numba import njit, prange
 
 from composer.generators.transformer import tokens
-from composer.generators.transformer.tokens import BAR, CHORD, DURATION, EOS, PAD, PITCH, POSITION
+from composer.generators.transformer.tokens import (
+    BAR,
+    CHORD,
+    DURATION,
+    EOS,
+    PAD,
+    PHRASE,
+    PITCH,
+    POSITION,
+)
 from kernels.batch import share_cache_stamp
 
 # grammar state columns
-ST_STATE, ST_BAR, ST_CHORD, ST_CURSOR, ST_POS, ST_PITCH, ST_LAST = range(7)
-ST_COLUMNS = 7
+ST_STATE, ST_BAR, ST_CHORD, ST_CURSOR, ST_POS, ST_PITCH, ST_LAST, ST_N16, ST_NDOT = range(9)
+ST_COLUMNS = 9  # ST_N16, ST_NDOT: the 16th notes and dotted eighths written so far
 # what a row expects next
 S_BAR, S_CHORD, S_FIRST, S_PITCH, S_DUR, S_NEXT, S_DONE = range(7)
 # pitch rule modes
 RULE_MASK, RULE_BIAS, RULE_LEAP = range(3)
+# a bar's phrase mark in the rhythm rules
+MARK_NONE, MARK_END, MARK_FINAL = range(3)
 
 # The decoder kernels may reassociate sums (vectorised dot products); they never see inf/nan
 # tricks. The sampler kernels use -inf for removed tokens: no fastmath there.
@@ -73,7 +93,7 @@ def advance(st, r, tok, g):
         st[r, ST_CURSOR] = 0
         st[r, ST_CHORD] = 0
         st[r, ST_STATE] = S_CHORD if n_chords[bar] > 0 else S_FIRST
-    elif k == CHORD:
+    elif k in (CHORD, PHRASE):  # the bar's given tokens: its chords, then its phrase mark
         st[r, ST_CHORD] += 1
         if st[r, ST_CHORD] >= n_chords[max(st[r, ST_BAR], 0)]:
             st[r, ST_STATE] = S_FIRST
@@ -87,6 +107,10 @@ def advance(st, r, tok, g):
         st[r, ST_CURSOR] = st[r, ST_POS] + value[tok]
         st[r, ST_LAST] = st[r, ST_PITCH]
         st[r, ST_STATE] = S_NEXT
+        if value[tok] == 1:
+            st[r, ST_N16] += 1
+        elif value[tok] == 3:
+            st[r, ST_NDOT] += 1
     elif k in (EOS, PAD):
         st[r, ST_STATE] = S_DONE
 
@@ -133,11 +157,112 @@ def allowed_all(st, g, out):
 
 
 @njit(cache=True)
-def apply_rules_row(scores, st, r, rules, ok):
-    """Apply the pitch rules to row ``r``'s scores (in place) where a pitch comes next."""
-    if st[r, ST_STATE] != S_PITCH:
+def _mask_unless_empty(scores, ids, keep):
+    """``scores[ids[j]] = -inf`` where not ``keep[j]``, unless no kept id is still allowed."""
+    usable = False
+    for j in range(ids.shape[0]):
+        if keep[j] and scores[ids[j]] > -np.inf:
+            usable = True
+            break
+    if usable:
+        for j in range(ids.shape[0]):
+            if not keep[j]:
+                scores[ids[j]] = -np.inf
+
+
+@njit(cache=True)
+def apply_rhythm_row(scores, st, r, rules):
+    """The melody plan's rhythm rules on row ``r``'s scores (in place), where a duration or
+    the next note's position (or the bar's end) comes next. At a bar with a phrase mark, the
+    phrase ends long or on a rest: the bar's last note lasts ``long`` 16ths or leaves ``rest``
+    16ths before the barline (durations that could not, positions too late for a note that
+    could, and the bar's end after a note that did not, are removed); then the 16th-note and
+    dotted-eighth budgets; then the style's durations (and positions where none of those
+    would fit before the barline)."""
+    dur_ids, dur_values, pos_ids, pos_values, end_ids, marks, need, dur_ok, rh = rules[5:]
+    if rh[3] == 0:
         return
-    modes, params, tables, pitch_ids, pitch_values = rules
+    s = st[r, ST_STATE]
+    bar = min(max(st[r, ST_BAR], 0), marks.shape[0] - 1)
+    mark = marks[bar]
+    per_bar = rh[2]
+    long, rest = need[mark, 0], need[mark, 1]
+    if s == S_DUR:
+        pos = st[r, ST_POS]
+        keep = np.empty(dur_ids.shape[0], dtype=np.bool_)
+        if mark != MARK_NONE:
+            for j in range(dur_ids.shape[0]):
+                d = dur_values[j]
+                keep[j] = d >= long or per_bar - pos - d >= rest
+            _mask_unless_empty(scores, dur_ids, keep)
+        for j in range(dur_ids.shape[0]):
+            d = dur_values[j]
+            keep[j] = not (
+                (d == 1 and rh[0] >= 0 and st[r, ST_N16] >= rh[0])
+                or (d == 3 and rh[1] >= 0 and st[r, ST_NDOT] >= rh[1])
+            )
+        _mask_unless_empty(scores, dur_ids, keep)
+        _mask_unless_empty(scores, dur_ids, dur_ok)
+    elif s in (S_FIRST, S_NEXT):
+        # a note may start only where a duration the style and the budgets allow still fits
+        shortest = per_bar + 1
+        for j in range(dur_ids.shape[0]):
+            d = dur_values[j]
+            capped = (d == 1 and rh[0] >= 0 and st[r, ST_N16] >= rh[0]) or (
+                d == 3 and rh[1] >= 0 and st[r, ST_NDOT] >= rh[1]
+            )
+            if dur_ok[j] and not capped and d >= 1:
+                shortest = min(shortest, d)
+        if mark != MARK_NONE:
+            _phrase_end_positions(scores, st, r, s, pos_ids, pos_values, end_ids, per_bar, long,
+                                  rest, min(shortest, per_bar))  # fmt: skip
+        usable = False
+        for j in range(pos_ids.shape[0]):
+            if pos_values[j] + shortest <= per_bar and scores[pos_ids[j]] > -np.inf:
+                usable = True
+        for j in range(end_ids.shape[0]):
+            if scores[end_ids[j]] > -np.inf:
+                usable = True
+        if usable:
+            for j in range(pos_ids.shape[0]):
+                if pos_values[j] + shortest > per_bar:
+                    scores[pos_ids[j]] = -np.inf
+
+
+@njit(cache=True)
+def _phrase_end_positions(
+    scores, st, r, s, pos_ids, pos_values, end_ids, per_bar, long, rest, shortest
+):
+    """In a phrase's last bar: no note starting too late to end the phrase, and the bar's end
+    only after a note that ended it (long enough, or leaving the rest). ``shortest``: the
+    shortest duration the style and budgets still allow."""
+    latest = per_bar - min(long, rest + shortest)  # the last onset a phrase-ending note fits at
+    cursor = st[r, ST_CURSOR]
+    ended = s == S_NEXT and (cursor - st[r, ST_POS] >= long or per_bar - cursor >= rest)
+    usable = False
+    for j in range(pos_ids.shape[0]):
+        if pos_values[j] <= latest and scores[pos_ids[j]] > -np.inf:
+            usable = True
+    for j in range(end_ids.shape[0]):
+        if ended and scores[end_ids[j]] > -np.inf:
+            usable = True
+    if usable:
+        for j in range(pos_ids.shape[0]):
+            if pos_values[j] > latest:
+                scores[pos_ids[j]] = -np.inf
+        if not ended:
+            for j in range(end_ids.shape[0]):
+                scores[end_ids[j]] = -np.inf
+
+
+@njit(cache=True)
+def apply_rules_row(scores, st, r, rules, ok):
+    """Apply the pitch rules to row ``r``'s scores (in place) where a pitch comes next, and the
+    rhythm rules where a duration, a position or a bar's end does."""
+    if st[r, ST_STATE] != S_PITCH:
+        apply_rhythm_row(scores, st, r, rules)
+        return
+    modes, params, tables, pitch_ids, pitch_values = rules[:5]
     bar = max(st[r, ST_BAR], 0)
     pos = st[r, ST_POS]
     last = st[r, ST_LAST]

@@ -15,6 +15,11 @@ plan's
 - :class:`ChordToneProcessor` (optional): chord tones on strong beats.
 - :class:`LeapProcessor`: no leap over an octave (the kernels' ``large_leaps``).
 - :class:`FloorProcessor`: the melody above the accompaniment's top note at each position.
+- :class:`RhythmProcessor` (with a melody plan): the plan's phrase ends (a long note or a rest
+  in a phrase's last bar, longer at the section's close), the style's durations and its budgets
+  of 16th notes and dotted eighths (:class:`RhythmRules`, built from the plan by
+  :mod:`composer.generators.transformer.plan_rules`); the plan's tessitura is one more
+  :class:`PitchRangeProcessor` inside the song's range.
 
 The pitch processors leave a row alone where they would forbid every pitch, so a mask can narrow
 the choice but never make a section impossible. All processors share one tracker and call its
@@ -42,7 +47,47 @@ import torch
 from composer.generators.transformer import jit
 from composer.generators.transformer.tokens import DURATION, PITCH, POSITION, Vocab
 
-Rules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Rules = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class RhythmRules:
+    """The melody plan's rhythm, in 16ths: every bar's phrase mark (``jit.MARK_*``), the long
+    note and the rest a phrase end needs per mark (``need[mark] = (long, rest)``), the durations
+    the style allows (None: all) and the section's budgets of 16th notes and dotted eighths
+    (None: no cap)."""
+
+    marks: tuple[int, ...]
+    need: tuple[tuple[int, int], ...]
+    durations: frozenset[int] | None = None
+    sixteenths: int | None = None
+    dotted: int | None = None
+
+    def arrays(self, vocab: Vocab, per_bar: int) -> tuple[np.ndarray, ...]:
+        """The rhythm part of :data:`Rules` (see :mod:`composer.generators.transformer.jit`)."""
+        return _rhythm_arrays(vocab, per_bar, self)
+
+
+def _rhythm_arrays(vocab: Vocab, per_bar: int, rr: RhythmRules | None) -> tuple[np.ndarray, ...]:
+    kind, value = vocab.kind, vocab.value
+    dur_ids = np.flatnonzero(kind == DURATION)
+    pos_ids = np.flatnonzero(kind == POSITION)
+    end_ids = np.array([vocab["Bar_None"], vocab["EOS_None"]], dtype=np.int64)
+    if rr is None:
+        marks, need = np.zeros(1, np.int64), np.zeros((3, 2), np.int64)
+        dur_ok = np.ones(len(dur_ids), dtype=bool)
+        rh = np.array([-1, -1, per_bar, 0], dtype=np.int64)
+    else:
+        marks = np.array(rr.marks, dtype=np.int64)
+        need = np.array(rr.need, dtype=np.int64).reshape(3, 2)
+        dur_ok = (
+            np.ones(len(dur_ids), dtype=bool)
+            if rr.durations is None
+            else np.isin(value[dur_ids], sorted(rr.durations))
+        )
+        caps = [-1 if c is None else int(c) for c in (rr.sixteenths, rr.dotted)]
+        rh = np.array([*caps, per_bar, 1], dtype=np.int64)
+    return (dur_ids, value[dur_ids], pos_ids, value[pos_ids], end_ids, marks, need, dur_ok, rh)
 
 
 class SectionGrammar:
@@ -55,6 +100,7 @@ class SectionGrammar:
         per_bar: int,
         chords: Sequence[Sequence[str]],
         beat_positions: int,
+        phrases: Sequence[str] | None = None,
     ) -> None:
         self.vocab = vocab
         self.rows = rows
@@ -65,10 +111,16 @@ class SectionGrammar:
         self.seen: int | None = None
         self.st = jit.new_state(rows)
         kind, value = vocab.kind, vocab.value
-        widest = max(1, max(len(bar) for bar in chords))
+        # the given tokens of every bar: its chords, then (with ``phrases``) its phrase mark
+        given = [
+            [vocab.chord_id(c) for c in bar]
+            + ([] if phrases is None else [vocab[f"Phrase_{phrases[b]}"]])
+            for b, bar in enumerate(chords)
+        ]
+        widest = max(1, max(len(bar) for bar in given))
         chord_ids = np.zeros((self.bars, widest), dtype=np.int64)
-        for b, bar in enumerate(chords):
-            chord_ids[b, : len(bar)] = [vocab.chord_id(c) for c in bar]
+        for b, bar in enumerate(given):
+            chord_ids[b, : len(bar)] = bar
         # positions from c to the end of the bar, c = 0 .. per_bar
         positions_from = np.stack(
             [(kind == POSITION) & (value >= c) & (value < per_bar) for c in range(per_bar + 1)]
@@ -78,7 +130,7 @@ class SectionGrammar:
             [(kind == DURATION) & (value >= 1) & (value <= r) for r in range(per_bar + 1)]
         )
         special = np.array([vocab["Bar_None"], vocab["EOS_None"], vocab["PAD_None"]])
-        n_chords = np.array([len(bar) for bar in chords], dtype=np.int64)
+        n_chords = np.array([len(bar) for bar in given], dtype=np.int64)
         self.tables = (kind, value, chord_ids, n_chords, positions_from, durations_upto,
                        kind == PITCH, special)  # fmt: skip
         self.pitch_ids = np.flatnonzero(kind == PITCH)
@@ -257,9 +309,13 @@ class FloorProcessor(_PitchProcessor):
         return self.pitch_values >= self.floor[t]
 
 
-def rules_of(processors: Sequence[_PitchProcessor], grammar: SectionGrammar) -> Rules:
-    """The pitch processors (in order) as the arrays :mod:`composer.generators.transformer.jit`
-    applies."""
+def rules_of(
+    processors: Sequence[_PitchProcessor],
+    grammar: SectionGrammar,
+    rhythm: RhythmRules | None = None,
+) -> Rules:
+    """The pitch processors (in order) and the rhythm rules as the arrays
+    :mod:`composer.generators.transformer.jit` applies."""
     parts = [p.rule() for p in processors]
     shape = (grammar.bars, grammar.per_bar, len(grammar.pitch_ids))
     tables = np.stack([t for _, _, t in parts]) if parts else np.ones((0, *shape), dtype=bool)
@@ -269,7 +325,24 @@ def rules_of(processors: Sequence[_PitchProcessor], grammar: SectionGrammar) -> 
         np.ascontiguousarray(tables),
         grammar.pitch_ids,
         grammar.pitch_values,
+        *_rhythm_arrays(grammar.vocab, grammar.per_bar, rhythm),
     )
+
+
+class RhythmProcessor(LogitsProcessor):
+    """The melody plan's rhythm rules (:class:`RhythmRules`) where a duration, the next note's
+    position or a bar's end comes next."""
+
+    def __init__(self, grammar: SectionGrammar, rhythm: RhythmRules) -> None:
+        self.grammar = grammar
+        self.rhythm = rhythm
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> Any:
+        g = self.grammar
+        g.update(input_ids)
+        out = scores.detach().to("cpu", torch.float32).numpy().copy()
+        jit.apply_rules_all(out, g.st, rules_of([], g, self.rhythm))
+        return torch.from_numpy(out).to(scores.device)
 
 
 @dataclass
@@ -293,7 +366,8 @@ class Fused:
 
 def fuse(processors: Sequence[Any]) -> Fused | None:
     """One compiled step doing what ``processors`` do, or None when it cannot: the list must be
-    a :class:`GrammarProcessor`, then pitch processors of the same grammar, then at most a
+    a :class:`GrammarProcessor`, then pitch processors of the same grammar, then at most one
+    :class:`RhythmProcessor` of that grammar, then at most a
     ``TemperatureLogitsWarper`` and a ``TopPLogitsWarper`` (keeping one token at least, removing
     to -inf), in that order. Anything else (a user's own processor) runs step by step."""
     procs = list(processors)
@@ -310,9 +384,15 @@ def fuse(processors: Sequence[Any]) -> Fused | None:
             return None
         pitch.append(procs[i])
         i += 1
+    rhythm = None
+    if i < len(procs) and type(procs[i]) is RhythmProcessor:
+        if procs[i].grammar is not grammar:
+            return None
+        rhythm = procs[i].rhythm
+        i += 1
     temperature, top_p = 1.0, 1.0
     if i == len(procs):
-        return Fused(grammar, rules_of(pitch, grammar), temperature, top_p)
+        return Fused(grammar, rules_of(pitch, grammar, rhythm), temperature, top_p)
     from transformers import TemperatureLogitsWarper, TopPLogitsWarper
 
     if i < len(procs) and type(procs[i]) is TemperatureLogitsWarper:
@@ -326,7 +406,7 @@ def fuse(processors: Sequence[Any]) -> Fused | None:
         i += 1
     if i != len(procs):
         return None
-    return Fused(grammar, rules_of(pitch, grammar), temperature, top_p)
+    return Fused(grammar, rules_of(pitch, grammar, rhythm), temperature, top_p)
 
 
 def _section_rules(
@@ -341,10 +421,14 @@ def _section_rules(
     floor: np.ndarray | None,
     strong: frozenset[int] | None,
     chord_bias: float | None,
+    phrases: Sequence[str] | None = None,
+    tessitura: tuple[int, int] | None = None,
 ) -> tuple[SectionGrammar, list[_PitchProcessor]]:
-    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions)
-    pitch: list[_PitchProcessor] = [
-        PitchRangeProcessor(g, *pitch_range),
+    g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions, phrases)
+    pitch: list[_PitchProcessor] = [PitchRangeProcessor(g, *pitch_range)]
+    if tessitura is not None:  # the plan's register, inside the song's range
+        pitch.append(PitchRangeProcessor(g, *tessitura))
+    pitch += [
         KeyProcessor(g, scale),
         LeapProcessor(g, max_leap),
     ]
@@ -371,16 +455,21 @@ def section_processors(
     floor: np.ndarray | None = None,
     strong: frozenset[int] | None = None,
     chord_bias: float | None = None,
+    phrases: Sequence[str] | None = None,
+    tessitura: tuple[int, int] | None = None,
+    rhythm: RhythmRules | None = None,
 ) -> list[Any]:
     """The processors of one section's sampling, in the order they apply: grammar, range, key,
     leaps, floor (with ``floor``), chord tones on the ``strong`` positions (with ``strong``:
-    required if ``chord_bias`` is None or inf, else that logit bias), temperature, top-p
+    required if ``chord_bias`` is None or inf, else that logit bias), the plan's rhythm (with
+    ``rhythm``; its ``tessitura`` is a range mask after the song's range), temperature, top-p
     (transformers' warpers: this imports transformers; :func:`section_fused` does not)."""
     from transformers import TemperatureLogitsWarper, TopPLogitsWarper
 
     g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
-                              max_leap, floor, strong, chord_bias)  # fmt: skip
-    return [GrammarProcessor(g), *pitch, TemperatureLogitsWarper(temperature),
+                              max_leap, floor, strong, chord_bias, phrases, tessitura)  # fmt: skip
+    rh = [] if rhythm is None else [RhythmProcessor(g, rhythm)]
+    return [GrammarProcessor(g), *pitch, *rh, TemperatureLogitsWarper(temperature),
             TopPLogitsWarper(top_p)]  # fmt: skip
 
 
@@ -399,8 +488,11 @@ def section_fused(
     floor: np.ndarray | None = None,
     strong: frozenset[int] | None = None,
     chord_bias: float | None = None,
+    phrases: Sequence[str] | None = None,
+    tessitura: tuple[int, int] | None = None,
+    rhythm: RhythmRules | None = None,
 ) -> Fused:
     """``fuse(section_processors(...))`` with the same arguments, built directly."""
     g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
-                              max_leap, floor, strong, chord_bias)  # fmt: skip
-    return Fused(g, rules_of(pitch, g), float(temperature), float(top_p))
+                              max_leap, floor, strong, chord_bias, phrases, tessitura)  # fmt: skip
+    return Fused(g, rules_of(pitch, g, rhythm), float(temperature), float(top_p))

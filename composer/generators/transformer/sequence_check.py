@@ -12,13 +12,18 @@ from composer.generators.transformer.tokens import Vocab
 
 
 def problems(
-    vocab: Vocab, ids: Sequence[int], chords: Sequence[Sequence[str]], per_bar: int
+    vocab: Vocab,
+    ids: Sequence[int],
+    chords: Sequence[Sequence[str]],
+    per_bar: int,
+    phrases: Sequence[str] | None = None,
 ) -> list[str]:
     """What is wrong with the generated part of a section's sequence (empty: valid).
 
-    Rules: ``Bar_None`` + the bar's chord tokens, then one or more notes ``Position Pitch
-    Duration`` per bar; positions within the bar, increasing, at or after the previous note's
-    end; notes end by the barline; exactly ``len(chords)`` bars, then ``EOS`` and only ``PAD``.
+    Rules: ``Bar_None`` + the bar's chord tokens (+ its ``Phrase_*`` token, with ``phrases``),
+    then one or more notes ``Position Pitch Duration`` per bar; positions within the bar,
+    increasing, at or after the previous note's end; notes end by the barline; exactly
+    ``len(chords)`` bars, then ``EOS`` and only ``PAD``.
     """
     toks = [vocab.tokens[i] for i in ids]
     out: list[str] = []
@@ -31,6 +36,11 @@ def problems(
         for c in chords[bar]:
             if i >= len(toks) or toks[i] != f"Chord_{c}":
                 out.append(f"bar {bar + 1}: expected Chord_{c}")
+                return out
+            i += 1
+        if phrases is not None:
+            if i >= len(toks) or toks[i] != f"Phrase_{phrases[bar]}":
+                out.append(f"bar {bar + 1}: expected Phrase_{phrases[bar]}")
                 return out
             i += 1
         cursor, notes = 0, 0
