@@ -29,7 +29,7 @@ from composer.generators.transformer.generator import TransformerGenerator, load
 from composer.generators.transformer.tokens import CHORD, OTHER, Section
 from composer.reward_model import SegmentScorer
 from kernels.notes import TRACK_MELODY, track_notes
-from planners.plan import SectionPlan, SongPlan
+from planners.plan import MelodyPlan, SectionPlan, SongPlan
 
 HARD_PENALTY = 1.0  # reward totals lie in [0, 1]: one hard violation outweighs any of them
 METERS = ("4/4", "3/4", "6/8", "2/4")
@@ -132,13 +132,17 @@ class RecordingGenerator(TransformerGenerator):
     def melodies(
         self, sec: Section, key: Any, pitch_range: tuple[int, int],
         strong_ticks: tuple[int, ...], rows: int, seed: int, floor: np.ndarray | None = None,
+        plan: MelodyPlan | None = None, shift: int = 0,
     ) -> tuple[list[list[tuple[int, int, int]]], list[list[str]]]:  # fmt: skip
-        mels, invalid = super().melodies(sec, key, pitch_range, strong_ticks, rows, seed, floor)
+        mels, invalid = super().melodies(
+            sec, key, pitch_range, strong_ticks, rows, seed, floor, plan, shift
+        )
         _, vocab = load(self.checkpoint)
         eos = vocab["EOS_None"]
         self.prefix = vocab.prefix(sec)
+        phrases = vocab.phrase_tokens(sec)
         self.completions = [
-            [*vocab.melody(tuple(m), sec.meter, sec.bars, sec.chords), eos] for m in mels
+            [*vocab.melody(tuple(m), sec.meter, sec.bars, sec.chords, phrases), eos] for m in mels
         ]
         return mels, invalid
 
