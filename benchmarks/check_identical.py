@@ -8,7 +8,8 @@
 fresh ``compose`` process (the console script's own entry point, :func:`composer.cli.main`), so
 nothing cached in one run can leak into the next. Run it with ``PYTHONPATH`` set to the tree under
 test. ``SHA256SUMS`` lists every file written; ``compare`` compares the files of two runs and
-prints one JSON line: reports byte for byte but for their ``timings`` (wall-clock seconds).
+prints one JSON line: reports byte for byte but for their ``timings`` (wall-clock seconds) and
+the run's own output folder.
 """
 
 from __future__ import annotations
@@ -79,11 +80,14 @@ def _sums(folder: Path) -> dict[str, str]:
 TIMINGS = re.compile(rb'\n  "timings": \{[^{}]*\},?\n')
 
 
-def _without_timings(name: str, data: bytes) -> bytes:
+def _without_timings(name: str, data: bytes, folder: Path) -> bytes:
+    """A report without its timings, and with its own output folder (which it records in the
+    output paths) written as ``OUT``, so two runs into different folders compare."""
     if ".seed" in name and name.endswith(".json"):
         data, n = TIMINGS.subn(b"\n", data)
         if n != 1:
             raise SystemExit(f"{name}: expected one timings block, found {n}")
+        data = data.replace(str(folder.resolve()).encode(), b"OUT")
     return data
 
 
@@ -95,8 +99,8 @@ def compare(old: Path, new: Path) -> int:
     differ = [
         n
         for n in common
-        if _without_timings(n, (old / n).read_bytes())
-        != _without_timings(n, (new / n).read_bytes())
+        if _without_timings(n, (old / n).read_bytes(), old)
+        != _without_timings(n, (new / n).read_bytes(), new)
     ]
     missing = sorted(a.keys() ^ b.keys())
     same = not differ and not missing
