@@ -24,6 +24,7 @@ import numpy as np
 from grammar.chords import Chord, parse_roman, roman_numeral
 from grammar.errors import PlanError
 from grammar.keys import Key
+from planners.cadences import TONIC, endings, inner_cadence
 from planners.learn.model import RARE, ProgressionModel
 from planners.tonality import correlations
 
@@ -102,18 +103,8 @@ def _name(model: ProgressionModel, slot: Slot, index: int) -> str:
     return model.states[index]
 
 
-TONIC = {"major": "I", "minor": "i"}
 # The last slots of a phrase for each cadence (allowed sets, in order).
-ENDINGS: dict[str, dict[str, tuple[frozenset[str], ...]]] = {
-    mode: {
-        "authentic": (frozenset({"V", "V7"}), frozenset({t})),
-        "half": (frozenset({"V"}),),
-        "plagal": (frozenset({"IV" if mode == "major" else "iv"}), frozenset({t})),
-        "deceptive": (frozenset({"V", "V7"}), frozenset({"vi" if mode == "major" else "VI"})),
-        "none": (),
-    }
-    for mode, t in TONIC.items()
-}
+ENDINGS: dict[str, dict[str, tuple[frozenset[str], ...]]] = {m: endings(m) for m in TONIC}
 CONTRAST_START = {"major": frozenset({"IV", "vi", "ii"}), "minor": frozenset({"iv", "VI", "III"})}
 # Vocabularies: "all" is every state the model knows well enough; "triads" the diatonic
 # triads and the dominant seventh (folk, waltz, march, and jazz before its sevenths are added).
@@ -132,12 +123,6 @@ def vocabulary(model: ProgressionModel, mode: str, kind: str) -> frozenset[str]:
     if kind == "triads":
         return TRIADS[mode] & frozenset(model.states)
     return frozenset(s for s in model.states if s != RARE)  # every chord the model knows
-
-
-def inner_cadence(index: int, cadence: str) -> str:
-    """An inner phrase ends opposite to the section (period structure): open before a close."""
-    opens = cadence == "half"
-    return "half" if (index % 2 == 0) != opens else "authentic"
 
 
 def learned_numerals(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from planners.cadences import CADENCES, PREDOMINANTS, TONIC, inner_cadence
 from planners.plan import Cadence
 from planners.styles import Style
 
@@ -36,23 +37,6 @@ NEXT: dict[str, dict[str, dict[str, float]]] = {
         "VII": {"III": 3, "i": 1},
     },
 }
-TONIC = {"major": "I", "minor": "i"}
-# Cadence formulas, predominant first (T-PD-D-T): "PD" is drawn from PREDOMINANTS per phrase.
-CADENCES: dict[str, dict[str, tuple[str, ...]]] = {
-    "major": {
-        "authentic": ("PD", "V7", "I"),
-        "half": ("PD", "V"),
-        "plagal": ("IV", "I"),
-        "deceptive": ("PD", "V7", "vi"),
-    },
-    "minor": {
-        "authentic": ("PD", "V7", "i"),
-        "half": ("PD", "V"),
-        "plagal": ("iv", "i"),
-        "deceptive": ("PD", "V7", "VI"),
-    },
-}
-PREDOMINANTS = {"major": ("IV", "ii"), "minor": ("iv", "iio")}
 LOOPS = {"major": ("I", "V", "vi", "IV"), "minor": ("i", "VI", "III", "VII")}
 LOOP_RATE = 0.5  # how often a pop section of another role rides the loop
 # The chorus rides the style's loop (I-V-vi-IV in pop) and the verse the functional chain, so
@@ -119,7 +103,7 @@ def plan_numerals(
     for p_start in range(0, bars, phrase):
         p_bars = min(phrase, bars - p_start)
         last = p_start + p_bars >= bars
-        p_end = end if last else _inner_end(p_start // phrase, cadence, mode)
+        p_end = end if last else CADENCES[mode][inner_cadence(p_start // phrase, cadence)]
         p_index = p_start // phrase
         if p_index % 2 == 1 and p_bars >= 4 and out:
             head = [list(b) for b in out[p_start - phrase : p_start - phrase + 2]]
@@ -131,15 +115,6 @@ def plan_numerals(
             continue
         out.extend(_phrase(p_bars, per_bar, p_end, mode, head, use_loop, role, rng))
     return out
-
-
-def _inner_end(index: int, cadence: Cadence, mode: str) -> tuple[str, ...]:
-    """How an inner phrase ends: opposite to the section's own ending, so a section that ends
-    open (half cadence) states the tonic first, and one that closes asks a question first
-    (antecedent on V, consequent on I), alternating in longer sections."""
-    opens = cadence == "half"
-    on_dominant = (index % 2 == 0) != opens
-    return CADENCES[mode]["half" if on_dominant else "authentic"]
 
 
 def _phrase(

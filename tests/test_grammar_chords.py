@@ -596,8 +596,8 @@ def test_one_quality_table_every_reader_agrees_with() -> None:
     from planners.learn.labelling import TEMPLATES, quality_class
 
     assert set(QUALITY_CLASS) == set(QUALITIES) == set(KINDS)
-    assert tokens.QUALITY_CLASS == QUALITY_CLASS  # to import from grammar.chords (h15t's file)
-    assert tokens.QUALITY_INTERVALS == CLASS_INTERVALS
+    assert tokens.QUALITY_CLASS is QUALITY_CLASS  # the melody model reads grammar's table
+    assert tokens.CLASS_INTERVALS is CLASS_INTERVALS
     for quality, (intervals, suffix) in TEMPLATES.items():
         assert (suffix, intervals) == QUALITIES[quality]
         assert quality_class(quality) == triad_class(quality)

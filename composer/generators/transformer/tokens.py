@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from grammar.chords import CLASS_INTERVALS, QUALITY_CLASS
 from grammar.meter import TimeSignature, parse_time_signature
 
 RES = 4  # positions per quarter note: a 16th-note grid (triplets are rounded to it)
@@ -307,19 +308,8 @@ def fold(pitch: int) -> int:
 
 
 # A chord as the model sees it: root relative to the key's tonic (0-11) and a quality class.
-# Five classes carry what a melody needs (which tones are stable); extensions are colour.
-QUALITY_CLASS = {
-    "maj": "M", "6": "M", "69": "M", "add9": "M", "maj7": "M", "maj9": "M", "maj13": "M",
-    "sus2": "M", "sus4": "M", "5": "M", "maj7#11": "M",
-    "min": "m", "m7": "m", "m6": "m", "m69": "m", "madd9": "m", "m9": "m", "m11": "m",
-    "m13": "m", "mMaj7": "m",
-    "dim": "o", "dim7": "o", "m7b5": "o",
-    "aug": "+", "aug7": "+", "maj7#5": "+",
-    "7": "7", "9": "7", "11": "7", "13": "7", "7b9": "7", "7#9": "7", "7#11": "7",
-    "7b5": "7", "7sus4": "7", "9sus4": "7",
-}  # fmt: skip
-QUALITY_INTERVALS = {"M": (0, 4, 7), "m": (0, 3, 7), "o": (0, 3, 6), "+": (0, 4, 8),
-                     "7": (0, 4, 7, 10)}  # fmt: skip
+# Five classes carry what a melody needs (which tones are stable); extensions are colour. The
+# classes and their intervals are grammar.chords' (QUALITY_CLASS, CLASS_INTERVALS), the one table.
 NO_CHORD = "N"
 
 CENTRE = 70  # key-relative pitch the melody's mean is moved nearest to (A#4: a soprano's middle)
@@ -336,4 +326,4 @@ def chord_pcs(token: str) -> frozenset[int]:
     if token == NO_CHORD:
         return frozenset()
     rel, cls = int(token[:-1]), token[-1]
-    return frozenset((rel + i) % 12 for i in QUALITY_INTERVALS[cls])
+    return frozenset((rel + i) % 12 for i in CLASS_INTERVALS[cls])
