@@ -120,3 +120,26 @@ def test_section_hook_forms() -> None:
     assert 2 <= len(frag.onsets) < len(h.onsets) or len(h.onsets) <= 2
     var = section_hook(h, "vary_rhythm")
     assert var.durations != h.durations and sum(var.durations) == sum(h.durations)
+
+
+def test_the_same_bytes_whatever_the_interpreters_hash_seed() -> None:
+    """A seed gives the same song in every process: nothing may draw from the random stream in
+    the order of a set of strings (Python salts ``hash(str)`` per process)."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, sys; from composer.app import api; "
+        "spec = {'form': 'AABA', 'generator': 'rules', 'candidates': 2, 'seed': 3, "
+        "'style': 'blues'}; sys.stdout.write(hashlib.sha1(api.compose(spec).midi).hexdigest())"
+    )
+    digests = set()
+    for salt in ("0", "1"):
+        env = {**os.environ, "PYTHONHASHSEED": salt, "HF_HUB_OFFLINE": "1"}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1 and hashlib.sha1().hexdigest() not in digests
