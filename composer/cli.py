@@ -38,15 +38,19 @@ COMMAND_ORDER = (
     "render",
     "revise",
     "continue",
+    "studio",
+    "rate",
+    "ratings",
+    "learn",
     "styles",
     "generators",
     "schema",
     "batch",
     "eval",
     "warmup",
-    "learn",
     "train",
     "train-reward",
+    "align",
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from composer.render.tools import MissingTool
@@ -84,8 +85,19 @@ def printable(svg: str) -> str:
     return _TEXT_GLYPH.sub(_text_font, svg)
 
 
+@functools.cache
+def _engraver() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="verovio")
+
+
 def svg_pages(musicxml: bytes) -> list[str]:
-    """The engraved pages of a MusicXML score, as SVG documents."""
+    """The engraved pages of a MusicXML score, as SVG documents. verovio reads MusicXML only on
+    the thread that first used it (the studio engraves on a worker thread, a CLI run on the main
+    one; both in one process failed), so every engraving runs on one thread of its own."""
+    return _engraver().submit(_svg_pages, musicxml).result()
+
+
+def _svg_pages(musicxml: bytes) -> list[str]:
     import verovio
 
     verovio.enableLog(verovio.LOG_OFF)

@@ -198,7 +198,7 @@ def write_melody(
     hooks = phrasing.hook_at(section, ctx.hook, rng)
     base = float(_tonic_base(ctx.key, ctx.low))
     height = float(rng.integers(4, 10))
-    # in phrase order (a set of phrases would draw from rng in a hash order that changes per process)
+    # in phrase order (a set of phrases would draw from rng in a hash order, new every process)
     arches = {ph.start: phrasing.arch(plan, ph, rng) for ph in dict.fromkeys(of)} if plan else {}
     prev = lead_in if lead_in is not None and ctx.low <= lead_in <= ctx.high else int(base)
     prev_iv = 0
