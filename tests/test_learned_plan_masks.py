@@ -210,3 +210,12 @@ def test_the_generator_honours_the_plan_with_the_shipped_model() -> None:
             on, d, _ = [n for n in mel if n[0] // PER_BAR == b][-1]
             long, rest = need[2 if b == 7 else 1]
             assert d >= long or PER_BAR - on % PER_BAR - d >= rest
+
+
+def test_a_slow_jazz_song_is_sung_as_a_ballad() -> None:
+    from composer.generators.transformer.generator import style_token
+
+    assert style_token("jazz", 72) == "hymn"  # a jazz ballad: the lyrical, long-note idiom
+    assert style_token("jazz", 160) == "none"  # up-tempo jazz: no corpus example, the plan leads
+    assert style_token("pop", 60) == "none"
+    assert style_token("jig", 60) == "jig" and style_token("ballad") == "hymn"

@@ -105,11 +105,19 @@ STYLE_TOKEN = {
     "folk": "folk", "country": "folk",
     "jig": "jig", "reel": "reel", "waltz": "waltz", "march": "march",
 }  # fmt: skip
+# A slow jazz song is a ballad: sung in long notes, the chorales' idiom rather than the neutral
+# token's (which the folk collections' running eighths dominate: the examples' jazz ballad ran
+# in eighths under it). Not pop or rock: there a slow variation under the hymn token kept too
+# little of its source (a waltz-time pop song's A' shared no note with its A).
+BALLAD_WHEN_SLOW = ("jazz", "swing", "bossa")
 PHRASE_END = {"breath": "end", "half": "end", "full": "final"}
 
 
-def style_token(style: str) -> str:
-    """The ``Style_*`` token a song of ``style`` is composed with (``none``: no corpus example)."""
+def style_token(style: str, tempo: int | None = None) -> str:
+    """The ``Style_*`` token a song of ``style`` (at ``tempo`` bpm) is composed with (``none``:
+    no corpus example; a slow jazz, pop, ... song: ``hymn``, the lyrical idiom)."""
+    if tempo is not None and style in BALLAD_WHEN_SLOW and tempo_of(tempo) == "slow":
+        return "hymn"
     return STYLE_TOKEN.get(style, "none")
 
 
@@ -235,7 +243,7 @@ class TransformerGenerator:
                 ),
                 source=source,
                 material=material,
-                style=style_token(song.style),
+                style=style_token(song.style, song.tempo),
                 tempo=tempo_of(song.tempo),
                 energy=energy_token(section, song),
                 phrases=phrase_marks(section),
