@@ -44,6 +44,7 @@ from composer.compilation import Progress, Silent
 from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, song_midi, song_notes
 from composer.render.report import (
+    PLAN_FIELDS,
     ChordReport,
     Report,
     SectionReport,
@@ -477,20 +478,7 @@ def _section_report(
 ) -> SectionReport:
     choice = choice_report(ch).model_copy(update={"junction": junction})
     return SectionReport(
-        **s.model_dump(
-            include={
-                "id",
-                "label",
-                "name",
-                "role",
-                "start_bar",
-                "bars",
-                "key",
-                "cadence",
-                "relation",
-                "source",
-            }
-        ),
+        **s.model_dump(include=PLAN_FIELDS),
         chords=[
             ChordReport(bar=e.bar, beat=e.beat, symbol=e.symbol, roman=e.roman) for e in s.chords
         ],

@@ -22,6 +22,12 @@ SCHEMA_VERSION = 5  # 2: search settings, per-reward margins, path margin, diver
 # 5: song (the song state `compose revise` reads, composer/render/songstate.py)
 
 
+# what a section's report copies from its plan
+PLAN_FIELDS = {
+    "id", "label", "name", "role", "start_bar", "bars", "key", "cadence", "relation", "source",
+}  # fmt: skip
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -212,20 +218,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
     rit = ritardando(plan.tempo, meter, total)
     sections = [
         SectionReport(
-            **s.model_dump(
-                include={
-                    "id",
-                    "label",
-                    "name",
-                    "role",
-                    "start_bar",
-                    "bars",
-                    "key",
-                    "cadence",
-                    "relation",
-                    "source",
-                }
-            ),
+            **s.model_dump(include=PLAN_FIELDS),
             chords=[
                 ChordReport(bar=e.bar, beat=e.beat, symbol=e.symbol, roman=e.roman)
                 for e in s.chords

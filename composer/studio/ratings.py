@@ -480,21 +480,7 @@ class RatingsStore:
             return str(db.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-_COLUMNS = (
-    "uid",
-    "rater",
-    "rated_at",
-    "kind",
-    "section",
-    "spec",
-    "notes_a",
-    "notes_b",
-    "features_a",
-    "features_b",
-    "outcome",
-    "tags",
-    "details",
-)
+_COLUMNS = ("uid", *_FIELDS)  # the table's columns: the content hash, then the fields
 
 
 def _row(r: Rating) -> tuple[Any, ...]:
