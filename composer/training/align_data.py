@@ -39,22 +39,24 @@ FORMS = ("AABA", "A A' B A", "ABAB", "A B A'", "verse chorus verse chorus", "AAB
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def draw_spec(rng: np.random.Generator, title: str, forms: Sequence[str] = FORMS) -> dict[str, Any]:
+    """One random spec (key, meter, style, form, tempo, seed) drawn from ``rng`` in that order;
+    also the side-by-side benchmark's (``benchmarks/eval_generators.py``)."""
+    return {
+        "title": title,
+        "key": f"{rng.choice(TONICS)} {rng.choice(['major', 'minor'])}",
+        "time_signature": str(rng.choice(METERS)),
+        "style": str(rng.choice(STYLES)),
+        "form": str(rng.choice(forms)),
+        "tempo": int(rng.integers(60, 160)),
+        "seed": int(rng.integers(2**31)),
+    }
+
+
 def random_specs(n: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
-    """``n`` seeded random specs (key, meter, style, form, tempo, seed), named ``random-i``."""
+    """``n`` seeded random specs, named ``random-i``."""
     rng = np.random.default_rng([seed, 19])
-    out = []
-    for i in range(n):
-        spec = {
-            "title": f"align {i}",
-            "key": f"{rng.choice(TONICS)} {rng.choice(['major', 'minor'])}",
-            "time_signature": str(rng.choice(METERS)),
-            "style": str(rng.choice(STYLES)),
-            "form": str(rng.choice(FORMS)),
-            "tempo": int(rng.integers(60, 160)),
-            "seed": int(rng.integers(2**31)),
-        }
-        out.append((f"random-{i}", spec))
-    return out
+    return [(f"random-{i}", draw_spec(rng, f"align {i}")) for i in range(n)]
 
 
 def example_specs(folder: Path = EXAMPLES) -> list[tuple[str, dict[str, Any]]]:
