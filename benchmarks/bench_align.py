@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from composer.eval.harness import DIRECTION, HELD_OUT
+from composer.eval.harness import HELD_OUT, paired
 from composer.generators.transformer.model import CHECKPOINT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,25 +49,6 @@ def runs(aligned: Path, reference: Path) -> dict[str, dict[str, Any]]:
         "aligned N=1": {**ali, **N1},
         "aligned N=4": {**ali, "candidates": 4},
     }
-
-
-def paired(a: dict[str, Any], b: dict[str, Any]) -> dict[str, str]:
-    """Per metric, on how many songs (same spec and seed) ``a`` beat ``b`` in the metric's
-    better direction: "wins/ties/losses"."""
-    rows_b = {(r["spec"], r["seed"]): r for r in b["songs"]}
-    out = {}
-    for key, sign in DIRECTION.items():
-        if sign == 0:
-            continue
-        w = t = lo = 0
-        for r in a["songs"]:
-            x, y = r.get(key), rows_b.get((r["spec"], r["seed"]), {}).get(key)
-            if x is None or y is None:
-                continue
-            d = sign * (x - y)
-            w, t, lo = w + (d > 1e-9), t + (abs(d) <= 1e-9), lo + (d < -1e-9)
-        out[key] = f"{w}/{t}/{lo}"
-    return out
 
 
 def run(specs: Path, out: Path, seeds: list[int], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from composer.app.api import evaluate
-from composer.eval.harness import DIRECTION, HELD_OUT, table
+from composer.eval.harness import HELD_OUT, paired, table
 
 RUNS = {
     "aligned (best-of-16, beam 4)": {"candidates": 16},
@@ -35,25 +35,6 @@ RUNS = {
     "aligned, diversity 1": {"candidates": 16, "preferences": {"diversity": 1.0}},
     "greedy (beam 1)": {"candidates": 16, "preferences": {"beam": 1}},
 }
-
-
-def paired(a: dict, b: dict) -> dict[str, str]:
-    """Per metric, on how many songs (same spec, same seed) run ``a`` beat run ``b`` in the
-    metric's better direction, as "wins/ties/losses"."""
-    rows_b = {(r["spec"], r["seed"]): r for r in b["songs"]}
-    out = {}
-    for key, sign in DIRECTION.items():
-        if sign == 0:
-            continue
-        w = t = lo = 0
-        for r in a["songs"]:
-            x, y = r.get(key), rows_b[(r["spec"], r["seed"])].get(key)
-            if x is None or y is None:
-                continue
-            d = sign * (x - y)
-            w, t, lo = w + (d > 1e-12), t + (abs(d) <= 1e-12), lo + (d < -1e-12)
-        out[key] = f"{w}/{t}/{lo}"
-    return out
 
 
 def main() -> None:
@@ -90,7 +71,7 @@ def main() -> None:
     if len(names) > 1:
         results["paired"] = {
             "runs": names[:2],
-            "wins/ties/losses": paired(*(results[n] for n in names[:2])),
+            "wins/ties/losses": paired(*(results[n] for n in names[:2]), tol=1e-12),
         }
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "alignment.json").write_text(json.dumps(results, indent=1) + "\n")

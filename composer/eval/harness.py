@@ -175,6 +175,26 @@ def targets(folder: Path, out_dir: Path, seeds: Sequence[int]) -> list[Path]:
     ]
 
 
+def paired(a: dict[str, Any], b: dict[str, Any], tol: float = 1e-9) -> dict[str, str]:
+    """Per metric, on how many songs (same spec and seed) run ``a`` beat run ``b`` in the
+    metric's better direction, as "wins/ties/losses" (a tie: within ``tol``). A song that only
+    ``a`` measured, or a metric either lacks for it, is left out."""
+    rows_b = {(r["spec"], r["seed"]): r for r in b["songs"]}
+    out = {}
+    for key, sign in DIRECTION.items():
+        if sign == 0:
+            continue
+        w = t = lo = 0
+        for r in a["songs"]:
+            x, y = r.get(key), rows_b.get((r["spec"], r["seed"]), {}).get(key)
+            if x is None or y is None:
+                continue
+            d = sign * (x - y)
+            w, t, lo = w + (d > tol), t + (abs(d) <= tol), lo + (d < -tol)
+        out[key] = f"{w}/{t}/{lo}"
+    return out
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     """A Markdown table of the summaries of several runs (columns), one metric a row."""
     names = list(results)
