@@ -147,22 +147,30 @@ def _valid(out: Path, task: Task) -> bool:
     return isinstance(report, dict) and report.get("seed") == task.seed
 
 
-def compose_task(task: Task, out: Path, force: bool) -> dict[str, Any]:
-    """Compose one song into ``out`` (runs in a worker). Never raises: the result says."""
+def compose_task(task: Task, device: str = "cpu") -> dict[str, Any]:
+    """Compose one song (runs in a worker: a pool process, a Ray actor, or this process). Never
+    raises: the result is the summary row and, for a song composed, ``files`` (file name ->
+    bytes) that the driver writes, so a worker on another machine needs no shared folder."""
     from composer.app import api
 
     t0 = time.perf_counter()
     row: dict[str, Any] = {"name": task.name, "spec": task.origin, "seed": task.seed}
     try:
         assert task.spec is not None
+        if device != "cpu":
+            from composer.generators.transformer.gpu import use_device
+
+            use_device(device)
         song = api.compose(task.spec)
-        mid, rep = outputs(out, task.name)
-        write_files({mid: song.midi, rep: song.report_json().encode()}, force, "--out")
-        row.update(status="ok", outputs=[str(mid), str(rep)], error=None)
+        row.update(
+            status="ok",
+            files={f"{task.name}.mid": song.midi, f"{task.name}.json": song.report_json().encode()},
+            error=None,
+        )
     except ComposeError as exc:
-        row.update(status="error", outputs=[], error=str(exc))
+        row.update(status="error", error=str(exc))
     except Exception as exc:  # a bug: recorded, the batch goes on
-        row.update(status="error", outputs=[], error=f"internal error: {type(exc).__name__}: {exc}")
+        row.update(status="error", error=f"internal error: {type(exc).__name__}: {exc}")
     row["seconds"] = round(time.perf_counter() - t0, 2)
     row["spec_sha"] = task.spec_sha
     return row
@@ -170,8 +178,17 @@ def compose_task(task: Task, out: Path, force: bool) -> dict[str, Any]:
 
 def _limit_threads(threads: int) -> None:
     """In a fresh worker, before torch or numba is imported: their thread pools' size."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    for var in THREAD_VARS:
         os.environ[var] = str(threads)
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _threads(workers: int) -> int:
+    """Each worker's share of this machine's cores: two workers of two threads each on two
+    cores spin-wait on each other (measured: 2 workers were slower than 1)."""
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _previous(out: Path) -> dict[str, dict[str, Any]]:
@@ -182,16 +199,50 @@ def _previous(out: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
+# An executor: composes the tasks (compose_task on each, with the device), yields each result
+# row as it is done, in any order. Three of them: this process, a local process pool, Ray.
+Executor = Callable[[list[Task], str], Iterator[dict[str, Any]]]
+
+
+def serial(todo: list[Task], device: str) -> Iterator[dict[str, Any]]:
+    """In this process, one song after another."""
+    for t in todo:
+        yield compose_task(t, device)
+
+
+def process_pool(workers: int) -> Executor:
+    """``workers`` spawned processes (torch's and numba's thread pools do not survive a fork),
+    each loading the model and kernels once and composing song after song."""
+
+    def run(todo: list[Task], device: str) -> Iterator[dict[str, Any]]:
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_limit_threads,
+            initargs=(_threads(workers),),
+        ) as pool:  # fmt: skip
+            pending: set[Future[dict[str, Any]]] = {
+                pool.submit(compose_task, t, device) for t in todo
+            }
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+
+    return run
+
+
 def run_batch(
     tasks: list[Task],
     out: Path,
     workers: int = 1,
     force: bool = False,
     on_done: Callable[[dict[str, Any]], None] | None = None,
+    executor: Executor | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Compose every task into ``out`` on ``workers`` processes (1: in this process); write and
-    return the summary. Skips songs already done (see the module docstring)."""
-    if workers < 1:
+    """Compose every task into ``out`` with ``executor`` (default: this process for 1 worker,
+    else a pool of ``workers`` processes; :func:`composer.batch_ray.ray_pool` for Ray); write
+    and return the summary. Skips songs already done (see the module docstring)."""
+    if executor is None and workers < 1:
         raise SpecError("--workers", f"must be at least 1, got {workers}")
     out.mkdir(parents=True, exist_ok=True)
     before = _previous(out)
@@ -217,31 +268,29 @@ def run_batch(
     t0 = time.perf_counter()
 
     def finish(row: dict[str, Any]) -> None:
-        rows[row["name"]] = row
+        files = row.pop("files", None) or {}
+        row["outputs"] = []
+        if row["status"] == "ok":
+            try:
+                write_files({out / n: b for n, b in files.items()},
+                            force or row["name"] in mine, "--out")  # fmt: skip
+                row["outputs"] = [str(out / n) for n in files]
+            except ComposeError as exc:
+                row.update(status="error", error=str(exc))
+        rows[row["name"]] = {k: row[k] for k in ROW_KEYS if k in row}
         _write_summary(out, tasks, rows, workers, time.perf_counter() - t0)
         if on_done is not None:
-            on_done(row)
+            on_done(rows[row["name"]])
 
-    if workers == 1 or len(todo) <= 1:
-        for t in todo:
-            finish(compose_task(t, out, force or t.name in mine))
-    else:
-        # spawn: torch's and numba's thread pools do not survive a fork. Each worker gets its
-        # share of the cores: two workers of two threads each on two cores spin-wait on each
-        # other (measured: 2 workers were slower than 1).
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_limit_threads,
-            initargs=(threads,),
-        ) as pool:  # fmt: skip
-            pending: set[Future[dict[str, Any]]] = {
-                pool.submit(compose_task, t, out, force or t.name in mine) for t in todo
-            }
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    finish(f.result())
+    if executor is None:
+        executor = serial if workers == 1 or len(todo) <= 1 else process_pool(workers)
+    if todo:
+        for row in executor(todo, device):
+            finish(row)
     return _write_summary(out, tasks, rows, workers, time.perf_counter() - t0)
+
+
+ROW_KEYS = ("name", "spec", "seed", "status", "seconds", "outputs", "error", "spec_sha")
 
 
 def _write_summary(

@@ -320,17 +320,42 @@ def batch_cmd(
         list[Path], typer.Argument(help="YAML specs, folders of them, or .jsonl files.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the songs and summary.json.")],
-    workers: Annotated[int, typer.Option(help="Songs composed at once (processes).")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Songs composed at once (processes; default 1, with Ray one per CPU)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Batch seed: seeds the specs that give none.")] = 0,
     force: Annotated[bool, typer.Option(help="Recompose songs already done.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ray: Annotated[
+        bool,
+        typer.Option("--ray", help="Compose on a local Ray runtime (pip install 'songc[ray]')."),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(metavar="ADDR", help="Compose on the Ray cluster at ADDR (or 'auto')."),
+    ] = None,
+    device: Annotated[
+        str, typer.Option(help="Where the transformer samples: cpu, or cuda (cuda:N) on a GPU.")
+    ] = "cpu",
 ) -> None:
     """Compose many songs into OUT: NAME.mid + NAME.json each, summary.json; resumable."""
     from composer.batch import batch_progress, collect, run_batch
+    from composer.generators.transformer.gpu import check_device
 
+    check_device(device)
+    executor = None
+    if ray or ray_address is not None:
+        from composer.batch_ray import ray_pool
+
+        executor = ray_pool(ray_address, workers if workers is not None else 0)
+        if workers is None:  # the summary's count; 0: one per CPU of the cluster
+            workers = (os.cpu_count() or 1) if ray_address is None else 0
     tasks = collect(specs, seed)
     with batch_progress(len(tasks), quiet) as advance:
-        summary = run_batch(tasks, out, workers, force, advance)
+        summary = run_batch(
+            tasks, out, 1 if workers is None else workers, force, advance, executor, device
+        )
     for s in summary["songs"]:
         if s["status"] == "error":
             typer.echo(f"error: {s['name']}: {s['error']}", err=True)

@@ -285,6 +285,7 @@ class TransformerGenerator:
         key-relative to sounding pitch)."""
         import torch
 
+        from composer.generators.transformer import gpu
         from composer.generators.transformer.plan_rules import plan_rules
         from composer.generators.transformer.processors import section_fused, section_processors
         from composer.generators.transformer.sampling import sample, sample_fused
@@ -319,7 +320,9 @@ class TransformerGenerator:
         torch.set_num_threads(SAMPLING_THREADS)
         try:
             eos, pad = vocab["EOS_None"], vocab["PAD_None"]
-            if compiled:
+            if compiled and gpu.current_device() != "cpu":  # --device cuda
+                ids = gpu.sample_fused(model, prefix, rows, procs, max_new, eos, pad, seed)
+            elif compiled:
                 ids = sample_fused(model, prefix, rows, procs, max_new, eos, pad, seed)
             else:
                 ids = sample(model, prefix, rows, procs, max_new, eos, pad, seed)

@@ -1,0 +1,107 @@
+"""``compose batch --ray``: the batch's songs as Ray tasks (``pip install 'songc[ray]'``).
+
+The same task function as the local pool (:func:`composer.batch.compose_task`), another
+executor: ``workers`` Ray actors, each one worker process that imports the composer, loads the
+model and the compiled kernels once (module-level caches) and then composes song after song
+(one song is one actor call, with its own seed in its task). Results come back as rows with
+the files' bytes, and the driver writes them, so the cluster's nodes need no shared folder;
+they need songc installed (the same version: the bytes of a song depend on it).
+
+``address`` None starts a local Ray runtime for the batch (``--ray``) and stops it after;
+an address (``--ray-address ADDR``, e.g. ``ray://head:10001`` or ``auto``) joins an existing
+cluster and leaves it running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from composer.batch import THREAD_VARS, Executor, Task, _threads, compose_task
+from grammar.errors import SpecError
+
+INSTALL = "pip install 'songc[ray]'"
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or SpecError naming ``--ray`` and how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise SpecError("--ray", f"Ray is not installed; install the extra: {INSTALL}") from None
+    return ray
+
+
+class _Worker:
+    """One Ray worker process: composes the songs sent to it (model and kernels loaded once,
+    on its first song, and kept by the process)."""
+
+    def compose(self, task: Task, device: str) -> dict[str, Any]:
+        row = compose_task(task, device)
+        row["worker"] = os.getpid()
+        return row
+
+
+def ray_pool(address: str | None, workers: int) -> Executor:
+    """The executor of ``workers`` actors (0: one per CPU of the cluster) on a local runtime
+    (``address`` None: as many CPUs as this machine has, or ``workers`` if more) or on the
+    cluster at ``address``. SpecError if Ray is not installed."""
+    ray = require_ray()
+    if workers < 0:
+        raise SpecError("--workers", f"must be at least 1, got {workers}")
+    local = address is None
+    cpus = os.cpu_count() or 1
+    n = workers or (cpus if local else 0)
+
+    def run(todo: list[Task], device: str) -> Iterator[dict[str, Any]]:
+        started = not ray.is_initialized()
+        if started:
+            kwargs: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "logging_level": logging.ERROR,
+            }
+            if local:
+                kwargs["num_cpus"] = max(n, cpus)
+            try:
+                ray.init(address=address, **kwargs)
+            except (ConnectionError, ValueError, RuntimeError) as exc:
+                text = " ".join(str(exc).split())[:200]
+                raise SpecError("--ray-address", f"cannot reach a Ray cluster: {text}") from None
+        try:
+            count = n or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            # each actor's share of a local machine's cores; on a cluster, one thread per CPU
+            threads = _threads(count) if local else 1
+            env = {v: str(threads) for v in THREAD_VARS}
+            actor = ray.remote(num_cpus=1, runtime_env={"env_vars": env})(_Worker)
+            actors = [actor.remote() for _ in range(min(count, len(todo)))]
+            queue = list(reversed(todo))
+            running: dict[Any, tuple[Any, Task]] = {}
+
+            def submit(a: Any) -> None:
+                if queue:
+                    t = queue.pop()
+                    running[a.compose.remote(t, device)] = (a, t)
+
+            for a in actors:
+                submit(a)
+            while running:
+                [ref], _ = ray.wait(list(running), num_returns=1)
+                a, t = running.pop(ref)
+                try:
+                    row = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the worker died: one error, go on
+                    text = " ".join(str(exc).split())[:200]
+                    row = {"name": t.name, "spec": t.origin, "seed": t.seed, "status": "error",
+                           "seconds": 0.0, "error": f"ray: {text}",
+                           "spec_sha": t.spec_sha}  # fmt: skip
+                    a = actor.remote()
+                yield row
+                submit(a)
+        finally:
+            if started:
+                ray.shutdown()
+
+    return run
