@@ -185,10 +185,18 @@ def compose(
             "kept from it note for note.",
         ),
     ] = None,
+    device: Annotated[
+        str,
+        typer.Option(help="Where the transformer samples: cpu (default), or cuda (cuda:N)."),
+    ] = "cpu",
 ) -> None:
     """Compose a song: write each OUTPUT (default song.mid) and the report (.json)."""
     if ctx.invoked_subcommand is not None:
         return
+    if device != "cpu":  # checked first; the CPU path imports nothing for it
+        from composer.generators.transformer.gpu import use_device
+
+        use_device(device)
     from composer.app import api
     from composer.app.progress import progress_for
     from composer.render.outputs import check_outputs, expand_formats, outputs_report_path

@@ -4,12 +4,13 @@ resumable, and the same bytes alone, in a batch, on 1 or 2 workers."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from composer.app import api
-from composer.batch import collect, derived_seed, run_batch
+from composer.batch import Task, collect, derived_seed, run_batch
 from composer.cli import main
 
 SPECS = {
@@ -114,3 +115,56 @@ def test_a_missing_source_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixt
     (tmp_path / "s.yaml").write_text(SPECS["one"])
     assert main(["batch", str(tmp_path), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
     assert capsys.readouterr().err.strip() == "error: --workers: must be at least 1, got 0"
+
+
+def test_ray_missing_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray: ImportError
+    d = _specs(tmp_path)
+    assert main(["batch", str(d), "--out", str(tmp_path / "o"), "--ray", "-q"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --ray: Ray is not installed; install the extra: pip install 'songc[ray]'"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_ray_writes_the_same_bytes_and_the_same_summary(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'songc[ray]')")
+    from composer.batch_ray import ray_pool
+
+    d = _specs(tmp_path)
+    (d / "three.yaml").write_text("form: AB\ncandidates: 2\nseed: 9\n")  # the transformer
+    local = run_batch(collect([d], 5), tmp_path / "local", workers=1)
+    on_ray = run_batch(collect([d], 5), tmp_path / "ray", 2, executor=ray_pool(None, 2))
+    assert on_ray["counts"] == local["counts"] == {"ok": 3, "skipped": 0, "error": 1}
+    rows = {s["name"]: s for s in on_ray["songs"]}
+    assert rows["bad"]["error"] == "tempo: 999 is above 300 bpm"
+    for name in ("one", "two", "three"):  # the MIDI: the same bytes (the report has timings)
+        assert (tmp_path / "ray" / f"{name}.mid").read_bytes() == (
+            tmp_path / "local" / f"{name}.mid"
+        ).read_bytes()
+        outs = [str(tmp_path / "ray" / f"{name}{s}") for s in (".mid", ".json")]
+        assert rows[name]["outputs"] == outs and rows[name]["seconds"] > 0
+    # resumed on Ray: nothing left to do
+    again = run_batch(collect([d], 5), tmp_path / "ray", 2, executor=ray_pool(None, 2))
+    assert again["counts"] == {"ok": 0, "skipped": 3, "error": 1}
+
+
+@pytest.mark.slow
+def test_a_ray_worker_loads_the_model_once() -> None:
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'songc[ray]')")
+    from composer.batch_ray import _Worker
+
+    tasks = [
+        Task(f"s{i}", "test", {"form": "A", "candidates": 1, "seed": i}) for i in range(3)
+    ]  # the default generator: the transformer
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        worker = ray.remote(num_cpus=1)(_Worker).remote()
+        rows = ray.get([worker.compose.remote(t, "cpu") for t in tasks])
+        assert [r["status"] for r in rows] == ["ok"] * 3
+        assert ray.get(worker.model_loads.remote()) == 1
+    finally:
+        ray.shutdown()

@@ -320,7 +320,7 @@ class TransformerGenerator:
         torch.set_num_threads(SAMPLING_THREADS)
         try:
             eos, pad = vocab["EOS_None"], vocab["PAD_None"]
-            if compiled and gpu.current_device() != "cpu":  # --device cuda
+            if compiled and gpu.current_device() is not None:  # --device cuda
                 ids = gpu.sample_fused(model, prefix, rows, procs, max_new, eos, pad, seed)
             elif compiled:
                 ids = sample_fused(model, prefix, rows, procs, max_new, eos, pad, seed)

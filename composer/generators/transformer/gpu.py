@@ -27,7 +27,7 @@ import numpy as np
 
 from grammar.errors import SpecError
 
-_DEVICE = "cpu"
+_DEVICE: str | None = None  # None: the compiled CPU path
 _ON_DEVICE: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
 
 
@@ -50,15 +50,17 @@ def check_device(device: str) -> None:
         raise SpecError("--device", f"GPU {int(index)} asked, but {count} visible")
 
 
-def use_device(device: str) -> None:
+def use_device(device: str, torch_path: bool = False) -> None:
     """Sample the ``transformer`` generator's melodies on ``device`` in this process from now
-    on (checked first)."""
+    on (checked first). "cpu" is the compiled CPU path, unless ``torch_path`` (tests: this
+    module's path run on the CPU)."""
     global _DEVICE
     check_device(device)
-    _DEVICE = device
+    _DEVICE = device if device != "cpu" or torch_path else None
 
 
-def current_device() -> str:
+def current_device() -> str | None:
+    """The device :func:`use_device` set, None for the compiled CPU path."""
     return _DEVICE
 
 
@@ -174,7 +176,7 @@ def sample_fused(
     ids, each row ending with ``eos_id`` (then ``pad_id``) unless ``max_new`` ran out."""
     import torch
 
-    device = device or _DEVICE
+    device = device or _DEVICE or "cpu"
     with torch.inference_mode():
         decoder = TorchDecoder(model, rows, len(prefix) + max_new, device)
         seq = torch.tensor([prefix] * rows, dtype=torch.long)
