@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,studio]'
+	$(BIN)/pip install -q -e '.[dev,studio,ray]'
 	touch $(STAMP)
 
 venv: $(STAMP)
