@@ -10,6 +10,7 @@
 | ``sampling.py`` | batched sampling with a KV cache: compiled step + fused draw, or step by step |
 | ``weights.py`` | the weights from ``model.safetensors`` + ``config.json`` (no transformers) |
 | ``decoder.py`` | ``FastDecoder``: prefill and decoding steps on those weights (same logits) |
+| ``gpu.py`` | ``--device cuda``: the decoder in torch on the device, the same draw on the host |
 | ``processors.py`` | grammar-safe decoding: ``LogitsProcessor``s, fused into one compiled draw |
 | ``jit.py`` | the numba kernels both use: grammar, pitch rules, top-p draw, norms, attention |
 | ``validate.py`` | an independent checker of generated sequences |
