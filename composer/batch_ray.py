@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,26 @@ class _Worker:
         return 0 if gen is None else gen.load.cache_info().misses
 
 
+def check_reachable(address: str) -> None:
+    """SpecError naming ``--ray-address`` unless ``address`` is ``auto`` or a HOST:PORT (or
+    ``ray://HOST:PORT``) that accepts a connection within 5 s: Ray itself retries an
+    unreachable address for minutes."""
+    if address == "auto":
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SpecError(
+            "--ray-address", f"'{address[:80]}' is not HOST:PORT, ray://HOST:PORT or auto"
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise SpecError(
+            "--ray-address", f"cannot reach a Ray cluster at '{address[:80]}': {why}"
+        ) from None
+
+
 def ray_pool(address: str | None, workers: int) -> Executor:
     """The executor of ``workers`` actors (0: one per CPU of the cluster) on a local runtime
     (``address`` None: as many CPUs as this machine has, or ``workers`` if more) or on the
@@ -57,6 +78,8 @@ def ray_pool(address: str | None, workers: int) -> Executor:
     if workers < 0:
         raise SpecError("--workers", f"must be at least 1, got {workers}")
     local = address is None
+    if address is not None:
+        check_reachable(address)
     cpus = os.cpu_count() or 1
     n = workers or (cpus if local else 0)
 

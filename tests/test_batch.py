@@ -168,3 +168,21 @@ def test_a_ray_worker_loads_the_model_once() -> None:
         assert ray.get(worker.model_loads.remote()) == 1
     finally:
         ray.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("127.0.0.1:1", "cannot reach a Ray cluster at '127.0.0.1:1': "),
+        ("nohost", "is not HOST:PORT"),
+    ],
+)
+def test_an_unreachable_ray_address_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], address: str, why: str
+) -> None:
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'songc[ray]')")
+    d = _specs(tmp_path)
+    assert main(["batch", str(d), "--out", str(tmp_path / "o"), "--ray-address", address]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --ray-address: ") and why in err and "\n" not in err
+    assert not (tmp_path / "o").exists()
