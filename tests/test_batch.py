@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,9 +131,17 @@ def test_ray_missing_is_one_line(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.fixture(scope="module")
+def ray_runtime() -> Iterator[Any]:
+    """One local Ray runtime for the Ray tests (ray_pool uses it and leaves it running)."""
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'songc[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
 @pytest.mark.slow
-def test_ray_writes_the_same_bytes_and_the_same_summary(tmp_path: Path) -> None:
-    pytest.importorskip("ray", reason="Ray is not installed (pip install 'songc[ray]')")
+def test_ray_writes_the_same_bytes_and_the_same_summary(tmp_path: Path, ray_runtime: Any) -> None:
     from composer.batch_ray import ray_pool
 
     d = _specs(tmp_path)
@@ -153,21 +163,18 @@ def test_ray_writes_the_same_bytes_and_the_same_summary(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_ray_worker_loads_the_model_once() -> None:
-    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'songc[ray]')")
+def test_a_ray_worker_loads_the_model_once(ray_runtime: Any) -> None:
     from composer.batch_ray import _Worker
 
     tasks = [
         Task(f"s{i}", "test", {"form": "A", "candidates": 1, "seed": i}) for i in range(3)
     ]  # the default generator: the transformer
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
-    try:
-        worker = ray.remote(num_cpus=1)(_Worker).remote()
-        rows = ray.get([worker.compose.remote(t, "cpu") for t in tasks])
-        assert [r["status"] for r in rows] == ["ok"] * 3
-        assert ray.get(worker.model_loads.remote()) == 1
-    finally:
-        ray.shutdown()
+    ray = ray_runtime
+    worker = ray.remote(num_cpus=1)(_Worker).remote()
+    rows = ray.get([worker.compose.remote(t, "cpu") for t in tasks])
+    assert [r["status"] for r in rows] == ["ok"] * 3
+    assert ray.get(worker.model_loads.remote()) == 1
+    ray.kill(worker)
 
 
 @pytest.mark.parametrize(
