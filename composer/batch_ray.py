@@ -9,7 +9,9 @@ they need songc installed (the same version: the bytes of a song depend on it).
 
 ``address`` None starts a local Ray runtime for the batch (``--ray``) and stops it after;
 an address (``--ray-address ADDR``, e.g. ``ray://head:10001`` or ``auto``) joins an existing
-cluster and leaves it running.
+cluster and leaves it running. With ``--device cuda`` each actor asks Ray for a quarter of a
+GPU (:data:`ACTORS_PER_GPU`) and checks its own GPU (on a cluster, the driver's need not have
+one); never run on a GPU here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from composer.batch import THREAD_VARS, Executor, Task, _threads, compose_task
 from grammar.errors import SpecError
 
 INSTALL = "pip install 'songc[ray]'"
+# Actors sharing one GPU with --device cuda: the model is small (a batch of 16-64 rows is far
+# from filling a GPU) and each actor's search and draw run on its CPU.
+ACTORS_PER_GPU = 4
 
 
 def require_ray() -> Any:
@@ -103,7 +108,11 @@ def ray_pool(address: str | None, workers: int) -> Executor:
             # each actor's share of a local machine's cores; on a cluster, one thread per CPU
             threads = _threads(count) if local else 1
             env = {v: str(threads) for v in THREAD_VARS}
-            actor = ray.remote(num_cpus=1, runtime_env={"env_vars": env})(_Worker)
+            # on a GPU, a share of one per actor (Ray hides the GPUs from actors that ask for
+            # none); Ray numbers an actor's GPUs from 0, so "cuda:N" is "cuda" there
+            gpus = 0.0 if device == "cpu" else 1 / ACTORS_PER_GPU
+            on = device if device == "cpu" else "cuda"
+            actor = ray.remote(num_cpus=1, num_gpus=gpus, runtime_env={"env_vars": env})(_Worker)
             actors = [actor.remote() for _ in range(min(count, len(todo)))]
             queue = list(reversed(todo))
             running: dict[Any, tuple[Any, Task]] = {}
@@ -111,7 +120,7 @@ def ray_pool(address: str | None, workers: int) -> Executor:
             def submit(a: Any) -> None:
                 if queue:
                     t = queue.pop()
-                    running[a.compose.remote(t, device)] = (a, t)
+                    running[a.compose.remote(t, on)] = (a, t)
 
             for a in actors:
                 submit(a)

@@ -351,7 +351,8 @@ def batch_cmd(
     from composer.batch import batch_progress, collect, run_batch
     from composer.generators.transformer.gpu import check_device
 
-    check_device(device)
+    if ray_address is None:  # on a cluster, the workers' GPUs count: each checks its own
+        check_device(device)
     executor = None
     if ray or ray_address is not None:
         from composer.batch_ray import ray_pool
