@@ -10,6 +10,8 @@ shared prefix, then one step per token for all rows with a key/value cache on th
 step's logits of the rows still running come back to the host, where the same compiled draw
 (:class:`~composer.generators.transformer.processors.Fused`: the grammar, pitch and rhythm
 masks, temperature, top-p) picks every row's token with the same NumPy uniforms as the CPU path.
+It applies to the models the compiled decoder runs (float32 Llama without biases: the shipped
+model and every one ``compose train`` writes); any other model samples on the CPU as before.
 
 The arithmetic is the model's but not in the CPU decoder's order (cuBLAS, fused kernels), so
 logits agree to float32 rounding (``tests/test_gpu_sampling.py`` checks them against the
