@@ -102,7 +102,8 @@ def ray_pool(address: str | None, workers: int) -> Executor:
                 ray.init(address=address, **kwargs)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 text = " ".join(str(exc).split())[:200]
-                raise SpecError("--ray-address", f"cannot reach a Ray cluster: {text}") from None
+                field, what = ("--ray", "start") if local else ("--ray-address", "join")
+                raise SpecError(field, f"cannot {what} a Ray cluster: {text}") from None
         try:
             count = n or max(1, int(ray.cluster_resources().get("CPU", 1)))
             # each actor's share of a local machine's cores; on a cluster, one thread per CPU
