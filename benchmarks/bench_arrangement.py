@@ -46,13 +46,17 @@ GRID_TOL = 48  # strums spread 7 ticks a string on top; an off-grid 16th is 120 
 
 
 def read_midi(path: Path) -> dict[str, Any]:
+    """Notes by track name from bar 1 on (a count-in before the "bar 1" marker is kept apart:
+    ``count_in`` holds its drum notes, ``lead`` its length)."""
     mf = mido.MidiFile(str(path))
-    ts, notes = (4, 4), {}
+    ts, notes, lead, pre = (4, 4), {}, 0, []
     for track in mf.tracks:
         now, name, open_, out = 0, None, {}, []
         for m in track:
             now += m.time
-            if m.type == "track_name":
+            if m.type == "marker" and m.text == "bar 1":
+                lead = now
+            elif m.type == "track_name":
                 name = m.name
             elif m.type == "time_signature":
                 ts = (m.numerator, m.denominator)
@@ -61,9 +65,11 @@ def read_midi(path: Path) -> dict[str, Any]:
             elif m.type in ("note_on", "note_off") and m.note in open_:
                 s, v = open_.pop(m.note)
                 out.append((s, now - s, m.note, v))
+        pre += [n for n in out if n[0] < lead]
+        out = [(s - lead, d, p, v) for s, d, p, v in out if s >= lead]
         if out:
             notes[name] = sorted(out)
-    return {"tpb": mf.ticks_per_beat, "ts": ts, "notes": notes}
+    return {"tpb": mf.ticks_per_beat, "ts": ts, "notes": notes, "lead": lead, "count_in": pre}
 
 
 def _sounding(notes: list[tuple[int, int, int, int]], t: int) -> list[int]:
