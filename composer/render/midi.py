@@ -2,9 +2,10 @@
 
 Track 0 is the conductor track: the song's name, time signature, tempo, and a key signature at
 the start and at every section that changes key, and markers (a count-in's ``count-in`` at 0 and
-``bar 1`` where the song's first bar begins: readers that count bars start there). Then one track per part, each with its name
-and program change on its own channel. Note-offs sort before note-ons at the same tick, so a
-repeated pitch re-strikes cleanly. The tests read the result back with mido and music21.
+``bar 1`` where the song's first bar begins: readers that count bars start there). Then one
+track per part, each with its name and program change on its own channel. Note-offs sort before
+note-ons at the same tick, so a repeated pitch re-strikes cleanly. The tests read the result
+back with mido and music21.
 """
 
 from __future__ import annotations
