@@ -23,6 +23,7 @@ from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_DRUMS, TRACK_MELODY, m
 from planners.styles import STYLES
 from planners.styles.files import DRUM_NOTES, read_style_file
 from tests.midiread import read
+from tests.test_render import needs_audio
 
 BAR = 1920  # a 4/4 bar
 
@@ -244,3 +245,18 @@ def test_the_checker_does_not_count_a_pedal_as_a_violation() -> None:
     for n in band[band["track"] == TRACK_CHORDS]:
         on = (bass["onset"] <= n["onset"]) & (bass["onset"] + bass["duration"] > n["onset"])
         assert not (bass["pitch"][on] > n["pitch"]).any()
+
+
+@pytest.mark.slow
+@needs_audio
+def test_audio_plays_the_count_in_and_the_whole_song(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from composer.render import audio
+
+    song = _song(style="rock", form="AB", key="A minor", tempo=120)
+    out = tmp_path / "s.wav"
+    song.write([out])
+    data, rate = sf.read(str(out), always_2d=True)
+    want = 2.0 + song.report.duration_seconds + audio.TAIL_SECONDS  # a 4/4 bar at 120 bpm first
+    assert len(data) / rate == pytest.approx(want, abs=0.01)

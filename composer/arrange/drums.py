@@ -14,8 +14,9 @@ import numpy as np
 from composer.arrange.context import PartContext, Row, crescendo, velocity
 from composer.arrange.grid import hits
 from grammar.meter import TimeSignature, parse_time_signature
-from kernels.notes import TRACK_DRUMS
-from planners.styles import Style
+from kernels.notes import TICKS_PER_BEAT, TRACK_DRUMS
+from planners.plan import SongPlan
+from planners.styles import Style, song_style
 from planners.styles.files import DRUM_NOTES, DrumBar
 
 COUNT_IN_ENERGY = 2  # a count-in is played softly: a cue, not the song
@@ -97,3 +98,9 @@ def count_in(style: Style, meter: TimeSignature, on: bool = True) -> tuple[int, 
                 v = velocity(TRACK_DRUMS, COUNT_IN_ENERGY, h.char, h.onset, meter)
                 rows.append((bar * bt + h.onset, HIT_TICKS, DRUM_NOTES[inst], v, TRACK_DRUMS))
     return ci.bars * bt, sorted(rows)
+
+
+def count_in_seconds(plan: SongPlan) -> float:
+    """How long the song's count-in plays before bar 1, at the opening tempo (0.0: none)."""
+    lead, _ = count_in(song_style(plan), plan.meter(), plan.count_in)
+    return lead / TICKS_PER_BEAT * 60 / plan.tempo
