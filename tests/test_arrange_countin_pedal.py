@@ -260,3 +260,24 @@ def test_audio_plays_the_count_in_and_the_whole_song(tmp_path: Path) -> None:
     data, rate = sf.read(str(out), always_2d=True)
     want = 2.0 + song.report.duration_seconds + audio.TAIL_SECONDS  # a 4/4 bar at 120 bpm first
     assert len(data) / rate == pytest.approx(want, abs=0.01)
+
+
+def test_no_count_in_flag_and_spec_field(tmp_path: Path) -> None:
+    import json
+
+    from composer.cli import main
+
+    base = ["--style", "rock", "--form", "A", "--generator", "rules", "--candidates", "1"]
+    for flag, bars in (([], 1), (["--no-count-in"], 0)):
+        out = tmp_path / f"s{bars}.mid"
+        assert main([*base, "--seed", "2", *flag, "-o", str(out), "-q"]) == 0
+        report = json.loads(out.with_suffix(".json").read_text())
+        assert report["feel"]["count_in_bars"] == bars
+        assert report["song"]["plan"]["count_in"] is (bars == 1)
+        assert _markers(mido.MidiFile(str(out))) == (
+            [(0, "count-in"), (BAR, "bar 1")] if bars else []
+        )
+    spec = tmp_path / "s.yaml"
+    spec.write_text("style: rock\nform: A\ncount_in: maybe\n")
+    assert main(["--spec", str(spec), "-o", str(tmp_path / "x.mid"), "-q"]) == 2
+    assert not (tmp_path / "x.mid").exists()
