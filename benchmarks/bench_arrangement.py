@@ -20,7 +20,11 @@ time signature) plus the plan's chords for the chord-tone checks:
   quarter; swing styles should sit near 2/3, straight ones at 1/2);
 - walking: bass notes per bar in 4/4 songs of walking styles (jazz, swing) at >= 100 bpm;
 - grid_68: share of onsets within 30 ticks of the eighth-note grid in 6/8;
-- melody velocity standard deviation; the band's per-bar mean velocity span.
+- melody velocity standard deviation; the band's per-bar mean velocity span;
+- count-in: the notes before the "bar 1" marker are drums only and last as long as the
+  style's count-in (none where it has none);
+- pedal points: sections where the style's pedal applies (composer.arrange.bass.pedal_span)
+  whose bass notes, read back, all hold the pedal's pitch class.
 Prints JSON: the figures over all songs, and per song.
 """
 
@@ -46,13 +50,17 @@ GRID_TOL = 48  # strums spread 7 ticks a string on top; an off-grid 16th is 120 
 
 
 def read_midi(path: Path) -> dict[str, Any]:
+    """Notes by track name from bar 1 on (a count-in before the "bar 1" marker is kept apart:
+    ``count_in`` holds its drum notes, ``lead`` its length)."""
     mf = mido.MidiFile(str(path))
-    ts, notes = (4, 4), {}
+    ts, notes, lead, pre = (4, 4), {}, 0, []
     for track in mf.tracks:
         now, name, open_, out = 0, None, {}, []
         for m in track:
             now += m.time
-            if m.type == "track_name":
+            if m.type == "marker" and m.text == "bar 1":
+                lead = now
+            elif m.type == "track_name":
                 name = m.name
             elif m.type == "time_signature":
                 ts = (m.numerator, m.denominator)
@@ -61,9 +69,11 @@ def read_midi(path: Path) -> dict[str, Any]:
             elif m.type in ("note_on", "note_off") and m.note in open_:
                 s, v = open_.pop(m.note)
                 out.append((s, now - s, m.note, v))
+        pre += [(name, *n) for n in out if n[0] < lead]
+        out = [(s - lead, d, p, v) for s, d, p, v in out if s >= lead]
         if out:
             notes[name] = sorted(out)
-    return {"tpb": mf.ticks_per_beat, "ts": ts, "notes": notes}
+    return {"tpb": mf.ticks_per_beat, "ts": ts, "notes": notes, "lead": lead, "count_in": pre}
 
 
 def _sounding(notes: list[tuple[int, int, int, int]], t: int) -> list[int]:
@@ -149,6 +159,32 @@ def measure(path: Path, song: Any) -> dict[str, Any]:
         on = np.array([s for s, *_ in allnotes if s < plan.total_bars * bar - bar])
         dev = np.minimum(on % (tpb // 2), tpb // 2 - on % (tpb // 2))
         out["grid_68"] = float(np.mean(dev <= GRID_TOL)) if on.size else None
+    # count-in: as long as the style's, drums only, before bar 1 (none when the style has none)
+    from composer.arrange.bass import pedal_span
+    from composer.arrange.drums import count_in
+
+    want, _ = count_in(style, meter, plan.count_in)
+    out["count_in_bars"] = round(rb["lead"] / bar, 2)
+    out["count_in_ok"] = rb["lead"] == want and all(n[0] == "Drums" for n in rb["count_in"])
+    out["count_in_ok"] = out["count_in_ok"] and (want == 0 or bool(rb["count_in"]))
+    # pedal points: where the style's pedal applies, the bass notes starting there share one
+    # pitch class, the pedal's, while the chords over it change or differ from it
+    held = spans = 0
+    for i, s in enumerate(plan.sections):
+        nxt = plan.sections[i + 1] if i + 1 < len(plan.sections) else None
+        span = pedal_span(style, s, nxt, bar)
+        if span is None:
+            continue
+        a, b, pc = span
+        a += plan.section_start_tick(s)
+        b += plan.section_start_tick(s)
+        if s.index == len(plan.sections) - 1:
+            b -= bar  # the final bar ends on the final chord's root
+        notes_ = [p for on, _, p, _ in bass if a - TOL <= on < b - TOL]
+        spans += 1
+        held += bool(notes_) and {p % 12 for p in notes_} == {pc}
+    out["pedal_sections"] = spans
+    out["pedal_held"] = held
     out["melody_velocity_std"] = round(float(np.std([v for *_, v in mel])), 2)
     means = []
     for b in range(plan.total_bars):
@@ -195,6 +231,7 @@ def main() -> None:
     ap.add_argument("--random", type=int, default=50)
     ap.add_argument("--generator", default="rules")
     ap.add_argument("--candidates", type=int, default=4)
+    ap.add_argument("--out", type=Path, help="Also write the JSON here after every song.")
     args = ap.parse_args()
     from composer.app import api
 
@@ -213,6 +250,13 @@ def main() -> None:
             path = Path(tmp) / "song.mid"
             path.write_bytes(song.midi)
             rows[name] = measure(path, song)
+            if args.out is not None:
+                args.out.write_text(json.dumps(report(rows, args, t0), indent=1) + "\n")
+    print(json.dumps(report(rows, args, t0), indent=1))
+
+
+def report(rows: dict[str, Any], args: argparse.Namespace, t0: float) -> dict[str, Any]:
+    """The figures over the songs measured so far, and per song."""
     vals = list(rows.values())
 
     def share(key: str) -> float:
@@ -234,6 +278,7 @@ def main() -> None:
     summary = {
         "songs": len(vals),
         "generator": args.generator,
+        "candidates": args.candidates,
         "seconds": round(time.perf_counter() - t0, 1),
         "drums_as_style_says": share("drums_ok"),
         "melody_above_comp_min": round(min(r["melody_above"] for r in vals), 3),
@@ -262,8 +307,12 @@ def main() -> None:
         "grid_68_min": min(grid) if grid else None,
         "melody_velocity_std_min": min(r["melody_velocity_std"] for r in vals),
         "band_velocity_span_min": min(r["band_velocity_span"] for r in vals),
+        "count_in_as_style_says": share("count_in_ok"),
+        "songs_with_count_in": sum(r["count_in_bars"] > 0 for r in vals),
+        "pedal_sections": sum(r["pedal_sections"] for r in vals),
+        "pedal_held": sum(r["pedal_held"] for r in vals),
     }
-    print(json.dumps({"summary": summary, "songs": rows}, indent=1))
+    return {"summary": summary, "songs": rows}
 
 
 if __name__ == "__main__":

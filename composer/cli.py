@@ -121,6 +121,7 @@ SPEC_FLAGS = {
         "generator",
         "checkpoint",
         "quantized",
+        "count_in",
     )
 } | {"meter": "time_signature"}
 
@@ -149,6 +150,14 @@ def compose(
         bool | None,
         typer.Option(
             "--quantized", help="Play exactly on the grid (no humanisation; swing stays)."
+        ),
+    ] = None,
+    count_in: Annotated[
+        bool | None,
+        typer.Option(
+            "--count-in/--no-count-in",
+            help="The style's drum count-in before bar 1, in the MIDI file (default: as the "
+            "style file says).",
         ),
     ] = None,
     profile: Annotated[

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from composer.arrange import arrange_song, section_band
+from composer.arrange.drums import count_in
 from composer.arrange.perform import ritardando
 from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
@@ -28,7 +29,7 @@ from composer.invariants import validate
 from composer.material_in import apply_materials, is_fixed, materials
 from composer.preferences.profiles import is_profile_name
 from composer.preferences.search import with_profile
-from composer.render.midi import write_midi
+from composer.render.midi import BAR_ONE_MARKER, COUNT_IN_MARKER, write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, fixed_choices, fixed_node, search
 from composer.search.rewards import resolve_weights
@@ -43,7 +44,7 @@ from planners.harmony import plan_harmony
 from planners.keyplan import plan_keys
 from planners.melody_plan import plan_melody
 from planners.plan import SongPlan
-from planners.styles import STYLES, get_style
+from planners.styles import STYLES, get_style, song_style
 
 
 def material_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -181,11 +182,19 @@ def render_pass(c: Compilation, progress: Progress) -> Compilation:
 
 
 def song_midi(plan: SongPlan, played: np.ndarray) -> bytes:
-    """The MIDI file of a song's played notes: the plan's keys, tracks and final ritardando."""
+    """The MIDI file of a song's played notes: the plan's keys, tracks and final ritardando,
+    after the style's count-in where it has one (``plan.count_in``): a pre-roll of drum clicks
+    before bar 1, which a ``bar 1`` marker names (the song's notes start there)."""
     meter = plan.meter()
-    keys = [(plan.section_start_tick(s), s.key_obj()) for s in plan.sections]
+    lead, clicks = count_in(song_style(plan), meter, plan.count_in)
+    keys = [(plan.section_start_tick(s) + lead, s.key_obj()) for s in plan.sections]
     tracks = [(t.name, t.program, t.channel) for t in plan.tracks]
     total = plan.total_bars * meter.bar_ticks
+    markers: list[tuple[int, str]] = []
+    if lead:
+        keys[0] = (0, keys[0][1])
+        played = sort_notes(np.concatenate([make_notes(clicks), shift(played, ticks=lead)]))
+        markers = [(0, COUNT_IN_MARKER), (lead, BAR_ONE_MARKER)]
     return write_midi(
         plan.title,
         plan.tempo,
@@ -193,8 +202,9 @@ def song_midi(plan: SongPlan, played: np.ndarray) -> bytes:
         keys,
         tracks,
         played,
-        total,
-        tempos=ritardando(plan.tempo, meter, total),
+        total + lead,
+        tempos=[(t + lead, bpm) for t, bpm in ritardando(plan.tempo, meter, total)],
+        markers=markers,
     )
 
 

@@ -260,6 +260,11 @@ class SongSpec(BaseModel):
         description="Play exactly on the grid: no humanisation of timing and velocity (swing "
         "and strums, which are the style, stay).",
     )
+    count_in: bool | None = Field(
+        None,
+        description="Play the style's count-in before bar 1 (false: start on bar 1; omitted: "
+        "as the style file says).",
+    )
     preferences: Preferences | None = Field(
         None, description="How candidates are chosen: reward weights, profile, beam, diversity."
     )

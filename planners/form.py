@@ -87,6 +87,7 @@ def resolve_song(spec: SongSpec, reading: Reading | None = None) -> SongPlan:
         melody_high=style.melody_range[1],
         tracks=tracks,
         swing=feel_swing(asked.feel if asked is not None else None, style),
+        count_in=spec.count_in is not False,
         understood=brief.understood,
     )
 

@@ -167,6 +167,9 @@ class SongPlan(_Model):
         description="the feel the prompt asked for: where the off-beat eighth falls in the beat "
         "(0.5 straight; None: the style's)",
     )
+    count_in: bool = Field(
+        True, description="the style's count-in (if it has one) plays before bar 1 (false: none)"
+    )
     hook: Hook | None = Field(None, description="the song's motif (None: none planned)")
     sections: tuple[SectionPlan, ...] = ()
     understood: Understood | None = Field(

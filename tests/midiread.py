@@ -26,10 +26,21 @@ class ReadBack:
     track_names: list[str]
     notes: dict[str, list[tuple[int, int, int]]]  # track name -> (onset, duration, pitch)
     end_tick: int
+    count_in: int = 0  # ticks of count-in before bar 1 (the "bar 1" marker), dropped above
 
 
 def read(path: str | Path) -> ReadBack:
+    """Everything from bar 1 on: where a "bar 1" marker follows a count-in, ticks count from
+    that marker and the count-in's notes are left out (``count_in`` says how long it was)."""
     mf = mido.MidiFile(str(path))
+    lead = next(
+        (
+            sum(m.time for m in mf.tracks[0][: i + 1])
+            for i, m in enumerate(mf.tracks[0])
+            if m.type == "marker" and m.text == "bar 1"
+        ),
+        0,
+    )
     tempo, ts, keys, names, notes, end = None, None, [], [], {}, 0
     for track in mf.tracks:
         now, name, open_notes, out = 0, None, {}, []
@@ -42,17 +53,18 @@ def read(path: str | Path) -> ReadBack:
             elif msg.type == "time_signature" and ts is None:
                 ts = (msg.numerator, msg.denominator)
             elif msg.type == "key_signature":
-                keys.append((now, msg.key))
+                keys.append((max(0, now - lead), msg.key))
             elif msg.type == "note_on" and msg.velocity > 0:
                 open_notes[(msg.channel, msg.note)] = now
             elif msg.type in ("note_off", "note_on"):
                 start = open_notes.pop((msg.channel, msg.note))
-                out.append((start, now - start, msg.note))
-        end = max(end, now)
+                if start >= lead:
+                    out.append((start - lead, now - start, msg.note))
+        end = max(end, now - lead)
         names.append(name)
         if out:
             notes[name] = sorted(out)
-    return ReadBack(mf.ticks_per_beat, tempo, ts, keys, names, notes, end)
+    return ReadBack(mf.ticks_per_beat, tempo, ts, keys, names, notes, end, lead)
 
 
 def key_of(notes: list[tuple[int, int, int]]) -> str:

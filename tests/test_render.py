@@ -254,11 +254,16 @@ def test_musicxml_spells_the_bridge_in_its_key(ballad: api.Song) -> None:
 def test_wav_has_the_song_length_sound_and_headroom(minor_jig: api.Song, tmp_path: Path) -> None:
     import soundfile as sf
 
+    from composer.arrange.drums import count_in_seconds
+
     out = tmp_path / "jig.wav"
     files = minor_jig.write([out])
     data, rate = sf.read(str(out), always_2d=True)
     assert rate == audio.RATE and data.shape[1] == 2
-    want = minor_jig.report.duration_seconds + audio.TAIL_SECONDS
+    # the song and before it the style's count-in (pop: one 6/8 bar at 120 = 1.5 s)
+    lead = count_in_seconds(minor_jig.plan)
+    assert lead == pytest.approx(1.5)
+    want = lead + minor_jig.report.duration_seconds + audio.TAIL_SECONDS
     assert len(data) / rate == pytest.approx(want, abs=0.01)
     assert np.sqrt(np.mean(data**2)) > 0.02  # not silent
     assert np.abs(data).max() < 1.0  # peaks below 0 dBFS

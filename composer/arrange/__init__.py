@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer.arrange.bass import bass_part
+from composer.arrange.bass import bass_part, pedal_span
 from composer.arrange.comp import ANSWER_KINDS, answer, comp_part, under_melody
 from composer.arrange.context import PartContext, Row
 from composer.arrange.drums import drum_part
@@ -63,6 +63,7 @@ def _context(
         end_at=end_tick(song) if last else None,
         crash=i > 0,
         diatonic=diatonic,
+        pedal=pedal_span(style, section, nxt, meter.bar_ticks),
     )
 
 

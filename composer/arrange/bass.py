@@ -3,7 +3,10 @@
 Every chord starts with its bass note on its onset (a hit is added where the figure has none),
 so the harmony is heard as written. ``W`` walks: the chord's bass on its first beat, chord tones
 on the strong beats, scale steps between, and the last beat before a new chord approaches it
-by a half step (or a scale step); ``A`` approaches the next chord, ``N`` anticipates it. In the
+by a half step (or a scale step); ``A`` approaches the next chord, ``N`` anticipates it. Where the
+style has pedal points (:func:`pedal_span`) the bass keeps the figure's rhythm on one note, the
+dominant of the section that follows at the end of a bridge or pre-chorus, the tonic through an
+intro or outro, while the chords change over it. In the
 candidates' accompaniment approaches stay in the key (``diatonic``), so the checker's out-of-
 key count judges the melody, not the bass. The song's last note is the final chord's root.
 """
@@ -14,13 +17,58 @@ import numpy as np
 
 from composer.arrange.context import PartContext, Row, crescendo, velocity
 from composer.arrange.grid import hits, level_grid, pick
+from composer.generators.rules.timeline import ChordTimeline
 from grammar.chords import Chord
+from grammar.keys import Key
 from kernels.notes import TRACK_BASS
+from planners.plan import SectionPlan
+from planners.styles import Style
 
 BASS_RANGE = (33, 55)  # A1..G3
 HOME = 41  # F2: where a chord's root is placed from (half way between here and the last note)
 FINAL_HIGHEST = 50  # the last root sits low (D3 or under)
 RELATIVE = {"8": 12, "6": 9, "4": 5, "2": 2}
+PEDAL_BEFORE = ("bridge", "episode", "contrast", "prechorus")  # sections a dominant pedal closes
+PEDAL_HOME = 38  # D2: pedals sit low, where a held note is a floor and not a tune
+
+
+def pedal_span(
+    style: Style, section: SectionPlan, nxt: SectionPlan | None, bar_ticks: int
+) -> tuple[int, int, int] | None:
+    """(from tick, to tick, pitch class) of the section's pedal point, or None. A dominant pedal
+    (the next section's key's dominant) closes a bridge or pre-chorus before the return; a tonic
+    pedal holds through the roles the style names (an intro, an outro). The pedal starts on a
+    chord's onset and holds to the end, only over chords without the note a half step above it
+    (a minor ninth over the bass), and never under chords the spec wrote (those keep their own
+    bass on each onset), nor where its note is out of the section's key."""
+    pedal = style.bass.pedal if style.bass is not None else None
+    if pedal is None or section.chords_given or not section.chords:
+        return None
+    length = section.bars * bar_ticks
+    key: Key = section.key_obj()
+    if section.role in pedal.tonic:
+        pc, start = key.tonic, 0
+    elif (
+        pedal.dominant_bars
+        and section.role in PEDAL_BEFORE
+        and nxt is not None
+        and section.bars > pedal.dominant_bars
+    ):
+        pc, start = (nxt.key_obj().tonic + 7) % 12, length - pedal.dominant_bars * bar_ticks
+    else:
+        return None
+    if pc not in key.scale:
+        return None
+    tl = ChordTimeline.of(section)
+    begin = length
+    for k in range(len(tl.chords) - 1, -1, -1):
+        if tl.ends[k] <= start or (pc + 1) % 12 in tl.chords[k].pitch_classes:
+            break
+        begin = tl.starts[k]
+    begin = max(begin, start)
+    if begin % bar_ticks or length - begin < bar_ticks:
+        return None  # a pedal is whole bars, at least one
+    return begin, length, pc
 
 
 def near(pc: int, ref: int, low: int = BASS_RANGE[0], high: int = BASS_RANGE[1]) -> int:
@@ -130,6 +178,8 @@ def bass_part(
         vel = velocity(TRACK_BASS, ctx.energy.energy, "x", t0 % bt, ctx.meter)
         rows.append((t0, t1 - t0, p, vel, TRACK_BASS))
         cur = p
+    if ctx.pedal is not None:
+        rows, cur = _pedal(rows, ctx.pedal, cur)
     if ctx.end_at is not None:  # the final root, low and held
         chord = tl.at(ctx.end_at)
         p = near(chord.root, cur, BASS_RANGE[0], FINAL_HIGHEST)
@@ -137,3 +187,12 @@ def bass_part(
         rows.append((ctx.end_at, ctx.length - ctx.end_at, p, vel, TRACK_BASS))
         cur = p
     return crescendo(rows, ctx), cur
+
+
+def _pedal(rows: list[Row], span: tuple[int, int, int], cur: int) -> tuple[list[Row], int]:
+    """``rows`` with every note starting in the pedal's span on the pedal note (low, near
+    PEDAL_HOME): the figure's rhythm stays, the pitch holds."""
+    a, b, pc = span
+    p = near(pc, PEDAL_HOME)
+    out = [(o, d, p if a <= o < b else q, v, t) for o, d, q, v, t in rows]
+    return out, p if any(a <= r[0] < b for r in rows) else cur

@@ -37,6 +37,7 @@ class PartContext:
     end_at: int | None  # last section only: tick of the final chord's hit, held to the end
     crash: bool  # a new section starts here (not the song's first)
     diatonic: bool  # approach notes stay in the key (the candidates' accompaniment)
+    pedal: tuple[int, int, int] | None = None  # (from tick, to tick, pitch class) of a pedal
 
     @property
     def written(self) -> TimeSignature:

@@ -1,6 +1,11 @@
 """Drums on General MIDI channel 10: the style's groove for the section's energy, a variation
 at each four-bar phrase end, a fill into the next section, a crash on a new section's downbeat,
-the ending hit. Styles without drums (a hymn, a chorale) get none."""
+the ending hit. Styles without drums (a hymn, a chorale) get none.
+
+:func:`count_in` is the drummer's count-in before bar 1 (where the style file has one and the
+spec does not turn it off): clicks on the beats and, in some styles, a pickup fill into the
+downbeat. It is a pre-roll, not part of the song: the notes and the score start at bar 1, and the
+MIDI file marks where bar 1 begins (:func:`composer.pipeline.song_midi`)."""
 
 from __future__ import annotations
 
@@ -8,9 +13,13 @@ import numpy as np
 
 from composer.arrange.context import PartContext, Row, crescendo, velocity
 from composer.arrange.grid import hits
-from kernels.notes import TRACK_DRUMS
+from grammar.meter import TimeSignature, parse_time_signature
+from kernels.notes import TICKS_PER_BEAT, TRACK_DRUMS
+from planners.plan import SongPlan
+from planners.styles import Style, song_style
 from planners.styles.files import DRUM_NOTES, DrumBar
 
+COUNT_IN_ENERGY = 2  # a count-in is played softly: a cue, not the song
 HIT_TICKS = 60  # drum notes are hits; the length is only what a sampler sees as the gate
 CRASH_VELOCITY = 104
 
@@ -72,3 +81,26 @@ def drum_part(ctx: PartContext, rng: np.random.Generator) -> list[Row]:
     # one hit per drum and tick: the loudest (a crash over a groove's cymbal)
     rows = sorted({(r[0], r[2]): r for r in sorted(rows, key=lambda r: r[3])}.values())
     return crescendo(rows, ctx)
+
+
+def count_in(style: Style, meter: TimeSignature, on: bool = True) -> tuple[int, list[Row]]:
+    """(length in ticks, drum rows from tick 0) of the style's count-in played in ``meter``;
+    (0, []) where the style has none, it plays without drums, or ``on`` is False."""
+    d = style.drums
+    if not on or d is None or d.count_in is None:
+        return 0, []
+    ci, written = d.count_in, parse_time_signature(style.time_signature)
+    bt, rows = meter.bar_ticks, []
+    for bar in range(ci.bars):
+        groove = ci.first if bar < ci.bars - 1 and ci.first is not None else ci.pattern
+        for inst, pattern in groove.items():
+            for h in hits(pattern, 0, meter, written):
+                v = velocity(TRACK_DRUMS, COUNT_IN_ENERGY, h.char, h.onset, meter)
+                rows.append((bar * bt + h.onset, HIT_TICKS, DRUM_NOTES[inst], v, TRACK_DRUMS))
+    return ci.bars * bt, sorted(rows)
+
+
+def count_in_seconds(plan: SongPlan) -> float:
+    """How long the song's count-in plays before bar 1, at the opening tempo (0.0: none)."""
+    lead, _ = count_in(song_style(plan), plan.meter(), plan.count_in)
+    return lead / TICKS_PER_BEAT * 60 / plan.tempo

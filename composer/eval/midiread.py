@@ -3,7 +3,9 @@
 It reads what :mod:`composer.render.midi` writes (and any type 0/1 file with a ticks-per-quarter
 division): the notes of each track as a NoteArray (track = index of the MTrk chunk minus one, so
 the conductor track is skipped in files like ours), resampled to 480 ticks per quarter. Our own
-reader, so ``compose eval`` needs no MIDI library at run time.
+reader, so ``compose eval`` needs no MIDI library at run time. A file whose conductor track
+has a ``bar 1`` marker (a count-in plays before it) is read from there: the count-in is dropped
+and bar 1 starts at tick 0.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from kernels.notes import NOTE_DTYPE, TICKS_PER_BEAT, sort_notes
+
+BAR_ONE = b"bar 1"  # the marker composer.render.midi writes where bar 1 follows a count-in
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ def read_midi(path: str | Path) -> MidiFile:
     i = 8 + struct.unpack(">I", data[4:8])[0]
     rows: list[tuple[int, int, int, int, int]] = []
     meter, keys, end = (4, 4), [], 0
+    bar_one: int | None = None
     for t in range(ntracks):
         if data[i : i + 4] != b"MTrk":
             raise ValueError(f"{path}: bad track chunk")
@@ -66,6 +71,8 @@ def read_midi(path: str | Path) -> MidiFile:
                 j += length
                 if kind == 0x58:
                     meter = (body[0], 2 ** body[1])
+                elif kind == 0x06 and body == BAR_ONE and bar_one is None:
+                    bar_one = round(tick * scale)
                 elif kind == 0x59:
                     keys.append((round(tick * scale), struct.unpack("b", body[:1])[0], body[1]))
                 continue
@@ -89,4 +96,9 @@ def read_midi(path: str | Path) -> MidiFile:
         end = max(end, round(tick * scale))
         i = stop
     notes = np.array(rows, dtype=NOTE_DTYPE) if rows else np.zeros(0, dtype=NOTE_DTYPE)
+    if bar_one:  # a count-in plays before the song: its bar 1 is where the song starts
+        notes = notes[notes["onset"] >= bar_one]
+        notes["onset"] -= bar_one
+        keys = [(max(0, k - bar_one), sh, mi) for k, sh, mi in keys]
+        end = max(0, end - bar_one)
     return MidiFile(sort_notes(notes), meter, keys, end)

@@ -1,9 +1,11 @@
 """A Standard MIDI File writer (type 1), written here so every byte is ours and deterministic.
 
 Track 0 is the conductor track: the song's name, time signature, tempo, and a key signature at
-the start and at every section that changes key. Then one track per part, each with its name
-and program change on its own channel. Note-offs sort before note-ons at the same tick, so a
-repeated pitch re-strikes cleanly. The tests read the result back with mido and music21.
+the start and at every section that changes key, and markers (a count-in's ``count-in`` at 0 and
+``bar 1`` where the song's first bar begins: readers that count bars start there). Then one
+track per part, each with its name and program change on its own channel. Note-offs sort before
+note-ons at the same tick, so a repeated pitch re-strikes cleanly. The tests read the result
+back with mido and music21.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import numpy as np
 from grammar.keys import Key
 from grammar.meter import TimeSignature
 from kernels.notes import TICKS_PER_BEAT
+
+COUNT_IN_MARKER = "count-in"
+BAR_ONE_MARKER = "bar 1"  # where the song's bar 1 begins when a count-in plays before it
 
 Event = tuple[int, int, bytes]  # (tick, order at that tick, message bytes)
 
@@ -75,13 +80,15 @@ def write_midi(
     notes: np.ndarray,
     end_tick: int,
     tempos: Sequence[tuple[int, float]] = (),
+    markers: Sequence[tuple[int, str]] = (),
 ) -> bytes:
     """The bytes of a type-1 MIDI file.
 
     ``keys``: (tick, key) of every key signature; ``tracks``: (name, program, channel) per track
     index used in ``notes`` (a NoteArray with absolute onsets); ``end_tick``: the song's length,
     where every track ends, so the last bar is whole even if it ends in a rest; ``tempos``:
-    (tick, bpm) changes after the opening tempo (the final ritardando).
+    (tick, bpm) changes after the opening tempo (the final ritardando); ``markers``: (tick,
+    text) marker events on the conductor track (a count-in's ``count-in`` and ``bar 1``).
     """
     conductor: list[Event] = [
         (0, 0, _meta(0x03, _text(title))),
@@ -89,6 +96,7 @@ def write_midi(
         (0, 2, tempo_event(tempo)),
     ]
     conductor += [(tick, 2, tempo_event(bpm)) for tick, bpm in tempos if 0 < tick < end_tick]
+    conductor += [(tick, 4, _meta(0x06, _text(text))) for tick, text in markers]
     last = None
     for tick, key in keys:
         if key != last:

@@ -166,8 +166,11 @@ def _render_one(
     if kind == "midi":
         return Rendered(midi, kind, {})
     if kind == "audio":
+        from composer.arrange.drums import count_in_seconds
         from composer.render.audio import render_audio
 
+        if plan is not None and seconds is not None:  # the MIDI plays a count-in first
+            seconds += count_in_seconds(plan)
         a = render_audio(midi, seconds, suffix)
         details: dict[str, int | float | str] = {
             "seconds": round(a.seconds, 2),

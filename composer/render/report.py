@@ -85,6 +85,12 @@ class FeelReport(_Model):
     humanised: bool = Field(description="seeded timing/velocity looseness (off: --quantized)")
     drums: str | None = Field(description="the drum kit, None for a style without drums")
     ritardando: list[float] = Field(description="bpm at the start and end of the final ritardando")
+    count_in_bars: int = Field(
+        0,
+        ge=0,
+        description="bars of drum count-in the MIDI file plays before bar 1 (a 'bar 1' marker "
+        "follows them); not counted in bars or duration_seconds",
+    )
 
 
 class SectionReport(_Model):
@@ -206,6 +212,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
     """The report of a finished compilation (every pass run); ``config``: the search settings
     it was composed with (:func:`composer.pipeline.search_config`)."""
     from composer.arrange import section_energies
+    from composer.arrange.drums import count_in
     from composer.arrange.perform import ritardando
     from planners.styles import song_style
 
@@ -263,6 +270,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             humanised=not c.spec.quantized and style.feel.humanise > 0,
             drums=None if style.drums is None else style.drums.kit,
             ritardando=[float(plan.tempo), round(rit[-1][1], 1)] if rit else [],
+            count_in_bars=count_in(style, meter, plan.count_in)[0] // meter.bar_ticks,
         ),
         bars=plan.total_bars,
         duration_seconds=round(_seconds(plan.tempo, rit, total), 2),

@@ -92,6 +92,22 @@ def _check_drum_bar(v: DrumBar) -> DrumBar:
     return v
 
 
+class CountIn(BaseModel):
+    """The drummer's count-in before bar 1: ``bars`` bars of ``pattern`` (clicks on the beats,
+    and where the style plays one, a pickup fill leading into the downbeat)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bars: int = Field(1, ge=1, le=2, description="Bars of count-in before the song's bar 1.")
+    pattern: DrumBar = Field(description="The count-in bar (the last one, if two: a pickup).")
+    first: DrumBar | None = Field(None, description="The first of two bars (omitted: pattern).")
+
+    @field_validator("pattern", "first")
+    @classmethod
+    def _bar(cls, v: DrumBar | None) -> DrumBar | None:
+        return None if v is None else _check_drum_bar(v)
+
+
 class Drums(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -103,6 +119,9 @@ class Drums(BaseModel):
     fill: list[DrumBar] = Field(min_length=1, description="Last bar before a new section.")
     ending: DrumBar = Field(description="The final bar.")
     crash: bool = Field(True, description="Crash cymbal on the downbeat of a new section.")
+    count_in: CountIn | None = Field(
+        None, description="A count-in before bar 1 (omitted: the band starts on bar 1)."
+    )
 
     @field_validator("low", "mid", "high", "bridge", "fill")
     @classmethod
@@ -147,7 +166,26 @@ class Comp(Part):
         return v
 
 
+class Pedal(BaseModel):
+    """Pedal points: the bass holds one note (in the figure's rhythm) while the chords move."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dominant_bars: int = Field(
+        0,
+        ge=0,
+        le=8,
+        description="Bars of dominant pedal (the next section's dominant) closing a bridge or "
+        "pre-chorus before the return (0: none).",
+    )
+    tonic: list[Literal["intro", "outro", "coda"]] = Field(
+        default_factory=list, description="Section roles whose bass holds the tonic."
+    )
+
+
 class Bass(Part):
+    pedal: Pedal | None = Field(None, description="Pedal points (omitted: none).")
+
     @field_validator("low", "mid", "high", "bridge")
     @classmethod
     def _grid(cls, v: Grid | None) -> Grid | None:
@@ -379,6 +417,10 @@ def _check_meter_grids(sf: StyleFile, path: Path) -> None:
             for bar_ in getattr(sf.drums, lvl) or []:
                 grids += [(f"drums.{lvl}.{k}", s) for k, s in bar_.items()]
         grids += [(f"drums.ending.{k}", s) for k, s in sf.drums.ending.items()]
+        ci = sf.drums.count_in
+        if ci is not None:
+            for which, bar_ in (("pattern", ci.pattern), ("first", ci.first or {})):
+                grids += [(f"drums.count_in.{which}.{k}", s) for k, s in bar_.items()]
     for where, s in grids:
         n = len(s.split("|")[0])
         if bar % n:
