@@ -163,7 +163,7 @@ def measure(path: Path, song: Any) -> dict[str, Any]:
     from composer.arrange.bass import pedal_span
     from composer.arrange.drums import count_in
 
-    want, _ = count_in(style, meter, plan.count_in)
+    want, _ = count_in(style, meter, plan.count_in, plan.tempo)
     out["count_in_bars"] = round(rb["lead"] / bar, 2)
     out["count_in_ok"] = rb["lead"] == want and all(n[0] == "Drums" for n in rb["count_in"])
     out["count_in_ok"] = out["count_in_ok"] and (want == 0 or bool(rb["count_in"]))

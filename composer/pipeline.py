@@ -186,7 +186,7 @@ def song_midi(plan: SongPlan, played: np.ndarray) -> bytes:
     after the style's count-in where it has one (``plan.count_in``): a pre-roll of drum clicks
     before bar 1, which a ``bar 1`` marker names (the song's notes start there)."""
     meter = plan.meter()
-    lead, clicks = count_in(song_style(plan), meter, plan.count_in)
+    lead, clicks = count_in(song_style(plan), meter, plan.count_in, plan.tempo)
     keys = [(plan.section_start_tick(s) + lead, s.key_obj()) for s in plan.sections]
     tracks = [(t.name, t.program, t.channel) for t in plan.tracks]
     total = plan.total_bars * meter.bar_ticks

@@ -79,6 +79,10 @@ def test_count_in_is_the_style_files_and_clicks_on_the_beats() -> None:
     lead, rows = count_in(STYLES["jazz"], four)  # "one ... two ... one two three four"
     assert lead == 2 * BAR
     assert sorted(r[0] for r in rows) == [0, 960, BAR, BAR + 480, BAR + 960, BAR + 1440]
+    slow = STYLES["jazz"].slow_tempo  # a ballad tempo: only the last bar, "one two three four"
+    lead, rows = count_in(STYLES["jazz"], four, tempo=slow)
+    assert lead == BAR and sorted(r[0] for r in rows) == [0, 480, 960, 1440]
+    assert count_in(STYLES["jazz"], four, tempo=slow + 1)[0] == 2 * BAR
     for name in ("hymn", "classical", "ballad", "jig", "waltz"):  # they start on bar 1
         assert count_in(STYLES[name], four) == (0, [])
     assert count_in(STYLES["rock"], four, on=False) == (0, [])

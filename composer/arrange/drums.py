@@ -83,24 +83,29 @@ def drum_part(ctx: PartContext, rng: np.random.Generator) -> list[Row]:
     return crescendo(rows, ctx)
 
 
-def count_in(style: Style, meter: TimeSignature, on: bool = True) -> tuple[int, list[Row]]:
+def count_in(
+    style: Style, meter: TimeSignature, on: bool = True, tempo: int | None = None
+) -> tuple[int, list[Row]]:
     """(length in ticks, drum rows from tick 0) of the style's count-in played in ``meter``;
-    (0, []) where the style has none, it plays without drums, or ``on`` is False."""
+    (0, []) where the style has none, it plays without drums, or ``on`` is False. At or below
+    the style's slow tempo a count-in of several bars plays only its last bar (two bars of a
+    ballad's clicks would be ~7 s of waiting)."""
     d = style.drums
     if not on or d is None or d.count_in is None:
         return 0, []
     ci, written = d.count_in, parse_time_signature(style.time_signature)
     bt, rows = meter.bar_ticks, []
-    for bar in range(ci.bars):
-        groove = ci.first if bar < ci.bars - 1 and ci.first is not None else ci.pattern
+    bars = 1 if tempo is not None and tempo <= style.slow_tempo else ci.bars
+    for bar in range(bars):
+        groove = ci.first if bar < bars - 1 and ci.first is not None else ci.pattern
         for inst, pattern in groove.items():
             for h in hits(pattern, 0, meter, written):
                 v = velocity(TRACK_DRUMS, COUNT_IN_ENERGY, h.char, h.onset, meter)
                 rows.append((bar * bt + h.onset, HIT_TICKS, DRUM_NOTES[inst], v, TRACK_DRUMS))
-    return ci.bars * bt, sorted(rows)
+    return bars * bt, sorted(rows)
 
 
 def count_in_seconds(plan: SongPlan) -> float:
     """How long the song's count-in plays before bar 1, at the opening tempo (0.0: none)."""
-    lead, _ = count_in(song_style(plan), plan.meter(), plan.count_in)
+    lead, _ = count_in(song_style(plan), plan.meter(), plan.count_in, plan.tempo)
     return lead / TICKS_PER_BEAT * 60 / plan.tempo

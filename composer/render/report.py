@@ -270,7 +270,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             humanised=not c.spec.quantized and style.feel.humanise > 0,
             drums=None if style.drums is None else style.drums.kit,
             ritardando=[float(plan.tempo), round(rit[-1][1], 1)] if rit else [],
-            count_in_bars=count_in(style, meter, plan.count_in)[0] // meter.bar_ticks,
+            count_in_bars=count_in(style, meter, plan.count_in, plan.tempo)[0] // meter.bar_ticks,
         ),
         bars=plan.total_bars,
         duration_seconds=round(_seconds(plan.tempo, rit, total), 2),
