@@ -51,20 +51,19 @@ def _plan(form: str = "A B C") -> tuple[object, list]:
     return plan, plan.sections
 
 
-def test_rounds_stop_once_the_best_leads_and_key_sections_take_more() -> None:
-    plan, (first, _, last) = _plan()
+def test_the_rest_is_sampled_only_when_the_first_batch_has_no_clear_leader() -> None:
+    plan, (first, middle, last) = _plan()
     far, close = [0.9, 0.5, 0.5, 0.5], [0.60, 0.61, 0.60, 0.60]
-    gen = _Gen([far, close, close, close])
     rng = np.random.default_rng(0)
+    gen = _Gen([far])
     cands, scored = adaptive.propose(gen, plan, first, None, rng, _score)  # type: ignore[arg-type]
     assert gen.calls == [4] and len(cands) == len(scored) == 4
-    gen = _Gen([close, close, close, close])
-    cands, scored = adaptive.propose(gen, plan, first, None, rng, _score)  # type: ignore[arg-type]
-    assert gen.calls == [4, 4, 4, 4] and [s.index for s in scored] == list(range(16))
-    # the song's last section: at least two rounds, and twice the margin
-    gen = _Gen([far, close, close, close])
-    adaptive.propose(gen, plan, last, None, rng, _score)  # type: ignore[arg-type]
-    assert gen.calls == [4, 4]
+    gen = _Gen([close, [0.5] * 12])
+    cands, scored = adaptive.propose(gen, plan, middle, None, rng, _score)  # type: ignore[arg-type]
+    assert gen.calls == [4, 12] and [s.index for s in scored] == list(range(16))
+    assert [s.objective for s in scored] == close + [0.5] * 12
+    # the song's last section (and a chorus, and a repeat): one batch, as without adaptive
+    assert adaptive.applies(plan, first) and not adaptive.applies(plan, last)
 
 
 def test_an_adaptive_song_is_the_same_for_the_same_seed_and_proposes_fewer() -> None:
@@ -74,6 +73,6 @@ def test_an_adaptive_song_is_the_same_for_the_same_seed_and_proposes_fewer() -> 
     assert a.midi == b.midi
     assert a.report.search is not None and a.report.search.adaptive
     proposed = [s.choice.proposed for s in a.report.sections]
-    assert all(p % 4 == 0 and p <= 16 * 4 for p in proposed)
+    assert all(p % 4 == 0 and p <= 16 * 4 for p in proposed)  # 4 or 16 a path
     full_proposed = [s.choice.proposed for s in full.report.sections]
     assert sum(proposed) < sum(full_proposed)

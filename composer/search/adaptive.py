@@ -1,16 +1,18 @@
-"""Adaptive candidate counts: sample a section in rounds and stop once the best is clearly ahead.
+"""Adaptive candidate counts: sample a few of a section's candidates first, the rest only if needed.
 
 Best-of-16 pays for 16 candidates in every section, though in many sections the first few
 already hold one that the rest will not beat. With ``preferences: {adaptive: true}`` the search
-proposes a section's candidates in rounds of :data:`ROUND` (up to the spec's ``candidates``),
-checks and scores each round against the first path's song, and stops after a round when the
-best candidate so far leads the runner-up by :data:`MARGIN` of objective (the reward total
-weighted as the search ranks it), or is the only one without a hard violation. The chorus (or
-refrain) and the song's last section, which a listener remembers, take at least
-:data:`KEY_ROUNDS` rounds and twice the margin; a literal repeat (spliced from its source) is
-not sampled in rounds at all. Every round draws from the section's own rng in turn, so the same
-spec and seed give the same candidates, alone or in a batch. The other paths of the beam that
-share the proposal (``condition_key``) score the same candidates, all of them.
+first proposes :data:`FIRST` candidates of a section, checks and scores them against the first
+path's song, and stops there when the best leads the runner-up by :data:`MARGIN` of objective
+(the reward total weighted as the search ranks it) or is the only one without a hard violation;
+otherwise it proposes the other ``candidates - FIRST`` in one batch. Two batches, not rounds of
+four: a decoding step's cost is mostly reading the weights, so 4 rows cost ~45% of 16 and 12
+rows ~85% (``benchmarks/bench_sampling.py``); four rounds of 4 would cost ~1.8x one batch of
+16. The chorus (or refrain) and the song's last section, which a listener remembers, and a
+literal repeat (spliced from its source) are proposed in one batch as before. Both batches
+draw from the section's own rng in turn, so the same spec and seed give the same candidates,
+alone or in a batch. The other paths of the beam that share the proposal (``condition_key``)
+score the same candidates.
 """
 
 from __future__ import annotations
@@ -25,16 +27,15 @@ from composer.search.batch import Scored
 from composer.segment import Segment
 from planners.plan import SectionPlan, SongPlan
 
-ROUND = 4  # candidates a round: one batch of the transformer's sampler
+FIRST = 4  # candidates of the first batch
 MARGIN = 0.02  # objective units (rewards in 0..1): about a third of a typical batch's spread
-KEY_ROUNDS = 2  # at least 8 candidates for the chorus and the ending
 KEY_ROLES = ("chorus", "refrain")
 
 
 def applies(plan: SongPlan, section: SectionPlan) -> bool:
-    """Whether ``section`` is proposed in rounds: more candidates than one round, and not a
-    repeat (spliced from its source, it is sampled in one go)."""
-    return plan.candidates > ROUND and section.relation != "repeats"
+    """Whether ``section`` is proposed in two batches: more candidates than :data:`FIRST`, not
+    a repeat (spliced from its source), not the chorus or the ending (:func:`is_key`)."""
+    return plan.candidates > FIRST and section.relation != "repeats" and not is_key(plan, section)
 
 
 def is_key(plan: SongPlan, section: SectionPlan) -> bool:
@@ -65,19 +66,12 @@ def propose(
     rng: np.random.Generator,
     score: Callable[[list[Segment]], list[Scored]],
 ) -> tuple[list[Segment], list[Scored]]:
-    """The section's candidates, sampled in rounds until one leads (see the module docstring),
-    and their scores from ``score`` (one call a round; indices run on across rounds)."""
-    key = is_key(plan, section)
-    margin = 2 * MARGIN if key else MARGIN
-    least = KEY_ROUNDS if key else 1
-    cands: list[Segment] = []
-    scored: list[Scored] = []
-    rounds = 0
-    while len(cands) < plan.candidates:
-        new = gen.generate(section, ctx, min(ROUND, plan.candidates - len(cands)), rng)
-        scored += [replace(s, index=s.index + len(cands)) for s in score(new)]
-        cands += new
-        rounds += 1
-        if rounds >= least and lead(scored) >= margin:
-            break
-    return cands, scored
+    """The section's candidates: :data:`FIRST`, and the rest if none of those leads (see the
+    module docstring); their scores from ``score`` (one call a batch; indices run on)."""
+    cands = gen.generate(section, ctx, FIRST, rng)
+    scored = score(cands)
+    if lead(scored) >= MARGIN:
+        return cands, scored
+    rest = gen.generate(section, ctx, plan.candidates - len(cands), rng)
+    scored += [replace(s, index=s.index + len(cands)) for s in score(rest)]
+    return cands + rest, scored
