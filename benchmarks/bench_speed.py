@@ -43,6 +43,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import spec_for
 
 ROOT = Path(__file__).resolve().parent.parent
+# Generator names that are a spec option on top of a generator; measured on the newest tree
+# only (listed last in --trees: an older tree may not know the option).
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "transformer-adaptive": ("transformer", {"preferences": {"adaptive": True}}),
+}
+
+
+def _spec(gen: str, bars: int, cand: int) -> dict[str, Any]:
+    base, extra = VARIANTS.get(gen, (gen, {}))
+    return {**spec_for(bars, cand, base), **extra}
+
+
 COMPOSE = "import sys; from composer.cli import main; sys.exit(main())"
 # The warm worker (run on each tree's code, so an old tree needs nothing of this file): timed
 # start-up, then one JSON spec a line on stdin, one JSON result a line on stdout.
@@ -127,7 +139,9 @@ class _Warm:
 
 def _warm(trees: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
     """Every song composed in one warm process per tree, the trees taking turns."""
-    workers = {n: _Warm(t, args.generators) for n, t in trees.items()}
+    plain = [g for g in args.generators if g not in VARIANTS]
+    workers = {n: _Warm(t, plain) for n, t in trees.items()}
+    newest = list(trees)[-1]
     rows = []
     try:
         for gen in args.generators:
@@ -135,7 +149,9 @@ def _warm(trees: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
                 for cand in args.candidates:
                     for r in range(args.repeat):
                         for name, w in workers.items():
-                            m = w.song(spec_for(bars, cand, gen))
+                            if gen in VARIANTS and name != newest:
+                                continue
+                            m = w.song(_spec(gen, bars, cand))
                             rows.append({"tree": name, "generator": gen, "bars": bars,
                                          "candidates": cand, "repeat": r, **m,
                                          "cpu_s_per_bar": round(m["cpu_s"] / bars, 4)})  # fmt: skip
@@ -189,7 +205,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--trees", nargs="+", default=[f"this={ROOT}"], help="NAME=PATH ...")
     ap.add_argument("--mode", nargs="+", choices=["warm", "cold"], default=["warm", "cold"])
-    ap.add_argument("--generators", nargs="+", default=["transformer", "rules"])
+    ap.add_argument(
+        "--generators", nargs="+", default=["transformer", "rules"],
+        help="also transformer-adaptive (preferences.adaptive; warm mode, newest tree only)",
+    )  # fmt: skip
     ap.add_argument("--bars", type=int, nargs="+", default=[32, 64, 128, 256])
     ap.add_argument("--candidates", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--repeat", type=int, default=1)
@@ -253,8 +272,9 @@ def _cold(trees: dict[str, Path], args: argparse.Namespace, result: dict[str, An
 
 
 def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per tree, length and candidates: transformer over rules (best of the repeats, by CPU
-    time), by wall and by CPU time, and CPU seconds per bar of each."""
+    """Per tree, generator, length and candidates: the generator over rules (best of the
+    repeats, by CPU time), by wall and by CPU time, and CPU seconds per bar of each (the
+    ``transformer_*`` keys name the generator of the row, ``generator``)."""
     best: dict[tuple, dict[str, float]] = {}
     for r in rows:
         k = (r["tree"], r["generator"], r["bars"], r["candidates"])
@@ -262,11 +282,11 @@ def _ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             best[k] = r
     out = []
     for (tree, gen, bars, cand), r in best.items():
-        if gen != "transformer" or (tree, "rules", bars, cand) not in best:
+        if gen == "rules" or (tree, "rules", bars, cand) not in best:
             continue
         rules = best[(tree, "rules", bars, cand)]
         out.append({
-            "tree": tree, "bars": bars, "candidates": cand,
+            "tree": tree, "generator": gen, "bars": bars, "candidates": cand,
             "transformer_over_rules_wall": round(r["wall_s"] / rules["wall_s"], 2),
             "transformer_over_rules_cpu": round(r["cpu_s"] / rules["cpu_s"], 2),
             "transformer_cpu_s_per_bar": round(r["cpu_s"] / bars, 4),
