@@ -9,7 +9,8 @@ Both runs compose the same specs with the same seeds through ``compose eval``
 - ``aligned``: 16 candidates per section on each of the beam's 4 paths, diversity 0.25 (the
   defaults), learned reward on;
 - ``n1``: 1 candidate per section, beam 1, diversity 0: the first proposal is kept (no alignment);
-- and, for the knobs: the aligned search at diversity 0 and 1, and greedy stitching (beam 1).
+- and, for the knobs: the aligned search at diversity 0 and 1, greedy stitching (beam 1), and
+  adaptive candidate counts (``preferences: {adaptive: true}``; run 5).
 
 Both songs are scored by the same rewards (the report computes them for the chosen candidate
 either way). Metrics in ``HELD_OUT`` are computed by no reward. The songs go under
@@ -34,6 +35,8 @@ RUNS = {
     "aligned, diversity 0": {"candidates": 16, "preferences": {"diversity": 0.0}},
     "aligned, diversity 1": {"candidates": 16, "preferences": {"diversity": 1.0}},
     "greedy (beam 1)": {"candidates": 16, "preferences": {"beam": 1}},
+    # up to 16 candidates, in rounds of 4 until the best leads (composer.search.adaptive)
+    "aligned, adaptive": {"candidates": 16, "preferences": {"adaptive": True}},
 }
 
 

@@ -142,6 +142,7 @@ def search_config(spec: SongSpec, plan: SongPlan) -> SearchConfig:
         beam=prefs.beam,
         diversity=prefs.diversity,
         model=default_model() if prefs.learned else None,
+        adaptive=prefs.adaptive,
     )
     if listener is None:
         return config

@@ -194,6 +194,12 @@ class Preferences(BaseModel):
         "samples among good candidates instead of optimising hard.",
     )
     learned: bool = Field(True, strict=True, description="Use the learned reward model.")
+    adaptive: bool = Field(
+        False,
+        strict=True,
+        description="Sample each section's candidates in rounds of 4 and stop once the best is "
+        "clearly ahead (the chorus and the ending take at least 8): faster, see the README.",
+    )
 
     @field_validator("weights")
     @classmethod

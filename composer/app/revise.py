@@ -229,6 +229,7 @@ def _config(report: Report, plan: SongPlan) -> SearchConfig:
         beam=s.beam,
         diversity=s.diversity,
         model=default_model() if s.learned_model else None,
+        adaptive=s.adaptive,
     )
 
 

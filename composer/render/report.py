@@ -122,6 +122,7 @@ class SearchReport(_Model):
     diversity: float
     weights: dict[str, float]
     learned_model: str | None = Field(description="the learned reward model used, if any")
+    adaptive: bool = Field(False, description="candidates sampled in rounds until one led")
 
 
 class FileReport(_Model):
@@ -264,6 +265,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
             diversity=config.diversity,
             weights={k: round(v, 4) for k, v in config.weights.items()},
             learned_model=None if config.model is None else config.model.meta.get("name"),
+            adaptive=config.adaptive,
         ),
         feel=FeelReport(
             swing=style.feel.swing,

@@ -188,9 +188,13 @@ def score_batch(
     context: SongContext,
     weights: Mapping[str, float],
     model: SegmentScorer | None = None,
+    memo: dict[int, tuple[np.ndarray, dict[str, float], int]] | None = None,
 ) -> list[Scored]:
     """Rewards of each checked candidate; its objective assumes perfect seams (junction 1)
-    until the lattice knows its neighbours."""
+    until the lattice knows its neighbours. ``memo``: the band features of candidates already
+    scored against this section's band (they depend on nothing else), keyed by ``id`` of the
+    candidate's notes (held in the memo, so the id is not reused while it lives): the paths
+    of a beam that share one proposal compute them once. One memo per section."""
     key = section.key_obj()
     learned = None if model is None else model.score(result.features, key.tonic)
     targets = target_features(get_style(context.style))
@@ -229,7 +233,13 @@ def score_batch(
         violations = result.violation_dict(i)
         violations["off_key"] = 0 if heard else 1
         if context.band is not None:
-            band, above = band_features(context.band, cand.notes)
+            hit = None if memo is None else memo.get(id(cand.notes))
+            if hit is not None and hit[0] is cand.notes:
+                band, above = hit[1], hit[2]
+            else:
+                band, above = band_features(context.band, cand.notes)
+                if memo is not None:
+                    memo[id(cand.notes)] = (cand.notes, band, above)
             feats.update(band)
             violations["comp_above_melody"] = above
         rewards = score(feats, section, weights)

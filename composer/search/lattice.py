@@ -31,12 +31,14 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import networkx as nx
 import numpy as np
 
 from composer.generators.base import GenerationContext, SectionGenerator
 from composer.reward_model import SegmentScorer
+from composer.search import adaptive
 from composer.search.band_rewards import played_band
 from composer.search.batch import (
     JUNCTION_WEIGHT,
@@ -75,6 +77,7 @@ class SearchConfig:
     beam: int = 4
     diversity: float = 0.25
     model: SegmentScorer | None = None
+    adaptive: bool = False  # candidates in rounds until one leads (composer.search.adaptive)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ def search(
         noise = rng_for(plan.seed, "search", sid)
         grown: list[PartialSong] = []
         shared: dict[Hashable, list[Segment]] = {}  # condition key -> the candidates proposed
+        memo: dict[int, tuple[np.ndarray, dict[str, float], int]] = {}  # band features
         for path in beam:
             t0 = time.perf_counter()
             prev = plan.sections[sect.index - 1] if sect.index else None
@@ -189,9 +193,15 @@ def search(
             variant = 1 if sect.relation == "varies" else 0
             ctx = GenerationContext(plan, source, previous, variant)
             key = condition_key(sect, ctx) if callable(condition_key) else None
+            context = _context(plan, graph, path, sect, source)
             cands = shared.get(key, []) if key is not None else []
+            scored: list[Scored] | None = None
             if not cands:
-                cands = gen.generate(sect, ctx, plan.candidates, rng)
+                if config.adaptive and adaptive.applies(plan, sect):
+                    score = partial(_score, sect, plan, source, previous, context, config, memo)
+                    cands, scored = adaptive.propose(gen, plan, sect, ctx, rng, score)
+                else:
+                    cands = gen.generate(sect, ctx, plan.candidates, rng)
                 _check_candidates(gen.name, sid, cands, sect.bars * bar_ticks)
                 proposed[sid] = proposed.get(sid, 0) + len(cands)
                 if key is not None:
@@ -199,11 +209,13 @@ def search(
             if sect.relation == "repeats" and source is not None:
                 src = plan.section(sect.source or "")
                 cands = splice_repeat(cands, source, sect, src, bar_ticks)
-            t1 = time.perf_counter()
-            result = check(cands, sect, plan, source, previous)
-            t2 = time.perf_counter()
-            context = _context(plan, graph, path, sect, source)
-            scored = score_batch(result, cands, sect, context, config.weights, config.model)
+            t1 = t2 = time.perf_counter()
+            if scored is None:
+                result = check(cands, sect, plan, source, previous)
+                t2 = time.perf_counter()
+                scored = score_batch(
+                    result, cands, sect, context, config.weights, config.model, memo
+                )
             t3 = time.perf_counter()
             batch = rank(_seamed(plan, path, sect, scored), config.diversity, noise)
             for s in batch.ranked[: config.beam]:
@@ -219,6 +231,21 @@ def search(
     choices = _choices(beam, proposed)
     t["stitch"] += time.perf_counter() - t0
     return choices, t
+
+
+def _score(
+    sect: SectionPlan,
+    plan: SongPlan,
+    source: Segment | None,
+    previous: Segment | None,
+    context: SongContext,
+    config: SearchConfig,
+    memo: dict[int, tuple[np.ndarray, dict[str, float], int]],
+    cands: list[Segment],
+) -> list[Scored]:
+    """Check and score ``cands`` on one path (what the search does with a proposal)."""
+    result = check(cands, sect, plan, source, previous)
+    return score_batch(result, cands, sect, context, config.weights, config.model, memo)
 
 
 def _seamed(

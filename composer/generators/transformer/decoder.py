@@ -108,8 +108,19 @@ class FastDecoder:
             "logits": len(self.embed),
         }  # fmt: skip
         self.buf = {k: np.zeros((rows, n), dtype=np.float32) for k, n in buf.items()}
+        self.buf["silu"] = np.zeros((rows, ffn), dtype=np.float32)
         self.view = {k: torch.from_numpy(v) for k, v in self.buf.items()}  # the same memory
+        self._rows: dict[int, tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]] = {}
         self.length = 0
+
+    def _leading(self, m: int) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
+        """The buffers' first ``m`` rows (contiguous), as arrays and as tensors, made once per
+        row count: a step at one row is mostly call overhead."""
+        if m not in self._rows:
+            v = {k: t[:m] for k, t in self.view.items()}
+            v["gate"], v["up"] = v["gate_up"][:, : self.ffn], v["gate_up"][:, self.ffn :]
+            self._rows[m] = ({k: a[:m] for k, a in self.buf.items()}, v)
+        return self._rows[m]
 
     @torch.inference_mode()
     def prefill(self, ids: torch.Tensor) -> np.ndarray:
@@ -157,15 +168,16 @@ class FastDecoder:
         next position: row ``i`` of the (len(active), vocab) result and of ``tokens`` is cache
         row ``active[i]``, so rows that have finished cost nothing. The array is this decoder's
         buffer: the next step overwrites it."""
-        pos, ffn = self.length, self.ffn
+        pos = self.length
         if pos >= self.max_len:
             raise ValueError(f"the decoder holds {self.max_len} positions")
         if active is None:
             active = np.arange(self.rows)
-        m = len(active)
-        b = {k: a[:m] for k, a in self.buf.items()}  # leading rows: contiguous
-        v = {k: t[:m] for k, t in self.view.items()}
+        b, v = self._leading(len(active))
         x, normed, delta = b["x"], b["normed"], b["delta"]
+        vn, vqkv, vatt, vdelta, vgu = v["normed"], v["qkv"], v["att"], v["delta"], v["gate_up"]
+        gate, up, act, silu = v["gate"], v["up"], v["act"], v["silu"]
+        qkv_b, att_b = b["qkv"], b["att"]
         np.take(self.embed, tokens, axis=0, out=x)
         cos, sin = self.cos[pos], self.sin[pos]
         for i, (ln1, qkv, o, ln2, gate_up, down) in enumerate(self.layers):
@@ -173,16 +185,16 @@ class FastDecoder:
                 jit.rms_norm(x, ln1, self.eps, normed)
             else:
                 jit.add_rms_norm(x, delta, ln1, self.eps, normed)  # the MLP's residual
-            torch.mm(v["normed"], qkv, out=v["qkv"])
-            jit.attend(b["qkv"], active, self.keys[i], self.values[i], pos, cos, sin,
-                       self.heads, self.kv_heads, self.scale, b["att"])  # fmt: skip
-            torch.mm(v["att"], o, out=v["delta"])
+            torch.mm(vn, qkv, out=vqkv)
+            jit.attend(qkv_b, active, self.keys[i], self.values[i], pos, cos, sin,
+                       self.heads, self.kv_heads, self.scale, att_b)  # fmt: skip
+            torch.mm(vatt, o, out=vdelta)
             jit.add_rms_norm(x, delta, ln2, self.eps, normed)  # the attention's residual
-            torch.mm(v["normed"], gate_up, out=v["gate_up"])
-            gate, up = v["gate_up"][:, :ffn], v["gate_up"][:, ffn:]
-            torch.mul(torch.nn.functional.silu(gate), up, out=v["act"])
-            torch.mm(v["act"], down, out=v["delta"])
+            torch.mm(vn, gate_up, out=vgu)
+            torch.ops.aten.silu.out(gate, out=silu)  # F.silu's kernel, into a buffer
+            torch.mul(silu, up, out=act)
+            torch.mm(act, down, out=vdelta)
         jit.add_rms_norm(x, delta, self.norm, self.eps, normed)
-        torch.mm(v["normed"], self.head, out=v["logits"])
+        torch.mm(vn, self.head, out=v["logits"])
         self.length = pos + 1
         return b["logits"]
