@@ -115,6 +115,7 @@ def preflight(cfg: AlignConfig, force: bool = False) -> None:
         "--pairs": (cfg.pairs >= 1, "must be at least 1"),
         "--margin": (cfg.margin >= 0, "must be 0 or more"),
         "--threads": (cfg.threads >= 1, "must be at least 1"),
+        "--tolerance": (cfg.tolerance >= 0, "must be 0 or more"),
     }
     for name, (ok, why) in checks.items():
         if not ok:
