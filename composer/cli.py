@@ -817,7 +817,13 @@ def align_cmd(
     margin: Annotated[float, typer.Option(help="Least reward gap for a pair.")] = 0.05,
     pairs: Annotated[int, typer.Option(help="Pairs per section and round (best/worst...).")] = 2,
     lr: Annotated[float, typer.Option(help="Learning rate.")] = 5e-5,
+    sft: Annotated[
+        float, typer.Option(help="Weight of the chosen's NLL added to the DPO loss (RPO; 0: off).")
+    ] = 0.0,
     epochs: Annotated[int, typer.Option(help="Passes over each round's pairs.")] = 2,
+    tolerance: Annotated[
+        float, typer.Option(help="Held-out score drop that stops the run (early stop).")
+    ] = 0.03,
     seed: Annotated[int, typer.Option(help="Seed of specs, samples and batches.")] = 0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch (1: same bytes).")] = 1,
     device: Annotated[str, typer.Option(help="cpu, cuda (or cuda:N) for a GPU.")] = "cpu",
@@ -833,7 +839,8 @@ def align_cmd(
 
     cfg = AlignConfig(
         out=out, rounds=rounds, beta=beta, candidates=candidates, specs=specs,
-        examples=examples, margin=margin, pairs=pairs, lr=lr, epochs=epochs, seed=seed,
+        examples=examples, margin=margin, pairs=pairs, lr=lr, sft=sft, epochs=epochs, seed=seed,
+        tolerance=tolerance,
         threads=threads, device=device, profile=profile,
     )  # fmt: skip
     if checkpoint is not None:

@@ -62,6 +62,46 @@ def test_the_loss_and_its_gradient_on_known_log_probs() -> None:
     assert float(same) == pytest.approx(math.log(2))
 
 
+def test_the_sft_term_adds_the_chosen_nll_per_token() -> None:
+    pc = torch.tensor([-4.0, -6.0], requires_grad=True)
+    pr = torch.tensor([-5.0, -5.0])
+    rc, rr = torch.tensor([-4.5, -5.5]), torch.tensor([-4.5, -5.5])
+    count = torch.tensor([2.0, 3.0])
+    plain, st = dpo_loss(pc, pr, rc, rr, beta=0.5, chosen_tokens=count)
+    rpo, st2 = dpo_loss(pc, pr, rc, rr, beta=0.5, sft=0.7, chosen_tokens=count)
+    nll = (4.0 / 2 + 6.0 / 3) / 2  # mean of per-token NLLs: 2.0
+    assert st["nll"] == pytest.approx(nll) and st2["nll"] == pytest.approx(nll)
+    assert float(rpo.detach()) == pytest.approx(float(plain.detach()) + 0.7 * nll, abs=1e-6)
+    rpo.backward()
+    grad_plain = torch.autograd.grad(dpo_loss(pc, pr, rc, rr, 0.5)[0], pc)[0]
+    assert pc.grad is not None  # the NLL raises every chosen a further 0.7 / 2 / tokens
+    want = grad_plain - torch.tensor([0.7 / 2 / 2, 0.7 / 2 / 3])
+    assert torch.allclose(pc.grad, want, atol=1e-6)
+
+
+def test_chosen_token_counts_match_the_mask() -> None:
+    from composer.training.dpo import choice_counts
+
+    seqs = [((1, 4), (3, 5, 6, 2)), ((1, 7, 8), (5, 2)), ((1,), (3, 3, 2))]
+    assert choice_counts(seqs, GIVEN).tolist() == [3.0, 2.0, 1.0]
+
+
+def test_log_probs_stay_on_the_asked_device() -> None:
+    # no GPU here: a stand-in model on the "meta" device (shapes only; an op mixing it with a
+    # CPU tensor raises) checks that the --device path moves every tensor it makes there
+    from types import SimpleNamespace
+
+    seen: list[str] = []
+
+    def model(input_ids, attention_mask):  # type: ignore[no-untyped-def]
+        seen.extend([input_ids.device.type, attention_mask.device.type])
+        return SimpleNamespace(logits=torch.zeros((*input_ids.shape, VOCAB), device="meta"))
+
+    seqs = [((1, 4), (3, 5, 6, 2)), ((1, 7, 8), (5, 2))]
+    lp = sequence_logprobs(model, seqs, GIVEN, PAD, device="meta")
+    assert seen == ["meta", "meta"] and lp.device.type == "meta" and lp.shape == (2,)
+
+
 def test_pairs_are_best_against_worst_above_the_margin() -> None:
     s = [Sample((5, 2), 0.4), Sample((6, 2), 0.9), Sample((7, 2), 0.1), Sample((8, 2), 0.9)]
     pair = make_pair((1, 4), s, margin=0.5)
@@ -153,6 +193,8 @@ def test_one_round_moves_the_policy_toward_the_chosen() -> None:
         (["--beta", "-1"], "--beta"),
         (["--rounds", "0"], "--rounds"),
         (["--candidates", "1"], "--candidates"),
+        (["--sft", "-1"], "--sft"),
+        (["--tolerance", "-1"], "--tolerance"),
         (["--device", "tpu"], "--device"),
     ],
 )
@@ -273,3 +315,24 @@ def test_an_unknown_listener_is_one_line_naming_profile(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --profile: "), lines
     assert "nobody" in lines[0] and not out.exists()
+
+
+def test_samples_are_drawn_with_the_v2_conditioning_and_the_melody_plan() -> None:
+    # the contexts are planned through the melody pass, so the sampler gets the plan's masks and
+    # the prefix / phrase tokens are those `compose` conditions the model on
+    from composer.generators.transformer.generator import load, phrase_marks
+    from composer.generators.transformer.model import CHECKPOINT
+    from composer.training.align_data import contexts, random_specs, sample_contexts
+
+    ctx = contexts(random_specs(1, 0), None, 1)[0]
+    assert ctx.section.melody is not None and ctx.section.melody.phrases
+    s = sample_contexts(CHECKPOINT, [ctx], 2, 0)[0]
+    _, vocab = load(CHECKPOINT)
+    names = {i: t for t, i in vocab.ids.items()}
+    if vocab.version < 2:
+        pytest.skip("the shipped model is vocabulary version 1")
+    kinds = [names[i].split("_")[0] for i in s.prefix]
+    assert {"Style", "Tempo", "Energy"} <= set(kinds)
+    for c in s.completions:
+        marks = [names[i].split("_", 1)[1] for i in c if names[i].startswith("Phrase_")]
+        assert tuple(marks) == phrase_marks(ctx.section)

@@ -44,7 +44,15 @@ from composer.training.align_data import (
     random_specs,
     sample_contexts,
 )
-from composer.training.dpo import Pair, Sample, dpo_loss, kl_estimate, make_pairs, sequence_logprobs
+from composer.training.dpo import (
+    Pair,
+    Sample,
+    choice_counts,
+    dpo_loss,
+    kl_estimate,
+    make_pairs,
+    sequence_logprobs,
+)
 from grammar.errors import SpecError, shorten
 
 # Files of the input checkpoint the aligned one keeps as they are (the vocabulary and sampling
@@ -64,6 +72,9 @@ class AlignConfig:
     per_song: int = 3  # all-new sections (one per label) taken from each song
     margin: float = 0.05  # least utility gap for a pair (reward totals lie in [0, 1])
     pairs: int = 2  # per context and round: best/worst and second best/second worst
+    # weight of the policy's NLL of the chosen, per token, added to the DPO loss (RPO,
+    # "DPO+NLL"; 0: plain DPO): it keeps the chosen likely and curbs the drift off the corpus
+    sft: float = 0.0
     lr: float = 5e-5  # a fine-tune: 40x below training's, so a round moves the model a little
     epochs: int = 2  # passes over a round's pairs
     batch_pairs: int = 8
@@ -99,10 +110,12 @@ def preflight(cfg: AlignConfig, force: bool = False) -> None:
         "--candidates": (cfg.candidates >= 2, "must be at least 2 (a pair needs two)"),
         "--specs": (cfg.specs >= 0, "must be 0 or more"),
         "--lr": (cfg.lr > 0 and np.isfinite(cfg.lr), "must be a positive number"),
+        "--sft": (cfg.sft >= 0 and np.isfinite(cfg.sft), "must be 0 or more"),
         "--epochs": (cfg.epochs >= 1, "must be at least 1"),
         "--pairs": (cfg.pairs >= 1, "must be at least 1"),
         "--margin": (cfg.margin >= 0, "must be 0 or more"),
         "--threads": (cfg.threads >= 1, "must be at least 1"),
+        "--tolerance": (cfg.tolerance >= 0, "must be 0 or more"),
     }
     for name, (ok, why) in checks.items():
         if not ok:
@@ -200,6 +213,7 @@ def train_round(
     seqs_r = [(p.prefix, p.rejected) for p in pairs]
     ref_c = torch.from_numpy(logprobs(ref, seqs_c, given, pad, cfg.device)).to(cfg.device)
     ref_r = torch.from_numpy(logprobs(ref, seqs_r, given, pad, cfg.device)).to(cfg.device)
+    tokens_c = torch.from_numpy(choice_counts(seqs_c, given)).to(cfg.device)
     policy.train()
     loss_mean, acc = 0.0, 0.0
     for _ in range(cfg.epochs):
@@ -212,7 +226,9 @@ def train_round(
             )
             b = len(idx)
             t_idx = torch.from_numpy(idx).to(cfg.device)
-            loss, st = dpo_loss(lp[:b], lp[b:], ref_c[t_idx], ref_r[t_idx], cfg.beta)
+            loss, st = dpo_loss(
+                lp[:b], lp[b:], ref_c[t_idx], ref_r[t_idx], cfg.beta, cfg.sft, tokens_c[t_idx]
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
             opt.step()
@@ -372,7 +388,9 @@ def model_card(result: dict[str, Any]) -> str:
         + f"; minus {HARD_PENALTY} per hard violation), pairs up to {cfg['pairs']} best "
         "against as many worst (disjoint) where they "
         f"differ by at least {cfg['margin']}, and takes {cfg['epochs']} passes of the DPO "
-        f"loss (beta {cfg['beta']}, lr {cfg['lr']}, seed {cfg['seed']}, "
+        f"loss (beta {cfg['beta']}"
+        + (f", plus {cfg['sft']} x the NLL of the chosen per token (RPO)" if cfg.get("sft") else "")
+        + f", lr {cfg['lr']}, seed {cfg['seed']}, "
         f"{cfg['threads']} thread(s), {cfg['device']})."
         + f" Kept: round {result['kept_round']} of {cfg['rounds']}"
         + (f" (stopped early: {result['stopped_early']})" if result["stopped_early"] else "")

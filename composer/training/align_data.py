@@ -2,14 +2,16 @@
 candidates sampled for them with the project's sampler, scored as the search scores them.
 
 A *context* is one section with all-new material (no source to repeat or vary) of a planned
-song: its plan, the reward weights the search would use for that song (style, the listener's
-profile) and the learned reward model. For each context :func:`sample_contexts` draws ``k``
-candidates from a checkpoint through the ``transformer`` generator itself (the grammar-safe,
-rule-biased decoding ``compose`` runs, so the policy is aligned on the distribution it is used
-with), keeps each candidate's token ids, checks them with the kernels and scores them with the
-search's rewards (:func:`composer.search.batch.score_batch`). The utility a preference is taken
-from is the reward total minus :data:`HARD_PENALTY` per hard violation (the search prunes hard
-violators before it looks at rewards, so a violation outweighs any reward difference).
+song (every planning pass, the melody plan included): its plan, the reward weights the search
+would use for that song (style, the listener's profile) and the learned reward model. For each
+context :func:`sample_contexts` draws ``k`` candidates from a checkpoint through the
+``transformer`` generator itself (the grammar-safe, rule-biased decoding ``compose`` runs, with
+the version-2 conditioning tokens and the melody plan's decoding masks, so the policy is aligned
+on the distribution it is used with), keeps each candidate's token ids, checks them with the
+kernels and scores them with the search's rewards (:func:`composer.search.batch.score_batch`).
+The utility a preference is taken from is the reward total minus :data:`HARD_PENALTY` per hard
+violation (the search prunes hard violators before it looks at rewards, so a violation
+outweighs any reward difference).
 
 Each candidate's held-out metrics (corpus-relative, computed by no reward:
 :data:`composer.eval.harness.HELD_OUT`) are measured on its melody, to watch over-optimisation.
@@ -90,7 +92,7 @@ def contexts(
     (:func:`composer.pipeline.search_config`); ``profile`` is put in every spec's
     ``preferences.profile`` (a listener's profile name, or a YAML file of reward weights), so
     the candidates are scored as ``compose`` scores them for that listener."""
-    from composer.pipeline import compile_song, search_config
+    from composer.pipeline import PLANNING, compile_song, search_config
     from grammar.errors import SpecError
     from grammar.spec import validate_spec
     from planners.styles import get_style
@@ -101,7 +103,9 @@ def contexts(
         if profile is not None:
             data["preferences"] = {**(data.get("preferences") or {}), "profile": profile}
         spec = validate_spec(data)
-        c = compile_song(spec, stop_after="harmony")
+        # every planning pass, the melody plan's included: its phrases, rhythm vocabulary and
+        # register are the sampler's decoding masks and the phrase tokens, as in `compose`
+        c = compile_song(spec, stop_after=PLANNING[-1])
         plan = c.need_plan()
         try:
             config = search_config(spec, plan)

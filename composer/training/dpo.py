@@ -12,6 +12,12 @@ positions, pitches, durations, end), exactly the tokens ``compose train``'s loss
 (:func:`composer.training.melody.encode`): the conditioning and the chord tokens are given, not
 chosen, so they carry no preference.
 
+With ``sft`` > 0 the loss adds ``sft`` times the policy's negative log-likelihood of the chosen
+completions, per chosen token (RPO, Pang et al. 2024, "DPO+NLL"): DPO alone can lower the
+chosen's likelihood too, as long as the rejected's falls faster, which lets the policy drift off
+the corpus; the NLL term keeps the chosen samples (the reference's own, the rewards' best)
+likely.
+
 Nothing here knows the vocabulary: a caller passes which ids are given (``given``, a boolean
 table over the vocabulary), so a checkpoint with more conditioning tokens works unchanged.
 """
@@ -104,22 +110,41 @@ def sequence_logprobs(
     return (tok * torch.from_numpy(mask[:, 1:]).to(device)).sum(dim=1)
 
 
+def choice_counts(
+    sequences: Sequence[tuple[Sequence[int], Sequence[int]]], given: np.ndarray
+) -> np.ndarray:
+    """How many tokens :func:`sequence_logprobs` counts in each (prefix, completion)."""
+    return np.array(
+        [choice_mask(np.array([*p, *c], dtype=np.int64), len(p), given)[1:].sum()
+         for p, c in sequences],
+        dtype=np.float32,
+    )  # fmt: skip
+
+
 def dpo_loss(
-    policy_chosen: Any, policy_rejected: Any, ref_chosen: Any, ref_rejected: Any, beta: float
-) -> tuple[Any, dict[str, float]]:
+    policy_chosen: Any, policy_rejected: Any, ref_chosen: Any, ref_rejected: Any, beta: float,
+    sft: float = 0.0, chosen_tokens: Any = None,
+) -> tuple[Any, dict[str, float]]:  # fmt: skip
     """The mean DPO loss over pairs (tensors of sequence log-probs, shape (pairs,)), and its
     diagnostics: ``accuracy`` (share of pairs whose implicit reward prefers the chosen),
-    ``chosen_reward`` / ``rejected_reward`` (mean ``beta * (log pi - log ref)``)."""
+    ``chosen_reward`` / ``rejected_reward`` (mean ``beta * (log pi - log ref)``), ``nll``
+    (the policy's NLL of the chosen per token). With ``sft`` > 0, plus ``sft`` times that NLL
+    (RPO; ``chosen_tokens``: the chosen completions' counted tokens, shape (pairs,))."""
     import torch
 
     chosen = beta * (policy_chosen - ref_chosen)
     rejected = beta * (policy_rejected - ref_rejected)
     logits = chosen - rejected
     loss = -torch.nn.functional.logsigmoid(logits).mean()
+    count = torch.ones_like(policy_chosen) if chosen_tokens is None else chosen_tokens
+    nll = (-policy_chosen / count.clamp(min=1)).mean()
+    if sft > 0:
+        loss = loss + sft * nll
     stats = {
         "accuracy": float((logits > 0).float().mean()),
         "chosen_reward": float(chosen.detach().mean()),
         "rejected_reward": float(rejected.detach().mean()),
+        "nll": float(nll.detach()),
     }
     return loss, stats
 
