@@ -26,6 +26,8 @@ from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
 from composer.material_in import apply_materials, is_fixed, materials
+from composer.preferences.arrangement import profile_energies
+from composer.preferences.model import PersonalModel
 from composer.preferences.profiles import is_profile_name
 from composer.preferences.search import with_profile
 from composer.render.midi import write_midi
@@ -166,8 +168,15 @@ def song_notes(c: Compilation) -> np.ndarray:
 
 def arrange_pass(c: Compilation, progress: Progress) -> Compilation:
     """The band around the chosen melody (composer.arrange): energy per section, the style's
-    drums, bass and comp, the comp under the melody, dynamics and the ending."""
-    return replace(c, notes=arrange_song(c.need_plan(), song_notes(c)))
+    drums, bass and comp, the comp under the melody, dynamics and the ending; with a profile,
+    each section's energy is the one its personal model prefers
+    (:mod:`composer.preferences.arrangement`)."""
+    plan, melody = c.need_plan(), song_notes(c)
+    model = c.config.model if c.config is not None else None
+    if not isinstance(model, PersonalModel):  # no profile: the form's energies
+        return replace(c, notes=arrange_song(plan, melody))
+    energies = profile_energies(plan, melody, model)  # the listener's arrangement
+    return replace(c, notes=arrange_song(plan, melody, energies), energies=tuple(energies))
 
 
 def render_pass(c: Compilation, progress: Progress) -> Compilation:

@@ -1,0 +1,90 @@
+"""A profile reaches the arrangement: the personal model picks each section's energy (drums,
+comp, bass patterns) in the direction the listener wants; without a profile the arrangement is
+the form's, exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from composer.arrange import Energy, arrange_song, section_energies
+from composer.pipeline import compile_song, song_notes
+from composer.preferences.arrangement import profile_energies, variants
+from composer.preferences.features import drum_density, item_features
+from composer.preferences.listeners import Listener
+from composer.preferences.model import PersonalModel, fit
+from composer.preferences.profiles import save_profile
+from grammar.spec import validate_spec
+from kernels.features import FEATURES
+from kernels.notes import TRACK_DRUMS
+
+SPEC = {"form": "ABAB", "style": "rock", "key": "C major", "generator": "rules", "seed": 3}
+SPEC_SMALL = {**SPEC, "candidates": 4}
+
+
+def model_for(weight: float) -> PersonalModel:
+    """A model fitted on 80 ratings of a listener who wants drums busier (``weight`` > 0) or
+    sparser (< 0), on synthetic item rows."""
+    rng = np.random.default_rng(5)
+    n = 300
+    kernel = rng.random((n, len(FEATURES)))
+    kernel[:, FEATURES.index("mean_pitch")] = rng.normal(70, 3, n)
+    kernel[:, FEATURES.index("note_density")] = rng.normal(20, 6, n)
+    x = item_features(kernel, rng.integers(0, 12, n), rng.normal(10, 3, n))
+    who = Listener("t", "drums", (("drum_density", weight, 1.5),))
+    i = rng.integers(0, n, 80)
+    j = (i + rng.integers(1, n, 80)) % n
+    return fit(x[i], x[j], who.answer(x[i], x[j], rng))
+
+
+def drums_per_section(notes: np.ndarray, song: object) -> list[float]:
+    bar = song.meter().bar_ticks  # type: ignore[attr-defined]
+    out = []
+    for s in song.sections:  # type: ignore[attr-defined]
+        t0 = song.section_start_tick(s)  # type: ignore[attr-defined]
+        inside = (notes["onset"] >= t0) & (notes["onset"] < t0 + s.bars * bar)
+        out.append(drum_density(notes[inside], s.bars))
+    return out
+
+
+def test_variants_step_one_level_each_way() -> None:
+    assert variants(Energy("mid", 2)) == [Energy("mid", 2), Energy("low", 1), Energy("high", 3)]
+    assert variants(Energy("low", 1)) == [Energy("low", 1), Energy("mid", 2)]
+    assert variants(Energy("high", 5)) == [Energy("high", 5), Energy("mid", 4)]
+    assert variants(Energy("bridge", 3)) == [
+        Energy("bridge", 3),
+        Energy("bridge", 2),
+        Energy("bridge", 4),
+    ]
+
+
+def test_the_profile_moves_drum_density_the_way_the_listener_wants() -> None:
+    c = compile_song(validate_spec(SPEC_SMALL), stop_after="compose")
+    plan, melody = c.need_plan(), song_notes(c)
+    form = drums_per_section(arrange_song(plan, melody), plan)
+    busy = profile_energies(plan, melody, model_for(1.0))
+    calm = profile_energies(plan, melody, model_for(-1.0))
+    more = drums_per_section(arrange_song(plan, melody, busy), plan)
+    less = drums_per_section(arrange_song(plan, melody, calm), plan)
+    assert all(m >= f for m, f in zip(more, form, strict=True)) and sum(more) > sum(form)
+    assert all(m <= f for m, f in zip(less, form, strict=True)) and sum(less) < sum(form)
+    assert busy != section_energies(plan) != calm
+    assert profile_energies(plan, melody, model_for(1.0)) == busy  # deterministic
+
+
+def test_compose_with_a_drummer_profile_arranges_busier(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SONGC_HOME", str(tmp_path))
+    save_profile("drums", model_for(1.0))
+    plain = compile_song(validate_spec(SPEC_SMALL))
+    mine = compile_song(validate_spec({**SPEC_SMALL, "preferences": {"profile": "drums"}}))
+    assert plain.energies is None  # no profile: the form's energies ...
+    assert plain.notes is not None and mine.notes is not None and mine.energies is not None
+    plan = plain.need_plan()
+    same = arrange_song(plan, song_notes(plain), section_energies(plan))
+    assert np.array_equal(plain.notes, same)  # ... and the arrangement they give, exactly
+    hits = [int(np.count_nonzero(c.notes["track"] == TRACK_DRUMS)) for c in (plain, mine)]  # type: ignore[index]
+    assert hits[1] > hits[0]
