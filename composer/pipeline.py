@@ -27,9 +27,10 @@ from composer.generators.registry import get_generator
 from composer.invariants import validate
 from composer.material_in import apply_materials, is_fixed, materials
 from composer.preferences.arrangement import profile_energies
+from composer.preferences.harmony import profile_harmony
 from composer.preferences.model import PersonalModel
 from composer.preferences.profiles import is_profile_name
-from composer.preferences.search import with_profile
+from composer.preferences.search import personal_reward, with_profile
 from composer.render.midi import write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, fixed_choices, fixed_node, search
@@ -75,7 +76,15 @@ def keys_pass(c: Compilation, progress: Progress) -> Compilation:
 
 
 def harmony_pass(c: Compilation, progress: Progress) -> Compilation:
-    return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
+    """The chords of every section (:func:`planners.harmony.plan_harmony`); with a profile, the
+    progression its personal model prefers among the planner's
+    (:mod:`composer.preferences.harmony`)."""
+    prefs = c.spec.preferences
+    name = prefs.profile if prefs is not None and prefs.profile and prefs.learned else None
+    if name is None or not is_profile_name(name):
+        return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
+    model = personal_reward(name)
+    return replace(c, plan=profile_harmony(c.spec, c.need_plan(), model, plan_harmony))
 
 
 def melody_pass(c: Compilation, progress: Progress) -> Compilation:

@@ -75,6 +75,12 @@ class PersonalModel:
         x = np.atleast_2d(np.asarray(items, dtype=np.float64))
         return self._design(x, default_model()) @ np.concatenate([[self.a], self.w])
 
+    def head(self, items: np.ndarray) -> np.ndarray:
+        """``w . z`` of each item row: what the ratings taught, without the shipped reward's
+        term (for rows the shipped model was not trained on, such as a band without melody)."""
+        x = np.atleast_2d(np.asarray(items, dtype=np.float64))
+        return ((x - self.mean) / self.std) @ self.w
+
     def prob(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """P(A preferred over B) per row pair."""
         return _sigmoid(self.utility(a) - self.utility(b))
