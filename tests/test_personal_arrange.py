@@ -1,6 +1,6 @@
-"""A profile reaches the arrangement: the personal model picks each section's energy (drums,
-comp, bass patterns) in the direction the listener wants; without a profile the arrangement is
-the form's, exactly."""
+"""A profile reaches the arrangement and the harmony: the personal model picks each section's
+energy (drums, comp, bass patterns) and the progression among the planner's, in the direction
+the listener wants; without a profile the arrangement is the form's, exactly."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from composer.arrange import Energy, arrange_song, section_energies
 from composer.pipeline import compile_song, song_notes
 from composer.preferences.arrangement import profile_energies, variants
 from composer.preferences.features import drum_density, item_features
-from composer.preferences.listeners import Listener
+from composer.preferences.harmony import band_utility, profile_harmony
+from composer.preferences.listeners import LISTENERS, Listener
 from composer.preferences.model import PersonalModel, fit
 from composer.preferences.profiles import save_profile
 from grammar.spec import validate_spec
 from kernels.features import FEATURES
 from kernels.notes import TRACK_DRUMS
+from planners.harmony import plan_harmony
 
 SPEC = {"form": "ABAB", "style": "rock", "key": "C major", "generator": "rules", "seed": 3}
 SPEC_SMALL = {**SPEC, "candidates": 4}
@@ -88,3 +90,33 @@ def test_compose_with_a_drummer_profile_arranges_busier(
     assert np.array_equal(plain.notes, same)  # ... and the arrangement they give, exactly
     hits = [int(np.count_nonzero(c.notes["track"] == TRACK_DRUMS)) for c in (plain, mine)]  # type: ignore[index]
     assert hits[1] > hits[0]
+
+
+def fitted(taste: tuple[tuple[str, float, float], ...]) -> PersonalModel:
+    """A model fitted on 120 ratings of a listener with ``taste``, on synthetic item rows whose
+    pitch-class shares vary as songs' do."""
+    rng = np.random.default_rng(6)
+    n = 400
+    kernel = rng.random((n, len(FEATURES)))
+    pcs = rng.dirichlet(np.ones(12), n)
+    kernel[:, FEATURES.index("pc_0") : FEATURES.index("pc_0") + 12] = pcs
+    x = item_features(kernel, np.zeros(n, dtype=np.int64), rng.normal(10, 3, n))
+    who = Listener("t", "harmony", taste)
+    i = rng.integers(0, n, 120)
+    j = (i + rng.integers(1, n, 120)) % n
+    return fit(x[i], x[j], who.answer(x[i], x[j], rng))
+
+
+def test_a_dark_profile_picks_a_darker_progression_a_bright_one_no_darker() -> None:
+    dark = LISTENERS["dark"]
+    bright = Listener("bright", "the major third", tuple((f, -w, s) for f, w, s in dark.taste))
+    spec = validate_spec({**SPEC_SMALL, "style": "pop", "form": "ABAC"})
+    song = compile_song(spec, stop_after="keys").need_plan()
+    own = plan_harmony(spec, song)
+    truth = fitted(dark.taste)  # any model: band_utility of the true listener's head
+    darker = profile_harmony(spec, song, fitted(dark.taste), plan_harmony)
+    brighter = profile_harmony(spec, song, fitted(bright.taste), plan_harmony)
+    u = {k: band_utility(p, truth) for k, p in (("own", own), ("d", darker), ("b", brighter))}
+    assert u["d"] > u["own"] >= u["b"], u  # darker moved; brighter never darker than its own
+    assert darker.seed == brighter.seed == song.seed  # the song keeps its seed
+    assert profile_harmony(spec, song, fitted(dark.taste), plan_harmony) == darker
