@@ -83,7 +83,10 @@ def harmony_pass(c: Compilation, progress: Progress) -> Compilation:
     name = prefs.profile if prefs is not None and prefs.profile and prefs.learned else None
     if name is None or not is_profile_name(name):
         return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
-    model = personal_reward(name)
+    try:
+        model = personal_reward(name)
+    except SpecError:  # no such profile, or unreadable: the compose pass says so, as it always has
+        return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
     return replace(c, plan=profile_harmony(c.spec, c.need_plan(), model, plan_harmony))
 
 
