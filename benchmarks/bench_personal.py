@@ -252,6 +252,12 @@ def main() -> None:
         action="store_true",
         help="candidates heard with the section's arrangement variants (drums differ)",
     )
+    ap.add_argument(
+        "--curves-from",
+        type=Path,
+        help="reuse the learning curves of this result JSON (same pool) and measure only the "
+        "composing (the 50-rating models are fitted again: seeded, the same)",
+    )
     args = ap.parse_args()
     global WITHIN
     WITHIN = args.within
@@ -269,7 +275,11 @@ def main() -> None:
                 sections=np.array(pool.sections),
             )
     t_pool = time.perf_counter() - t0
-    curves, models = learning(pool, args.reps)
+    if args.curves_from is not None:
+        curves = json.loads(args.curves_from.read_text())["curves"]
+        models = {n: curve(pool, x, True, 0)[1] for n, x in LISTENERS.items()}
+    else:
+        curves, models = learning(pool, args.reps)
     t_curves = time.perf_counter() - t0 - t_pool
     composed = composing(models, args.songs) if args.songs > 0 else {}
     result = {
@@ -282,6 +292,7 @@ def main() -> None:
         else "the arranged song's",
         "curves": curves,
         "curves_seconds": round(t_curves, 1),
+        "curves_from": None if args.curves_from is None else args.curves_from.name,
         "composing": composed,
         "seconds": round(time.perf_counter() - t0, 1),
     }

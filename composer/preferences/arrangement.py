@@ -9,7 +9,8 @@ for each section, in song order, the form's energy and its neighbours one level 
 arranged, heard as the listener would (the section's melody over that band: the kernels'
 features plus the drum hits per bar, :func:`composer.preferences.features.notes_features`) and
 scored by the personal model. A neighbour replaces the form's energy only if the model prefers
-it by more than :data:`MARGIN`; ties keep the form. Deterministic: the bands come from the
+it by more than :data:`MARGIN` and by :data:`CONFIDENCE` posterior standard deviations (what
+the ratings did not teach moves nothing); ties keep the form. Deterministic: the bands come from the
 sections' own random streams, and nothing else is drawn.
 
 Without a profile nothing here runs and the arrangement is the form's, byte for byte.
@@ -31,6 +32,7 @@ LEVELS = ("low", "mid", "high")
 # Utility (the model's logit units) a neighbour must win by: 0.1 is a 52.5% preference, so
 # a difference the listener could not tell keeps the form's energy.
 MARGIN = 0.1
+CONFIDENCE = 2.0  # posterior standard deviations the gain must clear (a taste not rated: no move)
 
 
 def variants(base: Energy) -> list[Energy]:
@@ -79,9 +81,10 @@ def profile_energies(
             rows, vo, ba = section_band(song, s, voicing, bass, energies=energies)
             heard.append(sort_notes(np.concatenate([mel, make_notes(rows)])))
             carried.append((vo, ba))
-        u = model.utility(notes_features(heard, section_arrays(s, song)))
-        best = int(np.argmax(u))
-        k = best if u[best] > u[0] + margin else 0
+        items = notes_features(heard, section_arrays(s, song))
+        gain, sd = model.gain(items, np.repeat(items[:1], len(items), axis=0))
+        ok = (gain > margin) & (gain > CONFIDENCE * sd)
+        k = int(np.argmax(np.where(ok, gain, -np.inf))) if ok.any() else 0
         chosen[s.index] = options[k]
         voicing, bass = carried[k]
     return chosen

@@ -7,7 +7,9 @@ them (its candidates differ in the melody; the chords are planned before it), so
 the harmony pass plans :data:`ALTERNATIVES` progressions (the planner's own, and the same planner
 on other seeded streams: every one valid by construction, the user's chords kept as written)
 and keeps the one whose band (comp and bass as the arrangement plays them at the form's energies)
-the personal model's head prefers, bar-weighted over the song, by more than :data:`MARGIN`.
+the personal model's head prefers, bar-weighted over the song, by more than :data:`MARGIN` and
+by :data:`CONFIDENCE` standard deviations of its posterior (so a listener whose ratings never
+spoke of harmony keeps the planner's progression).
 
 The head alone (:meth:`PersonalModel.head`): the shipped reward judges melodies over a band,
 and a band without its melody is not what it was trained on; the head is linear, so only the
@@ -33,19 +35,25 @@ from planners.seeding import rng_for
 
 ALTERNATIVES = 6
 MARGIN = 0.1  # the model's logit units: a 52.5% preference; less keeps the planner's own
+CONFIDENCE = 2.0  # and the gain must be this many posterior standard deviations above zero
+
+
+def band_row(song: SongPlan) -> np.ndarray:
+    """The song's band (comp and bass at the form's energies, no melody) as one item row:
+    each section's row, bar-weighted (the head is linear, so its utility is the songs')."""
+    voicing: Voicing | None = None
+    bass: int | None = None
+    rows, bars = [], []
+    for s in song.sections:
+        notes, voicing, bass = section_band(song, s, voicing, bass, diatonic=True)
+        rows.append(notes_features([make_notes(notes)], section_arrays(s, song))[0])
+        bars.append(s.bars)
+    return np.average(np.array(rows), axis=0, weights=np.array(bars, dtype=np.float64))
 
 
 def band_utility(song: SongPlan, model: PersonalModel) -> float:
     """The model's head utility of the song's band (no melody), bar-weighted over sections."""
-    voicing: Voicing | None = None
-    bass: int | None = None
-    total = 0.0
-    for s in song.sections:
-        rows, voicing, bass = section_band(song, s, voicing, bass, diatonic=True)
-        total += s.bars * float(
-            model.head(notes_features([make_notes(rows)], section_arrays(s, song)))[0]
-        )
-    return total / max(1, song.total_bars)
+    return float(model.head(band_row(song))[0])
 
 
 def profile_harmony(
@@ -57,13 +65,16 @@ def profile_harmony(
     margin: float = MARGIN,
 ) -> SongPlan:
     """``plan(spec, song)``, or one of ``alternatives - 1`` other progressions ``plan`` gives on
-    other seeds, whichever the model prefers (see the module doc); the song keeps its seed."""
+    other seeds that the model prefers by more than ``margin`` and :data:`CONFIDENCE` posterior
+    standard deviations (a taste the ratings did not teach, weights near their prior, moves
+    nothing); the best such, the song keeping its seed."""
     own = plan(spec, song)
     options = [own]
     for k in range(1, alternatives):
         seed = int(rng_for(song.seed, "preferences", "harmony", k).integers(0, 2**31 - 1))
         alt = plan(spec, song.model_copy(update={"seed": seed}))
         options.append(alt.model_copy(update={"seed": song.seed}))
-    u = np.array([band_utility(p, model) for p in options])
-    best = int(np.argmax(u))
-    return options[best] if u[best] > u[0] + margin else own
+    rows = np.array([band_row(p) for p in options])
+    gain, sd = model.gain(rows, np.repeat(rows[:1], len(rows), axis=0), head_only=True)
+    ok = (gain > margin) & (gain > CONFIDENCE * sd)
+    return options[int(np.argmax(np.where(ok, gain, -np.inf)))] if ok.any() else own
