@@ -16,6 +16,7 @@ from composer.preferences.features import drum_density, item_features
 from composer.preferences.harmony import band_utility, profile_harmony
 from composer.preferences.listeners import LISTENERS, Listener
 from composer.preferences.model import PersonalModel, fit
+from composer.preferences.pool import arrangement_drums, song_candidates
 from composer.preferences.profiles import save_profile
 from grammar.spec import validate_spec
 from kernels.features import FEATURES
@@ -120,3 +121,27 @@ def test_a_dark_profile_picks_a_darker_progression_a_bright_one_no_darker() -> N
     assert u["d"] > u["own"] >= u["b"], u  # darker moved; brighter never darker than its own
     assert darker.seed == brighter.seed == song.seed  # the song keeps its seed
     assert profile_harmony(spec, song, fitted(dark.taste), plan_harmony) == darker
+
+
+def test_a_model_that_learned_nothing_moves_nothing() -> None:
+    spec = validate_spec({**SPEC_SMALL, "style": "pop", "form": "ABAC"})
+    song = compile_song(spec, stop_after="keys").need_plan()
+    x = item_features(np.random.default_rng(1).random((4, len(FEATURES))), 0)
+    prior = fit(x[:0], x[:0], np.zeros(0))  # no ratings: the shipped reward, uncertain weights
+    assert profile_harmony(spec, song, prior, plan_harmony) == plan_harmony(spec, song)
+    c = compile_song(validate_spec(SPEC_SMALL), stop_after="compose")
+    plan = c.need_plan()
+    assert profile_energies(plan, song_notes(c), prior) == section_energies(plan)
+
+
+def test_pool_candidates_can_be_heard_with_the_arrangement_variants() -> None:
+    c = compile_song(validate_spec(SPEC_SMALL))
+    plain = song_candidates(c, 3)
+    varied = song_candidates(c, 3, arrangements=True)
+    assert all(np.ndim(sc.drums) == 0 for sc in plain)
+    drums = [np.asarray(sc.drums) for sc in varied]
+    assert all(d.shape == (3,) for d in drums)
+    assert any(np.unique(d).size > 1 for d in drums)  # one section's candidates differ in drums
+    for p, v in zip(plain, varied, strict=True):
+        assert v.drums[0] == pytest.approx(arrangement_drums(c.need_plan(), v.section)[0])
+        assert np.array_equal(p.kernel, v.kernel)  # the same candidates, only the drums differ
