@@ -145,3 +145,23 @@ def test_pool_candidates_can_be_heard_with_the_arrangement_variants() -> None:
     for p, v in zip(plain, varied, strict=True):
         assert v.drums[0] == pytest.approx(arrangement_drums(c.need_plan(), v.section)[0])
         assert np.array_equal(p.kernel, v.kernel)  # the same candidates, only the drums differ
+
+
+def test_revising_a_profile_song_keeps_its_arrangement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from composer.app import api
+    from composer.app.revise import revise
+
+    monkeypatch.setenv("SONGC_HOME", str(tmp_path))
+    save_profile("drums", model_for(1.0))
+    song = api.compose(validate_spec({**SPEC_SMALL, "preferences": {"profile": "drums"}}))
+    levels = [s.arrangement for s in song.report.sections]
+    assert [a.level for a in levels if a] != [e.level for e in section_energies(song.plan)]
+    done = revise(song, ["A1"], seed=3, part="melody")  # a new tune over the same band
+    assert [s.arrangement for s in done.song.report.sections] == levels
+    state0, state1 = song.report.song, done.song.report.song
+    assert state0 is not None and state1 is not None
+    a, b = state0.notes("A1", "arranged"), state1.notes("A1", "arranged")
+    # the revised section's drums are the profile's arrangement, not the form's
+    assert np.array_equal(a[a["track"] == TRACK_DRUMS], b[b["track"] == TRACK_DRUMS])
