@@ -13,10 +13,17 @@ Two measurements, for every simulated listener (:mod:`composer.preferences.liste
    (:func:`composer.preferences.active.next_pair` among 2,000 candidate pairs, expected
    information). Mean over ``--reps`` seeds. ``--within``: every pair (rated and held out) is
    two candidates of one section, as the studio asks them (smaller differences, harder).
+   ``--arrangements``: each candidate of a section is heard with the drums of one of the
+   section's arrangement variants in turn (the energies a profile may choose there,
+   :func:`composer.preferences.pool.arrangement_drums`), so a within-section pair can differ
+   in drums as one that varies the arrangement would (writes ``..._arrangements.json``).
 2. **Composing with the profile.** The model fitted on 50 active ratings composes ``--songs``
    unseen specs x 2 seeds (``rules`` generator, 16 candidates, beam 2) as a profile, and the
-   same specs without one; the listener's utility of each song is the bar-weighted mean of its
-   utility over the chosen sections (as the search heard them, with the arranged song's drums).
+   same specs without one (a profile picks the progression among the planner's,
+   :mod:`composer.preferences.harmony`, the candidates, and each section's arrangement energy,
+   :mod:`composer.preferences.arrangement`); the listener's utility of each song is the
+   bar-weighted mean of its utility over the chosen sections (as the search heard them, with
+   the arranged song's drums).
    Reported: the mean utility with and without, and the share of songs where it is higher.
 
 Prints JSON and writes ``benchmarks/results/bench_personal.json`` and the README plot
@@ -240,6 +247,17 @@ def main() -> None:
         action="store_true",
         help="pairs of two candidates of one section only (writes bench_personal_within.json)",
     )
+    ap.add_argument(
+        "--arrangements",
+        action="store_true",
+        help="candidates heard with the section's arrangement variants (drums differ)",
+    )
+    ap.add_argument(
+        "--curves-from",
+        type=Path,
+        help="reuse the learning curves of this result JSON (same pool) and measure only the "
+        "composing (the 50-rating models are fitted again: seeded, the same)",
+    )
     args = ap.parse_args()
     global WITHIN
     WITHIN = args.within
@@ -248,7 +266,7 @@ def main() -> None:
         d = np.load(args.cache)
         pool = Pool(d["features"], d["group"], tuple((int(a), str(b)) for a, b in d["sections"]))
     else:
-        pool = build_pool(POOL_SPECS, per_section=8)
+        pool = build_pool(POOL_SPECS, per_section=8, arrangements=args.arrangements)
         if args.cache is not None:
             np.savez(
                 args.cache,
@@ -257,7 +275,11 @@ def main() -> None:
                 sections=np.array(pool.sections),
             )
     t_pool = time.perf_counter() - t0
-    curves, models = learning(pool, args.reps)
+    if args.curves_from is not None:
+        curves = json.loads(args.curves_from.read_text())["curves"]
+        models = {n: curve(pool, x, True, 0)[1] for n, x in LISTENERS.items()}
+    else:
+        curves, models = learning(pool, args.reps)
     t_curves = time.perf_counter() - t0 - t_pool
     composed = composing(models, args.songs) if args.songs > 0 else {}
     result = {
@@ -265,8 +287,12 @@ def main() -> None:
         "listeners": {n: x.description for n, x in LISTENERS.items()},
         "reps": args.reps,
         "pairs": "two candidates of one section" if args.within else "any two candidates",
+        "drums": "the section's arrangement variants in turn"
+        if args.arrangements
+        else "the arranged song's",
         "curves": curves,
         "curves_seconds": round(t_curves, 1),
+        "curves_from": None if args.curves_from is None else args.curves_from.name,
         "composing": composed,
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -274,8 +300,9 @@ def main() -> None:
     print(text)
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     name = "bench_personal_within" if args.within else "bench_personal"
+    name += "_arrangements" if args.arrangements else ""
     (ROOT / "benchmarks" / "results" / f"{name}.json").write_text(text + "\n")
-    if not args.within:
+    if not args.within and not args.arrangements:
         plot(curves, ROOT / "docs" / "pictures" / "personal_learning.png")
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 import networkx as nx
 import numpy as np
 
+from composer.arrange.energy import Energy
 from composer.search.batch import Choice
 from composer.search.lattice import SearchConfig
 from composer.segment import Segment
@@ -45,6 +46,8 @@ class Compilation:
     locked: Mapping[str, Segment] = field(default_factory=dict)
     config: SearchConfig | None = None  # the search settings the compose pass used
     notes: np.ndarray | None = None  # the arranged song (absolute ticks), set by ``arrange``
+    # each section's energy when a profile chose them (``arrange``); None: the form's
+    energies: tuple[Energy, ...] | None = None
     performed: tuple[np.ndarray, ...] = ()  # each section's played notes, set by ``render``
     midi: bytes = b""
     timings: Mapping[str, float] = field(default_factory=dict)

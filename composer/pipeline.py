@@ -27,8 +27,11 @@ from composer.compilation import Compilation, Progress, Silent
 from composer.generators.registry import get_generator
 from composer.invariants import validate
 from composer.material_in import apply_materials, is_fixed, materials
+from composer.preferences.arrangement import profile_energies
+from composer.preferences.harmony import profile_harmony
+from composer.preferences.model import PersonalModel
 from composer.preferences.profiles import is_profile_name
-from composer.preferences.search import with_profile
+from composer.preferences.search import personal_reward, with_profile
 from composer.render.midi import BAR_ONE_MARKER, COUNT_IN_MARKER, write_midi
 from composer.reward_model import default_model
 from composer.search.lattice import SearchConfig, fixed_choices, fixed_node, search
@@ -74,7 +77,18 @@ def keys_pass(c: Compilation, progress: Progress) -> Compilation:
 
 
 def harmony_pass(c: Compilation, progress: Progress) -> Compilation:
-    return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
+    """The chords of every section (:func:`planners.harmony.plan_harmony`); with a profile, the
+    progression its personal model prefers among the planner's
+    (:mod:`composer.preferences.harmony`)."""
+    prefs = c.spec.preferences
+    name = prefs.profile if prefs is not None and prefs.profile and prefs.learned else None
+    if name is None or not is_profile_name(name):
+        return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
+    try:
+        model = personal_reward(name)
+    except SpecError:  # no such profile, or unreadable: the compose pass says so, as it always has
+        return replace(c, plan=plan_harmony(c.spec, c.need_plan()))
+    return replace(c, plan=profile_harmony(c.spec, c.need_plan(), model, plan_harmony))
 
 
 def melody_pass(c: Compilation, progress: Progress) -> Compilation:
@@ -168,8 +182,15 @@ def song_notes(c: Compilation) -> np.ndarray:
 
 def arrange_pass(c: Compilation, progress: Progress) -> Compilation:
     """The band around the chosen melody (composer.arrange): energy per section, the style's
-    drums, bass and comp, the comp under the melody, dynamics and the ending."""
-    return replace(c, notes=arrange_song(c.need_plan(), song_notes(c)))
+    drums, bass and comp, the comp under the melody, dynamics and the ending; with a profile,
+    each section's energy is the one its personal model prefers
+    (:mod:`composer.preferences.arrangement`)."""
+    plan, melody = c.need_plan(), song_notes(c)
+    model = c.config.model if c.config is not None else None
+    if not isinstance(model, PersonalModel):  # no profile: the form's energies
+        return replace(c, notes=arrange_song(plan, melody))
+    energies = profile_energies(plan, melody, model)  # the listener's arrangement
+    return replace(c, notes=arrange_song(plan, melody, energies), energies=tuple(energies))
 
 
 def render_pass(c: Compilation, progress: Progress) -> Compilation:

@@ -22,7 +22,8 @@ TRAINING_USERS = {"composer.cli", "composer.app.api", "composer.training"}
 # The studio (composer/studio/): the ratings store is a leaf any room may read (the reward model
 # trains on it); the rest (A/B pairs, the web app) is the edge, reached only from the CLI.
 RATINGS = "composer.studio.ratings"
-RATINGS_IMPORTS = {"composer.app.output", "grammar.errors", "kernels.notes"}
+RATING = "composer.studio.rating"  # the record the store keeps: a leaf below it
+RATINGS_IMPORTS = {"composer.app.output", "grammar.errors", "kernels.notes", RATING}
 STUDIO_USERS = {"composer.cli", "composer.studio"}
 # Preferences (composer/preferences/): the listener's personal reward. The search reaches it only
 # through the pipeline (a profile in the spec) and the CLI (`compose learn`); it reads the ratings
@@ -107,6 +108,7 @@ def test_build_time_code_is_apart() -> None:
 
 def test_the_ratings_store_is_a_leaf() -> None:
     assert set(GRAPH.successors(RATINGS)) <= RATINGS_IMPORTS
+    assert set(GRAPH.successors(RATING)) <= {"grammar.errors", "kernels.notes"}
 
 
 def test_only_the_cli_reaches_the_studio() -> None:
@@ -114,7 +116,7 @@ def test_only_the_cli_reaches_the_studio() -> None:
         (a, b)
         for a, b in GRAPH.edges
         if b.startswith("composer.studio")
-        and b not in (RATINGS, "composer.studio")
+        and b not in (RATINGS, RATING, "composer.studio")
         and not any(a == u or a.startswith(u + ".") for u in STUDIO_USERS)
     )
     assert reach == [], f"modules importing the studio's edge: {reach}"
@@ -134,7 +136,7 @@ def test_preferences_are_a_room_of_their_own() -> None:
         for a in inside
         for b in GRAPH.successors(a)
         if b.startswith(("composer.app", "composer.cli"))
-        or (b.startswith("composer.studio") and b != RATINGS)
+        or (b.startswith("composer.studio") and b not in (RATINGS, RATING))
     )
     assert edges == [], f"composer.preferences importing the edge: {edges}"
 

@@ -39,7 +39,7 @@ from pydantic import ValidationError
 
 from composer.app.api import Song
 from composer.app.output import report_path
-from composer.arrange import arrange_song
+from composer.arrange import Energy, arrange_song
 from composer.compilation import Progress, Silent
 from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, song_midi, song_notes
@@ -405,9 +405,18 @@ def _attempt(
             [shift(segments[s.id], ticks=plan.section_start_tick(s)) for s in plan.sections]
         )
     )
-    same_band = arrange_song(plan, tune) if part == "melody" else None
+    # the energies the song was arranged with (a profile's own choice, or the form's)
+    kept = [olds[s.id].arrangement if s.id in olds else None for s in plan.sections]
+    energies = (
+        [Energy(a.level, a.energy) for a in kept if a is not None]
+        if all(a is not None for a in kept)
+        else None
+    )
+    same_band = arrange_song(plan, tune, energies) if part == "melody" else None
     new_band = (
-        None if part == "melody" else arrange_song(plan.model_copy(update={"seed": rseed}), tune)
+        None
+        if part == "melody"
+        else arrange_song(plan.model_copy(update={"seed": rseed}), tune, energies)
     )
     arranged, performed = {}, {}
     for sid in targets:

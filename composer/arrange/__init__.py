@@ -85,11 +85,15 @@ def section_band(
     return comp + bass + drums, voicing, last
 
 
-def arrange_song(song: SongPlan, melody: np.ndarray) -> np.ndarray:
+def arrange_song(
+    song: SongPlan, melody: np.ndarray, energies: list[Energy] | None = None
+) -> np.ndarray:
     """The whole song's notes: ``melody`` (track 0, absolute ticks) with its dynamics and ending,
-    and the band around it, comp under the melody."""
+    and the band around it, comp under the melody. ``energies``: one per section (default the
+    form's, :func:`section_energies`; a profile chooses its own,
+    :mod:`composer.preferences.arrangement`)."""
     meter = song.meter()
-    energies = section_energies(song)
+    energies = section_energies(song) if energies is None else energies
     mel = melody[melody["track"] == TRACK_MELODY]
     total = song.total_bars * meter.bar_ticks
     last = song.sections[-1]

@@ -75,6 +75,25 @@ class PersonalModel:
         x = np.atleast_2d(np.asarray(items, dtype=np.float64))
         return self._design(x, default_model()) @ np.concatenate([[self.a], self.w])
 
+    def head(self, items: np.ndarray) -> np.ndarray:
+        """``w . z`` of each item row: what the ratings taught, without the shipped reward's
+        term (for rows the shipped model was not trained on, such as a band without melody)."""
+        x = np.atleast_2d(np.asarray(items, dtype=np.float64))
+        return ((x - self.mean) / self.std) @ self.w
+
+    def gain(
+        self, a: np.ndarray, b: np.ndarray, *, head_only: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """How much more the listener likes each row of ``a`` than the row of ``b`` beside it:
+        ``u(a) - u(b)`` and its standard deviation under the Laplace posterior (the ratings'
+        uncertainty about the weights). ``head_only``: without the shipped reward's term."""
+        a, b = (np.atleast_2d(np.asarray(v, dtype=np.float64)) for v in (a, b))
+        shipped = None if head_only else default_model()
+        d = self._design(a, shipped) - self._design(b, shipped)
+        mean = d @ np.concatenate([[self.a], self.w])
+        var = np.einsum("ij,ij->i", d, np.linalg.solve(self.precision, d.T).T)
+        return mean, np.sqrt(np.maximum(var, 0.0))
+
     def prob(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """P(A preferred over B) per row pair."""
         return _sigmoid(self.utility(a) - self.utility(b))

@@ -18,15 +18,18 @@ from typing import Any
 
 import numpy as np
 
+from composer.arrange import section_band, section_energies
 from composer.compilation import Compilation
 from composer.generators.base import GenerationContext
 from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, song_notes
+from composer.preferences.arrangement import variants
 from composer.preferences.features import drum_density, item_features, notes_features
 from composer.search.batch import check, section_arrays
 from composer.search.material import source_in_key
 from grammar.spec import validate_spec
-from planners.plan import SectionPlan
+from kernels.notes import TRACK_DRUMS
+from planners.plan import SectionPlan, SongPlan
 from planners.seeding import rng_for
 
 
@@ -52,18 +55,34 @@ class SectionCandidates:
     section: SectionPlan
     notes: tuple[np.ndarray, ...]
     kernel: np.ndarray
-    drums: float
+    drums: float | np.ndarray  # one for all candidates, or one each
 
     @property
     def items(self) -> np.ndarray:
         return item_features(self.kernel, self.section.key_obj().tonic, self.drums)
 
 
+def arrangement_drums(plan: SongPlan, sect: SectionPlan) -> list[float]:
+    """Drum hits per bar of the section arranged at each energy a profile may choose there
+    (:func:`composer.preferences.arrangement.variants`: the form's first)."""
+    form = section_energies(plan)
+    out = []
+    for v in variants(form[sect.index]):
+        rows, _, _ = section_band(
+            plan, sect, energies=[*form[: sect.index], v, *form[sect.index + 1 :]]
+        )
+        out.append(sum(1 for r in rows if r[4] == TRACK_DRUMS) / sect.bars)
+    return out
+
+
 def song_candidates(
-    c: Compilation, per_section: int, seed: int = 0, tag: str = ""
+    c: Compilation, per_section: int, seed: int = 0, tag: str = "", arrangements: bool = False
 ) -> list[SectionCandidates]:
     """``per_section`` fresh candidates of every section of composed song ``c``, proposed by its
-    generator in the context the search chose (previous section and source)."""
+    generator in the context the search chose (previous section and source). ``arrangements``:
+    candidate ``k`` is heard with the drums of the section's ``k``-th arrangement variant in
+    turn (:func:`arrangement_drums`), so two candidates of one section can differ in drums too,
+    as a pair would that varies the arrangement; else every one with the song's drums."""
     plan = c.need_plan()
     notes = song_notes(c)
     bar_ticks = plan.meter().bar_ticks
@@ -82,19 +101,25 @@ def song_candidates(
         result = check(cands, sect, plan, source, previous)
         start = plan.section_start_tick(sect)
         inside = (notes["onset"] >= start) & (notes["onset"] < start + sect.bars * bar_ticks)
-        drums = drum_density(notes[inside], sect.bars)
+        drums: float | np.ndarray = drum_density(notes[inside], sect.bars)
+        if arrangements:
+            heard = arrangement_drums(plan, sect)
+            drums = np.array([heard[k % len(heard)] for k in range(len(cands))])
         out.append(SectionCandidates(sect, tuple(x.notes for x in cands), result.features, drums))
     return out
 
 
-def build_pool(specs: Sequence[dict[str, Any]], per_section: int = 8, seed: int = 0) -> Pool:
-    """Compose each spec, then propose ``per_section`` candidates for each of its sections."""
+def build_pool(
+    specs: Sequence[dict[str, Any]], per_section: int = 8, seed: int = 0, arrangements: bool = False
+) -> Pool:
+    """Compose each spec, then propose ``per_section`` candidates for each of its sections
+    (``arrangements``: heard with the section's arrangement variants, :func:`song_candidates`)."""
     rows: list[np.ndarray] = []
     groups: list[int] = []
     sections: list[tuple[int, str]] = []
     for k, data in enumerate(specs):
         c = compile_song(validate_spec(data))
-        for sc in song_candidates(c, per_section, seed, str(k)):
+        for sc in song_candidates(c, per_section, seed, str(k), arrangements):
             rows.append(sc.items)
             groups.extend([len(sections)] * len(sc.notes))
             sections.append((k, sc.section.id))

@@ -220,7 +220,7 @@ def build_report(c: Compilation, config: SearchConfig | None = None) -> Report:
     plan = c.need_plan()
     assert c.graph is not None
     style = song_style(plan)
-    energies = section_energies(plan)
+    energies = section_energies(plan) if c.energies is None else c.energies
     meter = plan.meter()
     total = plan.total_bars * meter.bar_ticks
     rit = ritardando(plan.tempo, meter, total)
