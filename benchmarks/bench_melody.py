@@ -73,6 +73,13 @@ def specs(n_random: int) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def only_styles(
+    items: list[tuple[str, dict[str, Any]]], styles: set[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The specs whose style (or, for an example without one, whose name) is in ``styles``."""
+    return [(n, s) for n, s in items if (s.get("style") or n.split(" ")[0]) in styles]
+
+
 def measure(name: str, song: Any) -> dict[str, Any]:
     from composer.eval import metrics as ev
     from composer.eval.melody_metrics import song_melody_metrics
@@ -280,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--random", type=int, default=50)
     ap.add_argument("--generators", default="rules,transformer")
     ap.add_argument("--candidates", default="1,16")
+    ap.add_argument(
+        "--styles",
+        default="",
+        help="only these styles, e.g. blues (an example counts by its style or its name; the "
+        "long song is pop)",
+    )
     ap.add_argument("--output", type=Path, default=RESULTS / "bench_melody.json")
     ap.add_argument("--label", default="", help="names the runs in tables, e.g. before / after")
     ap.add_argument(
@@ -298,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         return 0
     items = specs(6 if args.quick else args.random)
+    if args.styles:
+        items = only_styles(items, set(args.styles.split(",")))
     t0 = time.perf_counter()
     result: dict[str, Any] = {
         "label": args.label,
