@@ -19,14 +19,8 @@ def _harmony(extra: int = 0) -> O.Harmony:
     return O.Harmony(allowed=lambda t: C_MAJOR | C7 | extra, chord=lambda t: C7, scale=C_MAJOR)
 
 
-class _Always:
-    """An rng whose draws decorate every note and pick the first option."""
-
-    def random(self, n: int) -> np.ndarray:
-        return np.zeros(n)
-
-    def integers(self, lo: int, hi: int, n: int) -> np.ndarray:
-        return np.zeros(n, dtype=np.int64)
+def _always() -> np.random.Generator:
+    return np.random.default_rng(0)  # with rate=1.0 every eligible note is decorated
 
 
 def _length(notes: list[O.Note]) -> int:
@@ -37,7 +31,7 @@ def test_an_approach_tone_takes_the_last_eighth_of_the_note_before() -> None:
     meter = parse_time_signature("4/4")
     notes = [(0, 960, 67, 80), (960, 960, 64, 80), (1920, 1920, 60, 80)]  # G, E on beat 3, C
     out, done = O.ornament_melody(notes, ("approach",), meter, _harmony(), frozenset({1}),
-                                  (48, 84), _Always())  # type: ignore[arg-type]  # fmt: skip
+                                  (48, 84), _always(), rate=1.0)  # fmt: skip
     # E (a tone of C7 on the strong beat 3) approached from Eb? not in key nor chord: from D
     assert done == (1,)
     assert out[:3] == [(0, 720, 67, 80), (720, 240, 62, 68), (960, 960, 64, 80)]
@@ -45,7 +39,7 @@ def test_an_approach_tone_takes_the_last_eighth_of_the_note_before() -> None:
     # with the blues' b3 allowed, the third is approached from a semitone below: Eb -> E
     blue = 1 << 3
     out, _ = O.ornament_melody(notes, ("approach",), meter, _harmony(blue), frozenset({1}),
-                               (48, 84), _Always())  # type: ignore[arg-type]  # fmt: skip
+                               (48, 84), _always(), rate=1.0)  # fmt: skip
     assert out[1] == (720, 240, 63, 68)
 
 
@@ -53,7 +47,7 @@ def test_a_cut_in_a_jig_is_a_grace_from_the_step_above_before_the_beat() -> None
     meter = parse_time_signature("6/8")
     notes = [(0, 240, 62, 80), (240, 240, 64, 80), (480, 240, 66, 80), (720, 720, 66, 80)]
     out, done = O.ornament_melody(notes, ("cut",), meter, _harmony(), frozenset(), (48, 84),
-                                  _Always())  # type: ignore[arg-type]  # fmt: skip
+                                  _always(), rate=1.0)  # fmt: skip
     assert done == (3,)  # the note on the second felt beat (a repeated F#)
     assert out[2:] == [(480, 180, 66, 80), (660, 60, 67, 68), (720, 720, 66, 80)]
     assert _length(out) == _length(notes)
@@ -61,11 +55,11 @@ def test_a_cut_in_a_jig_is_a_grace_from_the_step_above_before_the_beat() -> None
 
 def test_a_roll_and_a_turn_keep_the_note_on_its_beat_and_its_length() -> None:
     roll, _ = O.ornament_melody([(0, 720, 64, 80)], ("roll",), parse_time_signature("6/8"),
-                                _harmony(), frozenset(), (48, 84), _Always())  # type: ignore[arg-type]  # fmt: skip
+                                _harmony(), frozenset(), (48, 84), _always(), rate=1.0)  # fmt: skip
     assert [p for _, _, p, _ in roll] == [64, 65, 64, 62, 64]
     assert roll[0][0] == 0 and _length(roll) == 720 and sum(d for _, d, _, _ in roll) == 720
     turn, _ = O.ornament_melody([(0, 1440, 64, 80)], ("turn",), parse_time_signature("4/4"),
-                                _harmony(), frozenset(), (48, 84), _Always())  # type: ignore[arg-type]  # fmt: skip
+                                _harmony(), frozenset(), (48, 84), _always(), rate=1.0)  # fmt: skip
     assert [p for _, _, p, _ in turn] == [64, 65, 64, 62, 64] and _length(turn) == 1440
 
 
@@ -73,12 +67,12 @@ def test_nothing_outside_the_idiom_the_range_or_the_short_note_budget() -> None:
     meter = parse_time_signature("4/4")
     notes = [(0, 480, 64, 80), (480, 480, 64, 80), (960, 1920, 65, 80)]
     assert O.ornament_melody(notes, (), meter, _harmony(), frozenset(), (48, 84),
-                             _Always())[1] == ()  # type: ignore[arg-type]  # fmt: skip
+                             _always(), rate=1.0)[1] == ()  # fmt: skip
     _, done = O.ornament_melody(notes, ("mordent",), meter, _harmony(), frozenset(), (64, 84),
-                                _Always())  # type: ignore[arg-type]  # fmt: skip
+                                _always(), rate=1.0)  # fmt: skip
     assert 0 not in done and 1 not in done  # the lower step D would leave the range
     _, done = O.ornament_melody(notes, ("mordent",), meter, _harmony(), frozenset(), (48, 84),
-                                _Always(), max_short=2)  # type: ignore[arg-type]  # fmt: skip
+                                _always(), rate=1.0, max_short=2)  # fmt: skip
     assert len(done) == 1  # a mordent adds two 32nds: the budget holds one
     assert O.kinds_of(["trill", "cut", "roll"], False) == ("cut", "roll")
     assert O.kinds_of([], True) == ("approach",)

@@ -122,12 +122,16 @@ def ornament_melody(
     """``notes`` (one voice, sorted by onset) with ornaments of ``kinds`` added, and the indices
     of the notes decorated; no ornament in a bar of ``protected_bars`` (0-based: phrase ends),
     none outside ``pitch_range``, at most one a bar, and at most ``max_short`` added notes of a
-    16th or less (None: no cap). Two draws from ``rng`` per note, made
-    before any choice, so ``only`` (decorate only these note indices) keeps every other
+    16th or less (None: no cap). One draw from ``rng`` seeds each note's decision by the note's
+    onset, duration and pitch, so ``only`` (decorate only these note indices) keeps every other
     decision as it was."""
     out = [(int(a), int(b), int(c), int(d)) for a, b, c, d in notes]
-    draws = rng.random(len(out))
-    picks = rng.integers(0, 1 << 30, len(out))
+    base = int(rng.integers(0, 1 << 31))
+    # each note's draws from the note itself (onset, duration, pitch): the same note at the same
+    # place is decorated alike whatever the other bars hold (a repeat with a second ending)
+    keyed = [np.random.default_rng([base, on, du, p]) for on, du, p, _ in out]
+    draws = [g.random() for g in keyed]
+    picks = [int(g.integers(0, 1 << 30)) for g in keyed]
     if not kinds or not out:
         return out, ()
     bar, beat = meter.bar_ticks, meter.beat_ticks
@@ -313,7 +317,8 @@ def ornament_choices(
     song: SongPlan, choices: Mapping[str, Choice], skip: frozenset[str] = frozenset()
 ) -> dict[str, Choice]:
     """Every chosen section (but those in ``skip``: the user's and locked ones) with its melody
-    ornamented, seeded by the song's seed and the section's id. Each ornament is kept only where
+    ornamented, seeded by the song's seed and the section's label (a repeat's bars that equal its
+    source's are ornamented alike). Each ornament is kept only where
     the checker (:func:`composer.search.batch.check`) counts no more of a hard violation
     (:data:`composer.search.batch.HARD`) or of :data:`GUARDED` than the chosen notes had: every
     ornament alone, then those that passed together (or none)."""
@@ -327,7 +332,9 @@ def ornament_choices(
         if choice is None or section.id in skip:
             continue
         seg = choice.chosen.segment
-        seed = np.random.SeedSequence([song.seed, zlib.crc32(f"ornaments {section.id}".encode())])
+        # by label: a repeat is ornamented as its source wherever its notes are the same
+        tag = zlib.crc32(f"ornaments {section.label}".encode())
+        seed = np.random.SeedSequence([song.seed, tag])
         _, done = ornament_notes(seg.notes, section, song, seed)
         if not done:
             continue
