@@ -267,9 +267,11 @@ def section_harmony(section: SectionPlan) -> Harmony:
 
 def phrase_end_bars(section: SectionPlan) -> frozenset[int]:
     """0-based bars of the section where a planned phrase ends long (a phrase that runs on into
-    the next is not protected), and always the section's last bar."""
+    the next is not protected), every fourth bar (the 4-bar grid a listener, and
+    :func:`composer.eval.melody_metrics.phrase_breathing`, hears phrases on) and the section's
+    last bar: their long notes and rests stay as written."""
     plan = section.melody
-    ends = {section.bars - 1}
+    ends = {section.bars - 1} | set(range(3, section.bars, 4))
     if plan is not None:
         ends |= {ph.start_bar + ph.bars - 2 for ph in plan.phrases if ph.long_end}
     return frozenset(ends)
