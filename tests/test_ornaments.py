@@ -127,3 +127,16 @@ def test_ornamented_songs_pass_the_checker_as_before(example: str) -> None:
             old.notes[old.notes["track"] != TRACK_MELODY], new.notes[new.notes["track"] != 0]
         )
     assert total >= 1  # the idiom is heard somewhere
+
+
+def test_phrase_ends_and_the_four_bar_grid_are_left_as_written() -> None:
+    from planners.plan import MelodyPlan, PhrasePlan, RhythmVocabulary, SectionPlan
+
+    phrases = (PhrasePlan(start_bar=1, bars=2, long_end=False), PhrasePlan(start_bar=3, bars=3),
+               PhrasePlan(start_bar=6, bars=5))  # fmt: skip
+    plan = MelodyPlan(phrases=phrases, low=60, high=72, centre=66, density=1.0,
+                      rhythm=RhythmVocabulary(durations=(240, 480)))  # fmt: skip
+    sec = SectionPlan(id="A1", label="A", name="A", role="verse", index=0, start_bar=1, bars=10,
+                      key="C", melody=plan)  # fmt: skip
+    # phrase ends long at bars 5 and 10 (1-based), the grid at 4 and 8; bar 2 runs on
+    assert O.phrase_end_bars(sec) == frozenset({3, 4, 7, 9})
