@@ -73,6 +73,13 @@ def specs(n_random: int) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def only_styles(
+    items: list[tuple[str, dict[str, Any]]], styles: set[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The specs whose style (or, for an example without one, whose name) is in ``styles``."""
+    return [(n, s) for n, s in items if (s.get("style") or n.split(" ")[0]) in styles]
+
+
 def measure(name: str, song: Any) -> dict[str, Any]:
     from composer.eval import metrics as ev
     from composer.eval.melody_metrics import song_melody_metrics
@@ -262,7 +269,25 @@ def combine(paths: list[Path]) -> dict[str, Any]:
     """The runs of several outputs in one (the first file's header), each run also summarised
     over the songs every run measured (``common``), so runs on different spec sets compare."""
     parts = [json.loads(p.read_text()) for p in paths]
-    runs = [{"label": part.get("label", ""), **r} for part in parts for r in part["runs"]]
+    runs: list[dict[str, Any]] = []
+    for part in parts:  # shards of one run (same label, generator, candidates) become one run
+        for r in part["runs"]:
+            r = {"label": part.get("label", ""), **r}
+            same = [
+                x
+                for x in runs
+                if (x["label"], x["generator"], x["candidates"])
+                == (r["label"], r["generator"], r["candidates"])
+            ]
+            if not same:
+                runs.append(r)
+                continue
+            x = same[0]
+            x["songs"] = {**x["songs"], **r["songs"]}
+            x["errors"] = {**x["errors"], **r["errors"]}
+            x["complete"] = x["complete"] and r["complete"]
+            x["seconds"] = round(x["seconds"] + r["seconds"], 1)
+            x["summary"] = summarise(x["songs"]) if x["songs"] else None
     common = set.intersection(*(set(r["songs"]) for r in runs)) if runs else set()
     for r in runs:
         rows = {n: v for n, v in r["songs"].items() if n in common}
@@ -280,6 +305,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--random", type=int, default=50)
     ap.add_argument("--generators", default="rules,transformer")
     ap.add_argument("--candidates", default="1,16")
+    ap.add_argument(
+        "--styles",
+        default="",
+        help="only these styles, e.g. blues (an example counts by its style or its name; the "
+        "long song is pop)",
+    )
+    ap.add_argument(
+        "--shard",
+        default="",
+        help="K/N: only every N-th spec from the K-th (0-based); --combine merges the shards",
+    )
     ap.add_argument("--output", type=Path, default=RESULTS / "bench_melody.json")
     ap.add_argument("--label", default="", help="names the runs in tables, e.g. before / after")
     ap.add_argument(
@@ -298,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         return 0
     items = specs(6 if args.quick else args.random)
+    if args.styles:
+        items = only_styles(items, set(args.styles.split(",")))
+    if args.shard:
+        k, n = (int(x) for x in args.shard.split("/"))
+        items = items[k::n]
     t0 = time.perf_counter()
     result: dict[str, Any] = {
         "label": args.label,

@@ -1,7 +1,7 @@
 """The compiler: a fixed list of named passes over one :class:`Compilation`.
 
     parse -> form -> keys -> harmony -> melody -> compose (generate, check, score, stitch)
-    -> arrange -> render
+    -> ornament -> arrange -> render
 
 Each pass is a function ``(Compilation, Progress) -> Compilation`` owned by the package that does
 the work; this module only sequences them, times them and, with ``debug=True``, validates the
@@ -24,6 +24,7 @@ from composer.arrange import arrange_song, section_band
 from composer.arrange.drums import count_in
 from composer.arrange.perform import ritardando
 from composer.compilation import Compilation, Progress, Silent
+from composer.generators.ornaments import ornament_choices
 from composer.generators.registry import get_generator
 from composer.invariants import validate
 from composer.material_in import apply_materials, is_fixed, materials
@@ -109,6 +110,19 @@ def compose_pass(c: Compilation, progress: Progress) -> Compilation:
     choices, t = search(plan, c.graph, gen, config, progress.section_done, fixed=fixed)
     choices |= fixed_choices(plan, c.graph, fixed, choices, config)
     return replace(c, choices=choices, config=config, timings={**c.timings, **t})
+
+
+def ornament_pass(c: Compilation, progress: Progress) -> Compilation:
+    """The style's ornaments and approach tones on every chosen melody
+    (:mod:`composer.generators.ornaments`), whichever generator wrote it, kept where the checker
+    finds nothing new; the user's own and locked sections are left as they are."""
+    plan = c.need_plan()
+    skip = frozenset(
+        s.id
+        for s in plan.sections
+        if s.id in c.locked or is_fixed(c.spec, s.name, s.label, s.relation)
+    )
+    return replace(c, choices=ornament_choices(plan, c.choices, skip))
 
 
 def fixed_segments(c: Compilation) -> dict[str, Segment]:
@@ -239,6 +253,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("harmony", harmony_pass),
     ("melody", melody_pass),
     ("compose", compose_pass),
+    ("ornament", ornament_pass),
     ("arrange", arrange_pass),
     ("render", render_pass),
 ]

@@ -90,6 +90,7 @@ def vocabulary(style: Style, swing: float | None = None) -> RhythmVocabulary:
         swing=swing if swing is not None else style.feel.swing,
         pickup=idiom.pickups,
         blue_notes=tuple(idiom.blue_notes),
+        blue_bias=idiom.blue_bias if idiom.blue_notes else 0.0,
         approach_tones=idiom.approach_tones,
         ornaments=tuple(idiom.ornaments),
         colours=tuple(idiom.modal_colours),

@@ -81,6 +81,13 @@ class RhythmVocabulary(_Model):
     blue_notes: tuple[int, ...] = Field(
         (), description="semitones above the tonic allowed as blue notes (3, 6, 10 in the blues)"
     )
+    blue_bias: float = Field(
+        0.0,
+        ge=0,
+        le=4,
+        description="logit bias a learned generator adds to the blue notes where they are "
+        "idiomatic (off the strong beats, or a tone of the chord sounding there); 0: none",
+    )
     approach_tones: bool = Field(False, description="chromatic approach tones allowed (jazz)")
     ornaments: tuple[str, ...] = Field(
         (), description="ornaments the idiom uses (grace, slide, turn, cut, roll, ...)"

@@ -41,6 +41,7 @@ from composer.app.api import Song
 from composer.app.output import report_path
 from composer.arrange import Energy, arrange_song
 from composer.compilation import Progress, Silent
+from composer.generators.ornaments import ornament_choices
 from composer.generators.registry import get_generator
 from composer.pipeline import compile_song, song_midi, song_notes
 from composer.render.report import (
@@ -398,6 +399,9 @@ def _attempt(
         )
         on_section = (progress or Silent()).section_done
         choices, _ = search(searched, graph, gen, _config(report, plan), on_section, fixed=fixed)
+        # the recomposed sections get the style's ornaments, as compose's ornament pass gives
+        kept = frozenset(s.id for s in plan.sections if s.id not in targets)
+        choices = ornament_choices(searched, choices, kept)
         for sid in targets:
             segments[sid] = choices[sid].chosen.segment.notes
     tune = sort_notes(

@@ -273,6 +273,13 @@ class Idiom(BaseModel):
         default_factory=list,
         description="Semitones above the tonic sung as blue notes: 3 (b3), 6 (b5), 10 (b7).",
     )
+    blue_bias: float = Field(
+        0.0,
+        ge=0,
+        le=4,
+        description="How much likelier a learned melody model makes the blue notes where they "
+        "are idiomatic (a logit bias: 1.5 makes them e^1.5, ~4.5 times, likelier); 0: none.",
+    )
     approach_tones: bool = Field(False, description="Chromatic approach tones (jazz).")
     modal_colours: list[int] = Field(
         default_factory=list,

@@ -313,6 +313,7 @@ class TransformerGenerator:
             strong=None if self.chord_tones is None
             else frozenset(t // TICKS_PER_POS for t in strong_ticks),
             chord_bias=self.chord_tones,
+            blue=_planned_blues(plan),
         )  # fmt: skip
         prefix = vocab.prefix(sec)
         max_new = sec.bars * (2 + len(sec.chords[0]) + 3 * per_bar) + 1
@@ -343,6 +344,16 @@ def _planned_colours(plan: MelodyPlan | None) -> frozenset[int]:
     if plan is None:
         return frozenset()
     return frozenset(p % 12 for p in (*plan.rhythm.blue_notes, *plan.rhythm.colours))
+
+
+def _planned_blues(plan: MelodyPlan | None) -> tuple[frozenset[int], float] | None:
+    """The plan's blue notes (pitch classes above the tonic) and the idiom's logit bias for them,
+    or None where the style sings none or gives them no bias. The b5 stays allowed (the key
+    mask) but is not made likelier: it is a passing colour, the b3 and b7 are leaned on."""
+    if plan is None or plan.rhythm.blue_bias <= 0:
+        return None
+    blues = frozenset(p % 12 for p in plan.rhythm.blue_notes) - {6}
+    return (blues, plan.rhythm.blue_bias) if blues else None
 
 
 def _floor(chords: list[tuple[int, int, int]], length: int, shift: int) -> np.ndarray:

@@ -28,9 +28,10 @@ The rhythm rules (the melody plan's, :func:`apply_rhythm_row`) follow in the sam
 and Position token ids with their values in 16ths, ``[Bar_None, EOS_None]``, every bar's phrase
 mark (``MARK_*``), the long note and the rest (16ths) a phrase end needs per mark (``need[m] =
 (long, rest)``), the durations the style's vocabulary allows, and ``rh = (budget of 16th notes,
-budget of dotted eighths, positions per bar, on)`` (a budget < 0: none; ``on`` 0: no rhythm
-rules). Each is a mask applied only if it leaves a token that the earlier ones allowed, in the
-order phrase end, budgets, vocabulary.
+budget of dotted eighths, positions per bar, on, opening)`` (a budget < 0: none; ``on`` 0: no
+rhythm rules; ``opening``: the latest position of the section's first note, < 0: any). Each is a
+mask applied only if it leaves a token that the earlier ones allowed, in the order phrase end,
+budgets, vocabulary, opening.
 """
 
 from __future__ import annotations
@@ -227,6 +228,12 @@ def apply_rhythm_row(scores, st, r, rules):
             for j in range(pos_ids.shape[0]):
                 if pos_values[j] + shortest > per_bar:
                     scores[pos_ids[j]] = -np.inf
+        if s == S_FIRST and st[r, ST_BAR] <= 0 and rh.shape[0] > 4 and rh[4] >= 0:
+            # the section opens within its first beat, not with a bar of rests and a pickup
+            keep = np.empty(pos_ids.shape[0], dtype=np.bool_)
+            for j in range(pos_ids.shape[0]):
+                keep[j] = pos_values[j] <= rh[4]
+            _mask_unless_empty(scores, pos_ids, keep)
 
 
 @njit(cache=True)

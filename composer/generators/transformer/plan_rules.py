@@ -9,6 +9,9 @@
 - **rhythm vocabulary**: durations outside the style's are removed; the shares of 16th notes and
   dotted eighths are capped as running budgets over the section (the cap times the notes the
   planned density expects);
+- **opening**: a section's first note starts within its first quarter bar (a beat in 4/4, an
+  eighth in 6/8), not after a bar of rests (the corpus writes a tune's anacrusis as a nearly
+  empty first bar, which the model learned to copy at every section's start);
 - **register**: pitches outside the plan's tessitura (``low..high``) are removed, inside the
   song's melody range, which stays the hard bound.
 
@@ -58,5 +61,6 @@ def plan_rules(
         durations=durations or None,
         sixteenths=int(voc.max_sixteenths * expected) if voc.max_sixteenths < 1 else None,
         dotted=int(voc.max_dotted * expected) if voc.max_dotted < 1 else None,
+        opening=per_bar // 4,
     )
     return tessitura, rules

@@ -13,11 +13,14 @@ plan's
 - :class:`KeyProcessor`: pitch classes in the key's scale or the chord sounding at that beat
   (the kernels' ``out_of_key`` rule).
 - :class:`ChordToneProcessor` (optional): chord tones on strong beats.
+- :class:`BlueNoteProcessor` (with a plan's ``blue_bias``): the style's blue notes likelier
+  where they are idiomatic (a logit bias, not a mask).
 - :class:`LeapProcessor`: no leap over an octave (the kernels' ``large_leaps``).
 - :class:`FloorProcessor`: the melody above the accompaniment's top note at each position.
 - :class:`RhythmProcessor` (with a melody plan): the plan's phrase ends (a long note or a rest
   in a phrase's last bar, longer at the section's close), the style's durations and its budgets
-  of 16th notes and dotted eighths (:class:`RhythmRules`, built from the plan by
+  of 16th notes and dotted eighths, a section's first note within its first beat
+  (:class:`RhythmRules`, built from the plan by
   :mod:`composer.generators.transformer.plan_rules`); the plan's tessitura is one more
   :class:`PitchRangeProcessor` inside the song's range.
 
@@ -62,6 +65,7 @@ class RhythmRules:
     durations: frozenset[int] | None = None
     sixteenths: int | None = None
     dotted: int | None = None
+    opening: int | None = None  # the latest position (16ths) of the section's first note
 
     def arrays(self, vocab: Vocab, per_bar: int) -> tuple[np.ndarray, ...]:
         """The rhythm part of :data:`Rules` (see :mod:`composer.generators.transformer.jit`)."""
@@ -76,7 +80,7 @@ def _rhythm_arrays(vocab: Vocab, per_bar: int, rr: RhythmRules | None) -> tuple[
     if rr is None:
         marks, need = np.zeros(1, np.int64), np.zeros((3, 2), np.int64)
         dur_ok = np.ones(len(dur_ids), dtype=bool)
-        rh = np.array([-1, -1, per_bar, 0], dtype=np.int64)
+        rh = np.array([-1, -1, per_bar, 0, -1], dtype=np.int64)
     else:
         marks = np.array(rr.marks, dtype=np.int64)
         need = np.array(rr.need, dtype=np.int64).reshape(3, 2)
@@ -86,7 +90,8 @@ def _rhythm_arrays(vocab: Vocab, per_bar: int, rr: RhythmRules | None) -> tuple[
             else np.isin(value[dur_ids], sorted(rr.durations))
         )
         caps = [-1 if c is None else int(c) for c in (rr.sixteenths, rr.dotted)]
-        rh = np.array([*caps, per_bar, 1], dtype=np.int64)
+        opening = -1 if rr.opening is None else int(rr.opening)
+        rh = np.array([*caps, per_bar, 1, opening], dtype=np.int64)
     return (dur_ids, value[dur_ids], pos_ids, value[pos_ids], end_ids, marks, need, dur_ok, rh)
 
 
@@ -279,6 +284,33 @@ class ChordToneProcessor(_PitchProcessor):
         return np.isin(self.pitch_values % 12, sorted(pcs)) if pcs else self.pitch_values >= 0
 
 
+class BlueNoteProcessor(_PitchProcessor):
+    """The plan's blue notes (key-relative pitch classes, b3/b5/b7 in a blues) made ``exp(bias)``
+    times likelier where the idiom sings them: off the ``strong`` positions (a b3 bending up to
+    the third, a b7 in passing), or on a strong one where the note is a tone of the chord
+    sounding there (the b7 of the tonic's dominant seventh), so the checker's strong-beat rule
+    never meets one. A bias, never a mask: the model still chooses."""
+
+    mode = jit.RULE_BIAS
+
+    def __init__(
+        self, grammar: SectionGrammar, blue: frozenset[int], strong: frozenset[int], bias: float
+    ) -> None:
+        super().__init__(grammar)
+        self.blue = np.isin(self.pitch_values % 12, sorted(blue))
+        self.strong = strong
+        self.param = float(bias)
+
+    def ok_at(self, bar: int, pos: int) -> np.ndarray:
+        from composer.generators.transformer.tokens import chord_pcs
+
+        if pos not in self.strong:
+            return self.blue
+        return self.blue & np.isin(
+            self.pitch_values % 12, sorted(chord_pcs(self.grammar.chord_at_cell(bar, pos)))
+        )
+
+
 class LeapProcessor(_PitchProcessor):
     """No melodic interval wider than ``max_leap`` semitones from the previous note."""
 
@@ -423,6 +455,7 @@ def _section_rules(
     chord_bias: float | None,
     phrases: Sequence[str] | None = None,
     tessitura: tuple[int, int] | None = None,
+    blue: tuple[frozenset[int], float] | None = None,
 ) -> tuple[SectionGrammar, list[_PitchProcessor]]:
     g = SectionGrammar(vocab, rows, per_bar, chords, beat_positions, phrases)
     pitch: list[_PitchProcessor] = [PitchRangeProcessor(g, *pitch_range)]
@@ -437,6 +470,8 @@ def _section_rules(
     if strong is not None:
         bias = None if chord_bias is None or chord_bias == float("inf") else chord_bias
         pitch.append(ChordToneProcessor(g, strong, bias))
+    if blue is not None and blue[0] and blue[1] > 0:
+        pitch.append(BlueNoteProcessor(g, blue[0], strong or frozenset({0}), blue[1]))
     return g, pitch
 
 
@@ -458,16 +493,19 @@ def section_processors(
     phrases: Sequence[str] | None = None,
     tessitura: tuple[int, int] | None = None,
     rhythm: RhythmRules | None = None,
+    blue: tuple[frozenset[int], float] | None = None,
 ) -> list[Any]:
     """The processors of one section's sampling, in the order they apply: grammar, range, key,
     leaps, floor (with ``floor``), chord tones on the ``strong`` positions (with ``strong``:
     required if ``chord_bias`` is None or inf, else that logit bias), the plan's rhythm (with
-    ``rhythm``; its ``tessitura`` is a range mask after the song's range), temperature, top-p
+    ``rhythm``; its ``tessitura`` is a range mask after the song's range), the plan's blue
+    notes (with ``blue``: their key-relative pitch classes and logit bias), temperature, top-p
     (transformers' warpers: this imports transformers; :func:`section_fused` does not)."""
     from transformers import TemperatureLogitsWarper, TopPLogitsWarper
 
     g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
-                              max_leap, floor, strong, chord_bias, phrases, tessitura)  # fmt: skip
+                              max_leap, floor, strong, chord_bias, phrases, tessitura,
+                              blue)  # fmt: skip
     rh = [] if rhythm is None else [RhythmProcessor(g, rhythm)]
     return [GrammarProcessor(g), *pitch, *rh, TemperatureLogitsWarper(temperature),
             TopPLogitsWarper(top_p)]  # fmt: skip
@@ -491,8 +529,10 @@ def section_fused(
     phrases: Sequence[str] | None = None,
     tessitura: tuple[int, int] | None = None,
     rhythm: RhythmRules | None = None,
+    blue: tuple[frozenset[int], float] | None = None,
 ) -> Fused:
     """``fuse(section_processors(...))`` with the same arguments, built directly."""
     g, pitch = _section_rules(vocab, rows, per_bar, chords, beat_positions, pitch_range, scale,
-                              max_leap, floor, strong, chord_bias, phrases, tessitura)  # fmt: skip
+                              max_leap, floor, strong, chord_bias, phrases, tessitura,
+                              blue)  # fmt: skip
     return Fused(g, rules_of(pitch, g, rhythm), float(temperature), float(top_p))
