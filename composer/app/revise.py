@@ -400,8 +400,8 @@ def _attempt(
         on_section = (progress or Silent()).section_done
         choices, _ = search(searched, graph, gen, _config(report, plan), on_section, fixed=fixed)
         # the recomposed sections get the style's ornaments, as compose's ornament pass gives
-        kept = frozenset(s.id for s in plan.sections if s.id not in targets)
-        choices = ornament_choices(searched, choices, kept)
+        untouched = frozenset(s.id for s in plan.sections if s.id not in targets)
+        choices = ornament_choices(searched, choices, untouched)
         for sid in targets:
             segments[sid] = choices[sid].chosen.segment.notes
     tune = sort_notes(
@@ -410,10 +410,10 @@ def _attempt(
         )
     )
     # the energies the song was arranged with (a profile's own choice, or the form's)
-    kept = [olds[s.id].arrangement if s.id in olds else None for s in plan.sections]
+    played = [olds[s.id].arrangement if s.id in olds else None for s in plan.sections]
     energies = (
-        [Energy(a.level, a.energy) for a in kept if a is not None]
-        if all(a is not None for a in kept)
+        [Energy(a.level, a.energy) for a in played if a is not None]
+        if all(a is not None for a in played)
         else None
     )
     same_band = arrange_song(plan, tune, energies) if part == "melody" else None
