@@ -23,7 +23,7 @@ from grammar.keys import LETTER_PCS, Key, split_note_name
 from kernels.notes import TICKS_PER_BEAT
 from planners.plan import SectionPlan, SongPlan
 
-GRID_TICKS = TICKS_PER_BEAT // 12  # onsets and ends snap to 1/12 of a quarter (16ths, triplets)
+GRID_TICKS = TICKS_PER_BEAT // 24  # onsets and ends snap to 1/24 quarter (32nd graces, triplets)
 
 # our chord quality -> (MusicXML kind, extra chord steps as (modification, degree, alter))
 KINDS: dict[str, tuple[str, tuple[tuple[str, int, int], ...]]] = {
