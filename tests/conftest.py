@@ -47,7 +47,7 @@ SONGS = {
     ),
     "spec_jig": (
         ["--spec", str(EXAMPLES / "jig.yaml"), "--quantized"],
-        {"key": "D major", "tempo": 116, "meter": (6, 8), "bars": [8, 4, 8, 4, 8]},
+        {"key": "D major", "tempo": 172, "meter": (6, 8), "bars": [8, 4, 8, 4, 8]},
     ),
     "spec_pop": (
         ["--spec", str(EXAMPLES / "pop_song.yaml"), "--tempo", "110"],
