@@ -194,22 +194,10 @@ def evaluate(model: Any, seqs: list[np.ndarray], pad: int, device: str, limit: i
 
 
 def check_device(device: str) -> None:
-    """SpecError naming ``--device`` unless torch can train on it here."""
-    import torch
+    """SpecError naming ``--device`` unless torch can train on it here (cpu, cuda, cuda:N, mps)."""
+    from composer.generators.transformer.gpu import check_device as check
 
-    kind, _, index = device.partition(":")
-    if kind not in ("cpu", "cuda", "mps") or (index and (kind != "cuda" or not index.isdigit())):
-        raise SpecError("--device", f"unknown device '{shorten(device)}' (cpu, cuda, cuda:N, mps)")
-    if kind == "cuda":
-        if torch.version.cuda is None:
-            raise SpecError("--device", "this torch was built without CUDA; use --device cpu")
-        if not torch.cuda.is_available():
-            raise SpecError("--device", "no CUDA GPU is visible here; use --device cpu")
-        if index and int(index) >= torch.cuda.device_count():
-            count = torch.cuda.device_count()
-            raise SpecError("--device", f"GPU {int(index)} asked, but {count} visible")
-    if kind == "mps" and not torch.backends.mps.is_available():
-        raise SpecError("--device", "MPS (Apple GPU) is not available here; use --device cpu")
+    check(device, ("cpu", "cuda", "mps"))
 
 
 def preflight(cfg: TrainConfig, force: bool = False) -> None:

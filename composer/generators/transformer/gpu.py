@@ -33,23 +33,27 @@ _DEVICE: str | None = None  # None: the compiled CPU path
 _ON_DEVICE: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
 
 
-def check_device(device: str) -> None:
-    """SpecError naming ``--device`` unless torch can sample on ``device`` here (cpu, cuda,
-    cuda:N); "cpu" imports nothing."""
+def check_device(device: str, kinds: tuple[str, ...] = ("cpu", "cuda")) -> None:
+    """SpecError naming ``--device`` unless torch can run on ``device`` here: one of ``kinds``
+    (sampling: cpu, cuda, cuda:N; training also takes mps); "cpu" imports nothing."""
     kind, _, index = device.partition(":")
-    if kind not in ("cpu", "cuda") or (index and (kind != "cuda" or not index.isdigit())):
-        raise SpecError("--device", f"unknown device '{device[:40]}' (cpu, cuda, cuda:N)")
+    if kind not in kinds or (index and (kind != "cuda" or not index.isdigit())):
+        names = ", ".join(k if k != "cuda" else "cuda, cuda:N" for k in kinds)
+        raise SpecError("--device", f"unknown device '{device[:40]}' ({names})")
     if kind == "cpu":
         return
     import torch
 
-    if torch.version.cuda is None:
-        raise SpecError("--device", "this torch was built without CUDA; use --device cpu")
-    if not torch.cuda.is_available():
-        raise SpecError("--device", "no CUDA GPU is visible here; use --device cpu")
-    if index and int(index) >= torch.cuda.device_count():
-        count = torch.cuda.device_count()
-        raise SpecError("--device", f"GPU {int(index)} asked, but {count} visible")
+    if kind == "cuda":
+        if torch.version.cuda is None:
+            raise SpecError("--device", "this torch was built without CUDA; use --device cpu")
+        if not torch.cuda.is_available():
+            raise SpecError("--device", "no CUDA GPU is visible here; use --device cpu")
+        if index and int(index) >= torch.cuda.device_count():
+            count = torch.cuda.device_count()
+            raise SpecError("--device", f"GPU {int(index)} asked, but {count} visible")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise SpecError("--device", "MPS (Apple GPU) is not available here; use --device cpu")
 
 
 def use_device(device: str, torch_path: bool = False) -> None:
@@ -178,23 +182,10 @@ def sample_fused(
     ids, each row ending with ``eos_id`` (then ``pad_id``) unless ``max_new`` ran out."""
     import torch
 
+    from composer.generators.transformer.sampling import sample_loop
+
     device = device or _DEVICE or "cpu"
     with torch.inference_mode():
         decoder = TorchDecoder(model, rows, len(prefix) + max_new, device)
         seq = torch.tensor([prefix] * rows, dtype=torch.long)
-        rng = np.random.default_rng(seed)
-        logits = decoder.prefill(seq)
-        fused.grammar.update(seq)  # marks the prefix
-        out = np.full((rows, max_new), pad_id, dtype=np.int64)
-        active = np.arange(rows)
-        steps = 0
-        for t in range(max_new):
-            col = out[:, t]
-            fused.draw(np.ascontiguousarray(logits), active, rng.random(len(active)), col)
-            steps = t + 1
-            active = active[col[active] != eos_id]
-            if len(active) == 0:
-                break
-            logits = decoder.step(col[active], active)
-        fused.grammar.seen = None  # its state has moved past the tokens it was shown
-        return out[:, :steps]
+        return sample_loop(decoder, fused, seq, max_new, eos_id, pad_id, seed)

@@ -22,7 +22,7 @@ compiled path alone, for a :class:`composer.generators.transformer.processors.Fu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numba
 import numpy as np
@@ -117,15 +117,27 @@ def _compiled(
     most: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     numba.set_num_threads(max(1, min(torch.get_num_threads(), most)))
     try:
-        return _loop(decoder, fused, seq, max_new, eos_id, pad_id, seed)
+        return sample_loop(decoder, fused, seq, max_new, eos_id, pad_id, seed)
     finally:
         numba.set_num_threads(threads)
 
 
-def _loop(
-    decoder: FastDecoder, fused: Fused, seq: torch.Tensor, max_new: int,
+class Decoder(Protocol):
+    """What the sampling loop needs of a decoder: the compiled CPU one (:class:`FastDecoder`)
+    or the torch one on a device (:class:`composer.generators.transformer.gpu.TorchDecoder`)."""
+
+    def prefill(self, ids: torch.Tensor) -> np.ndarray: ...
+
+    def step(self, tokens: np.ndarray, active: np.ndarray) -> np.ndarray: ...
+
+
+def sample_loop(
+    decoder: Decoder, fused: Fused, seq: torch.Tensor, max_new: int,
     eos_id: int, pad_id: int, seed: int,
 ) -> np.ndarray:  # fmt: skip
+    """Draw up to ``max_new`` tokens a row after the prefix ``seq`` (all rows alike): each
+    step's logits through ``fused`` (grammar, masks, temperature, top-p) with one uniform
+    number a live row, rows stopping at ``eos_id`` (then ``pad_id``)."""
     rows = seq.shape[0]
     rng = np.random.default_rng(seed)
     logits = decoder.prefill(seq)
@@ -135,7 +147,8 @@ def _loop(
     steps = 0
     for t in range(max_new):
         col = out[:, t]
-        fused.draw(logits, active, rng.random(len(active)), col)
+        # (C-contiguous already from the compiled decoder: no copy, the same bits)
+        fused.draw(np.ascontiguousarray(logits), active, rng.random(len(active)), col)
         steps = t + 1
         active = active[col[active] != eos_id]
         if len(active) == 0:
