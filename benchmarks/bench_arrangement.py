@@ -19,7 +19,9 @@ time signature) plus the plan's chords for the chord-tone checks:
 - swing: median position of off-beat eighths in the beat (onsets between 0.42 and 0.78 of a
   quarter; swing styles should sit near 2/3, straight ones at 1/2);
 - walking: bass notes per bar in 4/4 songs of walking styles (jazz, swing) at >= 100 bpm;
-- grid_68: share of onsets within 30 ticks of the eighth-note grid in 6/8;
+- grid_68: share of onsets within 30 ticks of the eighth-note grid in 6/8 (the melody's notes
+  shorter than an eighth, its ornaments' graces, cuts and rolls, left out: they sit between
+  the eighths by design);
 - melody velocity standard deviation; the band's per-bar mean velocity span;
 - count-in: the notes before the "bar 1" marker are drums only and last as long as the
   style's count-in (none where it has none);
@@ -156,7 +158,12 @@ def measure(path: Path, song: Any) -> dict[str, Any]:
         out["bass_notes_per_bar"] = round(len(bass) / plan.total_bars, 2)
     # 6/8 grid
     if (num, den) == (6, 8):
-        on = np.array([s for s, *_ in allnotes if s < plan.total_bars * bar - bar])
+        # the melody's ornaments (graces, cuts, rolls: composer.generators.ornaments) are notes
+        # shorter than an eighth that sit between the eighths by design; the grid is judged on
+        # the band and on the melody's notes of an eighth or more
+        short = {id(n) for n in mel if n[1] < tpb // 2 - TOL}
+        notes_68 = [n for n in allnotes if id(n) not in short]
+        on = np.array([s for s, *_ in notes_68 if s < plan.total_bars * bar - bar])
         dev = np.minimum(on % (tpb // 2), tpb // 2 - on % (tpb // 2))
         out["grid_68"] = float(np.mean(dev <= GRID_TOL)) if on.size else None
     # count-in: as long as the style's, drums only, before bar 1 (none when the style has none)
