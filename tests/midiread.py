@@ -67,6 +67,25 @@ def read(path: str | Path) -> ReadBack:
     return ReadBack(mf.ticks_per_beat, tempo, ts, keys, names, notes, end, lead)
 
 
+def raw_notes(mf: mido.MidiFile) -> dict[str, list[tuple[int, int, int, int, int]]]:
+    """(onset, duration, pitch, velocity, channel) per track name, in raw ticks from the file's
+    start (a count-in included), sorted."""
+    out = {}
+    for track in mf.tracks:
+        now, name, open_, notes = 0, None, {}, []
+        for m in track:
+            now += m.time
+            if m.type == "track_name":
+                name = m.name
+            elif m.type == "note_on" and m.velocity > 0:
+                open_[m.note] = (now, m.velocity, m.channel)
+            elif m.type in ("note_on", "note_off") and m.note in open_:
+                s, v, ch = open_.pop(m.note)
+                notes.append((s, now - s, m.note, v, ch))
+        out[name] = sorted(notes)
+    return out
+
+
 def key_of(notes: list[tuple[int, int, int]]) -> str:
     """Krumhansl-Schmuckler: correlate the duration-weighted pitch-class histogram with the
     24 rotated profiles; the best is the key, spelled like 'Eb major' / 'C# minor'."""

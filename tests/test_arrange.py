@@ -22,6 +22,7 @@ from grammar.meter import parse_time_signature
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_DRUMS, TRACK_MELODY, make_notes
 from planners.styles import STYLES
 from planners.styles.files import SCHEMA, read_style_file, schema
+from tests.midiread import raw_notes
 
 
 def _song(**spec):
@@ -36,20 +37,7 @@ def _midi(song, tmp_path: Path) -> mido.MidiFile:
 
 def _track(mf: mido.MidiFile, name: str) -> list[tuple[int, int, int, int]]:
     """(onset, duration, pitch, channel) of a named track, read by mido."""
-    for tr in mf.tracks:
-        now, open_, out, title = 0, {}, [], None
-        for m in tr:
-            now += m.time
-            if m.type == "track_name":
-                title = m.name
-            elif m.type == "note_on" and m.velocity > 0:
-                open_[m.note] = (now, m.channel)
-            elif m.type in ("note_on", "note_off") and m.note in open_:
-                s, ch = open_.pop(m.note)
-                out.append((s, now - s, m.note, ch))
-        if title == name:
-            return sorted(out)
-    return []
+    return sorted((s, d, p, ch) for s, d, p, _, ch in raw_notes(mf).get(name, []))
 
 
 # --- style files ---------------------------------------------------------------------------

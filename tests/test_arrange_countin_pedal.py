@@ -22,7 +22,7 @@ from kernels.checker import VIOLATIONS
 from kernels.notes import TRACK_BASS, TRACK_CHORDS, TRACK_DRUMS, TRACK_MELODY, make_notes
 from planners.styles import STYLES
 from planners.styles.files import DRUM_NOTES, read_style_file
-from tests.midiread import read
+from tests.midiread import raw_notes, read
 from tests.test_render import needs_audio
 
 BAR = 1920  # a 4/4 bar
@@ -40,20 +40,7 @@ def _raw(song, tmp_path: Path, name: str = "s.mid") -> mido.MidiFile:
 
 def _notes(mf: mido.MidiFile) -> dict[str, list[tuple[int, int, int, int]]]:
     """(onset, duration, pitch, velocity) per track name, raw ticks from the file's start."""
-    out = {}
-    for tr in mf.tracks:
-        now, name, open_, notes = 0, None, {}, []
-        for m in tr:
-            now += m.time
-            if m.type == "track_name":
-                name = m.name
-            elif m.type == "note_on" and m.velocity > 0:
-                open_[m.note] = (now, m.velocity)
-            elif m.type in ("note_on", "note_off") and m.note in open_:
-                s, v = open_.pop(m.note)
-                notes.append((s, now - s, m.note, v))
-        out[name] = sorted(notes)
-    return out
+    return {name: sorted(n[:4] for n in notes) for name, notes in raw_notes(mf).items()}
 
 
 def _markers(mf: mido.MidiFile) -> list[tuple[int, str]]:
