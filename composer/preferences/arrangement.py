@@ -9,8 +9,8 @@ for each section, in song order, the form's energy and its neighbours one level 
 arranged, heard as the listener would (the section's melody over that band: the kernels'
 features plus the drum hits per bar, :func:`composer.preferences.features.notes_features`) and
 scored by the personal model. A neighbour replaces the form's energy only if the model prefers
-it by more than :data:`MARGIN` and by :data:`CONFIDENCE` posterior standard deviations (what
-the ratings did not teach moves nothing); ties keep the form. Deterministic: the bands come from the
+it by a margin and with confidence (:meth:`PersonalModel.prefer`: what the ratings did not
+teach moves nothing); ties keep the form. Deterministic: the bands come from the
 sections' own random streams, and nothing else is drawn.
 
 Without a profile nothing here runs and the arrangement is the form's, byte for byte.
@@ -23,16 +23,12 @@ import numpy as np
 from composer.arrange import Energy, section_band, section_energies
 from composer.arrange.voicing import Voicing
 from composer.preferences.features import notes_features
-from composer.preferences.model import PersonalModel
+from composer.preferences.model import MARGIN, PersonalModel
 from composer.search.batch import section_arrays
 from kernels.notes import TRACK_MELODY, make_notes, sort_notes
 from planners.plan import SongPlan
 
 LEVELS = ("low", "mid", "high")
-# Utility (the model's logit units) a neighbour must win by: 0.1 is a 52.5% preference, so
-# a difference the listener could not tell keeps the form's energy.
-MARGIN = 0.1
-CONFIDENCE = 2.0  # posterior standard deviations the gain must clear (a taste not rated: no move)
 
 
 def variants(base: Energy) -> list[Energy]:
@@ -82,9 +78,7 @@ def profile_energies(
             heard.append(sort_notes(np.concatenate([mel, make_notes(rows)])))
             carried.append((vo, ba))
         items = notes_features(heard, section_arrays(s, song))
-        gain, sd = model.gain(items, np.repeat(items[:1], len(items), axis=0))
-        ok = (gain > margin) & (gain > CONFIDENCE * sd)
-        k = int(np.argmax(np.where(ok, gain, -np.inf))) if ok.any() else 0
+        k = model.prefer(items, margin=margin)
         chosen[s.index] = options[k]
         voicing, bass = carried[k]
     return chosen

@@ -7,9 +7,9 @@ them (its candidates differ in the melody; the chords are planned before it), so
 the harmony pass plans :data:`ALTERNATIVES` progressions (the planner's own, and the same planner
 on other seeded streams: every one valid by construction, the user's chords kept as written)
 and keeps the one whose band (comp and bass as the arrangement plays them at the form's energies)
-the personal model's head prefers, bar-weighted over the song, by more than :data:`MARGIN` and
-by :data:`CONFIDENCE` standard deviations of its posterior (so a listener whose ratings never
-spoke of harmony keeps the planner's progression).
+the personal model's head prefers, bar-weighted over the song, by a margin and with confidence
+(:meth:`PersonalModel.prefer`: a listener whose ratings never spoke of harmony keeps the
+planner's progression).
 
 The head alone (:meth:`PersonalModel.head`): the shipped reward judges melodies over a band,
 and a band without its melody is not what it was trained on; the head is linear, so only the
@@ -26,7 +26,7 @@ import numpy as np
 from composer.arrange import section_band
 from composer.arrange.voicing import Voicing
 from composer.preferences.features import notes_features
-from composer.preferences.model import PersonalModel
+from composer.preferences.model import MARGIN, PersonalModel
 from composer.search.batch import section_arrays
 from grammar.spec import SongSpec
 from kernels.notes import make_notes
@@ -34,8 +34,6 @@ from planners.plan import SongPlan
 from planners.seeding import rng_for
 
 ALTERNATIVES = 6
-MARGIN = 0.1  # the model's logit units: a 52.5% preference; less keeps the planner's own
-CONFIDENCE = 2.0  # and the gain must be this many posterior standard deviations above zero
 
 
 def band_row(song: SongPlan) -> np.ndarray:
@@ -65,9 +63,8 @@ def profile_harmony(
     margin: float = MARGIN,
 ) -> SongPlan:
     """``plan(spec, song)``, or one of ``alternatives - 1`` other progressions ``plan`` gives on
-    other seeds that the model prefers by more than ``margin`` and :data:`CONFIDENCE` posterior
-    standard deviations (a taste the ratings did not teach, weights near their prior, moves
-    nothing); the best such, the song keeping its seed."""
+    other seeds that the model prefers by more than ``margin``, with confidence
+    (:meth:`PersonalModel.prefer`); the best such, the song keeping its seed."""
     own = plan(spec, song)
     options = [own]
     for k in range(1, alternatives):
@@ -75,6 +72,4 @@ def profile_harmony(
         alt = plan(spec, song.model_copy(update={"seed": seed}))
         options.append(alt.model_copy(update={"seed": song.seed}))
     rows = np.array([band_row(p) for p in options])
-    gain, sd = model.gain(rows, np.repeat(rows[:1], len(rows), axis=0), head_only=True)
-    ok = (gain > margin) & (gain > CONFIDENCE * sd)
-    return options[int(np.argmax(np.where(ok, gain, -np.inf)))] if ok.any() else own
+    return options[model.prefer(rows, head_only=True, margin=margin)]

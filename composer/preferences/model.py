@@ -38,6 +38,10 @@ PRIOR_A = 1.0  # precision of the prior on the shipped reward's weight
 MIN_CV_RATINGS = 16  # fewer: no inner cross-validation of l2 (folds too small to mean much)
 FOLDS = 5
 ARD_ROUNDS = 10
+# What moves a profile's choice off the default (harmony, arrangement): the listener's gain in
+# the model's logit units (0.1 is a 52.5% preference, less one could not tell) ...
+MARGIN = 0.1
+CONFIDENCE = 2.0  # ... and this many posterior standard deviations above zero
 
 
 def _shipped_logit(x: np.ndarray, model: RewardModel | None) -> np.ndarray:
@@ -93,6 +97,14 @@ class PersonalModel:
         mean = d @ np.concatenate([[self.a], self.w])
         var = np.einsum("ij,ij->i", d, np.linalg.solve(self.precision, d.T).T)
         return mean, np.sqrt(np.maximum(var, 0.0))
+
+    def prefer(self, rows: np.ndarray, *, head_only: bool = False, margin: float = MARGIN) -> int:
+        """The row (an option's features) the listener prefers over row 0 (the default) by
+        more than ``margin`` and :data:`CONFIDENCE` posterior standard deviations, the best
+        such; 0 when none is (a taste the ratings did not teach moves nothing)."""
+        gain, sd = self.gain(rows, np.repeat(rows[:1], len(rows), axis=0), head_only=head_only)
+        ok = (gain > margin) & (gain > CONFIDENCE * sd)
+        return int(np.argmax(np.where(ok, gain, -np.inf))) if ok.any() else 0
 
     def prob(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """P(A preferred over B) per row pair."""
